@@ -1,0 +1,22 @@
+// One jest project per test layer (see DESIGN.md "Test layers"). scripts/test.sh runs
+// them in order: the cheap pure layers first, then the layers that start real daemons,
+// one at a time, so two clusters never fight over the machine's two cores.
+const tsJest = ["ts-jest", { isolatedModules: true, diagnostics: false }];
+const layer = (displayName, testMatch, extra = {}) => ({
+  displayName,
+  testMatch,
+  transform: { "^.+\\.ts$": tsJest },
+  testEnvironment: "node",
+  ...extra,
+});
+
+module.exports = {
+  projects: [
+    layer("unit", ["<rootDir>/{infra,fleet,units,containers,scripts,bench}/**/*.test.ts"]),
+    layer("validate", ["<rootDir>/tests/validate/**/*.test.ts"]),
+    layer("fleet", ["<rootDir>/tests/fleet/**/*.test.ts"]),
+    layer("pulumi", ["<rootDir>/tests/pulumi/**/*.test.ts"]),
+    layer("services", ["<rootDir>/tests/services/**/*.test.ts"]),
+    layer("e2e", ["<rootDir>/tests/e2e/**/*.test.ts"]),
+  ],
+};
