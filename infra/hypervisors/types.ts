@@ -1,0 +1,40 @@
+// The one seam between the lab model and a hypervisor. Each driver lives in
+// hypervisors/<kind>/index.ts and exports `driver: HypervisorDriver`; the
+// program never imports a driver directly (see ./index.ts).
+import * as pulumi from "@pulumi/pulumi";
+import type { HypervisorKind, LabSpec, NodeSpec } from "../config/types";
+
+export interface MachineInput {
+  node: NodeSpec;
+  /** Serialized Ignition JSON; a secret (it carries the node's private key). */
+  ignition: pulumi.Output<string>;
+}
+
+export interface MachineHandle {
+  node: NodeSpec;
+  /** The resource that is the VM; later layers depend on it. */
+  resource: pulumi.Resource;
+  /** Hypervisor's identity of the VM (libvirt domain UUID, VirtualBox VM UUID). */
+  machineId: pulumi.Output<string>;
+}
+
+export interface LabMachines {
+  machines: MachineHandle[];
+  /** Everything else the driver created (network, pool, base volume). */
+  shared: pulumi.Resource[];
+}
+
+export interface HypervisorDriver {
+  readonly kind: HypervisorKind;
+  /**
+   * Create the lab network (if the settings ask for one) and one VM per node that
+   * boots with its Ignition. `opts.parent` is the lab component. Changing only an
+   * input other than the node's Ignition/resources must not replace a VM.
+   */
+  createLab(
+    name: string,
+    spec: LabSpec,
+    machines: MachineInput[],
+    opts: pulumi.ComponentResourceOptions,
+  ): LabMachines;
+}

@@ -1,0 +1,41 @@
+// Names and paths on a lab node that other parts of fleetlab depend on (the fleet
+// agent, the service units, the tests). Import them; never repeat the literals.
+
+/** Directory holding the node's TLS material (CA, node cert, node key). */
+export const TLS_DIR = "/etc/fleetlab/tls";
+export const CA_FILE = "ca.pem";
+export const NODE_CERT_FILE = "node.pem";
+export const NODE_KEY_FILE = "node-key.pem";
+export const CA_PATH = `${TLS_DIR}/${CA_FILE}`;
+export const NODE_CERT_PATH = `${TLS_DIR}/${NODE_CERT_FILE}`;
+export const NODE_KEY_PATH = `${TLS_DIR}/${NODE_KEY_FILE}`;
+
+/**
+ * etcd client settings for everything on the node (members and workers), as
+ * systemd EnvironmentFile / shell `KEY=value` lines: ETCDCTL_* for etcdctl and
+ * FLEET_ETCD_* for the fleet agent.
+ */
+export const ETCD_ENV_PATH = "/etc/fleetlab/etcd.env";
+/** Host directory with the etcd member's data (bind-mounted into the container). */
+export const ETCD_DATA_DIR = "/var/lib/etcd";
+
+export const DOCKER_UNIT = "docker.service";
+export const ETCD_UNIT = "etcd-member.service";
+/** Container name of the etcd member (docker rm -f on restart). */
+export const ETCD_CONTAINER = "etcd-member";
+export const FLEET_AGENT_UNIT = "fleet-agent.service";
+export const FLEET_AGENT_CONTAINER = "fleet-agent";
+/** Runtime directory shared between the agent container and the host. */
+export const FLEET_RUN_DIR = "/run/fleet";
+export const NETWORKD_FILE = "/etc/systemd/network/00-fleetlab.network";
+export const SSH_USER = "core";
+
+/** Environment variables the fleet agent reads (see fleet/ agent). */
+export const FLEET_ENV = {
+  endpoints: "FLEET_ETCD_ENDPOINTS",
+  caFile: "FLEET_ETCD_CAFILE",
+  certFile: "FLEET_ETCD_CERTFILE",
+  keyFile: "FLEET_ETCD_KEYFILE",
+  publicIp: "FLEET_PUBLIC_IP",
+  metadata: "FLEET_METADATA",
+} as const;
