@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Shared Docker helpers for every part of fleetlab that builds or runs images
+# (service images, the fleet engine's images, the libvirt test image).
+# Source it:   . containers/lib.sh; ensure_dockerd; ensure_base_image
+# Why a helper at all: this machine kind has no systemd as PID 1, so nothing starts
+# Debian's dockerd for us, and a newer docker client earlier on PATH does not speak
+# to Debian's 20.10 engine, so every caller must use /usr/bin/docker explicitly.
+
+FLEETLAB_DOCKER=${FLEETLAB_DOCKER:-/usr/bin/docker}
+FLEETLAB_DOCKERD_LOG=${FLEETLAB_DOCKERD_LOG:-/var/log/fleetlab-dockerd.log}
+FLEETLAB_CACHE=${FLEETLAB_CACHE:-/var/cache/fleetlab}
+FLEETLAB_BASE_IMAGE=${FLEETLAB_BASE_IMAGE:-debian:bookworm-slim}
+
+# Prints the docker client that matches Debian's engine.
+docker_bin() {
+  echo "$FLEETLAB_DOCKER"
+}
+
+# Runs the matching docker client with the given arguments.
+dk() {
+  "$FLEETLAB_DOCKER" "$@"
+}
+
+# Ensures dockerd answers. Starts Debian's dockerd in the background when it does
+# not, logging to $FLEETLAB_DOCKERD_LOG, and waits (bounded: 60 s) until
+# `docker info` works. A lock keeps two concurrent callers from starting two engines.
+# dockerd is shared by everyone on the machine: never stop it from a test.
+ensure_dockerd() {
+  if dk info >/dev/null 2>&1; then return 0; fi
+  [ -x /usr/sbin/dockerd ] || {
+    echo "ensure_dockerd: /usr/sbin/dockerd missing; fix: apt-get install docker.io" >&2
+    return 1
+  }
+  mkdir -p "$FLEETLAB_CACHE"
+  (
+    flock -w 90 9 || { echo "ensure_dockerd: lock $FLEETLAB_CACHE/dockerd.lock busy" >&2; exit 1; }
+    if ! dk info >/dev/null 2>&1; then
+      if ! pgrep -x dockerd >/dev/null; then
+        echo "    starting dockerd (log: $FLEETLAB_DOCKERD_LOG)" >&2
+        # setsid: the engine must outlive the shell (and the test) that started it.
+        setsid nohup /usr/sbin/dockerd >>"$FLEETLAB_DOCKERD_LOG" 2>&1 </dev/null &
+      fi
+      local i
+      for i in $(seq 1 120); do
+        dk info >/dev/null 2>&1 && exit 0
+        sleep 0.5
+      done
+      echo "ensure_dockerd: dockerd did not answer within 60 s; see $FLEETLAB_DOCKERD_LOG" >&2
+      tail -n 20 "$FLEETLAB_DOCKERD_LOG" >&2 || true
+      exit 1
+    fi
+  ) 9>"$FLEETLAB_CACHE/dockerd.lock"
+}
+
+# True when the local engine has the image (no registry is reachable here).
+image_exists() {
+  dk image inspect "$1" >/dev/null 2>&1
+}
+
+# Ensures the base image $FLEETLAB_BASE_IMAGE exists, building it from debootstrap
+# (containers/base.sh) when missing.
+ensure_base_image() {
+  ensure_dockerd || return 1
+  image_exists "$FLEETLAB_BASE_IMAGE" && return 0
+  bash "$(dirname "${BASH_SOURCE[0]}")/base.sh"
+}
