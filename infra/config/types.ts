@@ -11,14 +11,16 @@ export type FlatcarChannel = (typeof FLATCAR_CHANNELS)[number];
 export const NODE_ROLES = ["etcd", "worker"] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
+export type ImageFormat = "qcow2" | "raw" | "vdi" | "vmdk";
+
 /** Where a hypervisor driver gets the boot disk from. */
 export type ImageSource =
   /** The real Flatcar image for spec.flatcar.channel/version (users). */
   | { kind: "flatcar" }
   /** A disk image already on the hypervisor host (tests: the Debian stand-in). */
-  | { kind: "path"; path: string; format: "qcow2" | "raw" }
+  | { kind: "path"; path: string; format: ImageFormat }
   /** A disk image to fetch; sha256 is required so the driver can verify it. */
-  | { kind: "url"; url: string; sha256: string; format: "qcow2" | "raw" };
+  | { kind: "url"; url: string; sha256: string; format: ImageFormat };
 
 /** Boot with -kernel/-initrd instead of a bootloader (the test image has none). */
 export interface DirectKernelBoot {

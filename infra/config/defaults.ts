@@ -1,0 +1,33 @@
+// Defaults and limits of the stack config. Scalar defaults are repeated as `default:`
+// in Pulumi.yaml (the Pulumi engine applies them); a unit test keeps both equal.
+
+export const DEFAULTS = {
+  flatcarChannel: "stable",
+  flatcarVersion: "current",
+  // etcd 3.5 line from the project that publishes etcd's official images.
+  etcdImage: "quay.io/coreos/etcd:v3.5.17",
+  etcdClientPort: 2379,
+  etcdPeerPort: 2380,
+  fleetImage: "ghcr.io/fleetlab/fleet:0.1.0",
+} as const;
+
+export const NODE_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 10 } as const;
+
+export const DATA_DEFAULTS = { dhcp: "data/dhcp", ldap: "data/ldap", www: "data/www" } as const;
+
+/**
+ * Below this Flatcar plus Docker plus an etcd member does not fit: Flatcar's own
+ * libvirt guide boots machines with 1024 MiB and its QEMU launcher defaults to
+ * 2048 MiB, which is our default.
+ */
+export const MIN_MEMORY_MIB = 1024;
+/** Flatcar's installer asks for at least 8 GB of disk. */
+export const MIN_DISK_GIB = 8;
+
+/** Node IPs derived from the index start after this many host addresses (.11, .12, ...). */
+export const NODE_HOST_OFFSET = 10;
+
+/** MAC prefixes used when a node's MAC is omitted (each hypervisor's own range). */
+export const MAC_PREFIX = { libvirt: "52:54:00", virtualbox: "08:00:27" } as const;
+
+export const FLATCAR_FW_CFG_KEY = "opt/org.flatcar-linux/config";

@@ -1,0 +1,29 @@
+// Stack config -> LabSpec. See types.ts for the model and parse.ts for the rules.
+import * as pulumi from "@pulumi/pulumi";
+import { configFromEngine, loadStackFile } from "./load";
+import { parseLabSpec } from "./parse";
+import type { LabSpec } from "./types";
+
+export * from "./types";
+export { ConfigError, formatProblems, type ConfigProblem } from "./errors";
+export { parseLabSpec, CONFIG_KEYS } from "./parse";
+export { loadStackFile, configFromEngine, PROJECT_DIR } from "./load";
+export {
+  DEFAULTS,
+  NODE_DEFAULTS,
+  MIN_MEMORY_MIB,
+  MIN_DISK_GIB,
+  MAC_PREFIX,
+  FLATCAR_FW_CFG_KEY,
+} from "./defaults";
+
+/** LabSpec of the stack the Pulumi engine is running. */
+export function labSpecFromPulumi(): LabSpec {
+  const stack = pulumi.getStack();
+  return parseLabSpec(stack, configFromEngine(pulumi.runtime.allConfig(), stack));
+}
+
+/** LabSpec of a stack read from its Pulumi.<stack>.yaml (render command, tests). */
+export function labSpecFromFile(stack: string, projectDir?: string): LabSpec {
+  return parseLabSpec(stack, loadStackFile(stack, projectDir));
+}

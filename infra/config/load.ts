@@ -1,0 +1,64 @@
+// Reading raw stack config: from Pulumi.<stack>.yaml directly (render command, tests;
+// no Pulumi engine needed) or from the engine inside the Pulumi program.
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { CONFIG_NAMESPACE, ConfigError } from "./errors";
+import { Raw, isObject } from "./read";
+
+/** The repository root (holds Pulumi.yaml). */
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+/** Strips "fleetlab:" from keys; keys of other namespaces (aws:, pulumi:) are not ours. */
+function ownKeys(config: Record<string, unknown>, stack: string): Raw {
+  const out: Raw = {};
+  const secure: string[] = [];
+  for (const [k, v] of Object.entries(config)) {
+    const [ns, name] = k.includes(":") ? k.split(":", 2) : [CONFIG_NAMESPACE, k];
+    if (ns !== CONFIG_NAMESPACE) continue;
+    if (isObject(v) && "secure" in v) secure.push(k);
+    out[name] = v;
+  }
+  if (secure.length > 0) {
+    throw new ConfigError(
+      stack,
+      secure.map((key) => ({
+        key,
+        value: "(secret)",
+        problem: "is encrypted; only the Pulumi engine can read it",
+        fix: "use `pulumi up`, or keep this key plain text (fleetlab has no secret config keys)",
+      })),
+    );
+  }
+  return out;
+}
+
+/** Raw config of a stack from Pulumi.<stack>.yaml, without the Pulumi engine. */
+export function loadStackFile(stack: string, projectDir = PROJECT_DIR): Raw {
+  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(file)) {
+    const known = fs
+      .readdirSync(projectDir)
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => !!s);
+    throw new Error(`no stack "${stack}": ${file} does not exist (stacks: ${known.join(", ")})`);
+  }
+  const doc: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
+  const config = isObject(doc) ? doc.config : undefined;
+  if (!isObject(config)) {
+    throw new Error(`${file}: has no "config:" mapping`);
+  }
+  return ownKeys(config, stack);
+}
+
+/**
+ * Raw config inside a running Pulumi program: the engine hands every value over as
+ * text, structured ones (objects, lists) as JSON.
+ */
+export function configFromEngine(all: Record<string, string>, stack: string): Raw {
+  const parsed: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(all)) {
+    parsed[k] = /^\s*[[{]/.test(v) ? JSON.parse(v) : v;
+  }
+  return ownKeys(parsed, stack);
+}

@@ -1,0 +1,172 @@
+// Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
+// Pulumi. Throws one ConfigError listing every problem, before anything is created.
+import { ConfigError, fullKey, Problems } from "./errors";
+import { DATA_DEFAULTS, DEFAULTS } from "./defaults";
+import { parseHypervisor } from "./hypervisor";
+import { parseNetwork } from "./network";
+import { parseNodeDefaults, parseNodes } from "./nodes";
+import { Raw, Reader } from "./read";
+import { sshPublicKeyProblem } from "./ssh";
+import { ENVIRONMENTS, EtcdSpec, FLATCAR_CHANNELS, LabDataSpec, LabSpec } from "./types";
+
+/** Every key the project reads, in the "fleetlab" namespace. */
+export const CONFIG_KEYS = [
+  "environment",
+  "hypervisor",
+  "network",
+  "nodes",
+  "nodeDefaults",
+  "sshKeys",
+  "flatcarChannel",
+  "flatcarVersion",
+  "etcdImage",
+  "etcdClientPort",
+  "etcdPeerPort",
+  "fleetImage",
+  "data",
+] as const;
+
+// A registry reference with an explicit tag or digest: "latest" would make two
+// `pulumi up`s produce different clusters.
+const IMAGE_REF =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
+const FLATCAR_VERSION = /^(current|\d+\.\d+\.\d+)$/;
+
+export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
+  const problems = new Problems();
+  const r = new Reader(problems);
+  for (const k of Object.keys(raw)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(k)) {
+      problems.add(
+        fullKey(k),
+        raw[k],
+        "unknown config key",
+        `remove it, or use one of: ${CONFIG_KEYS.join(", ")}`,
+      );
+    }
+  }
+  const environment = r.oneOf(fullKey("environment"), raw.environment, ENVIRONMENTS);
+  const hypervisor = parseHypervisor(r, raw.hypervisor, stackName);
+  const net = parseNetwork(r, raw.network, stackName);
+  const nodes = parseNodes(
+    r,
+    raw.nodes,
+    parseNodeDefaults(r, raw.nodeDefaults),
+    net,
+    hypervisor?.kind,
+  );
+  const sshKeys = parseSshKeys(r, raw.sshKeys);
+  const flatcar = {
+    channel: r.oneOf(
+      fullKey("flatcarChannel"),
+      raw.flatcarChannel,
+      FLATCAR_CHANNELS,
+      DEFAULTS.flatcarChannel,
+    )!,
+    version: r.string(fullKey("flatcarVersion"), raw.flatcarVersion, DEFAULTS.flatcarVersion)!,
+  };
+  if (!FLATCAR_VERSION.test(flatcar.version)) {
+    problems.add(
+      fullKey("flatcarVersion"),
+      raw.flatcarVersion,
+      "is not a Flatcar release",
+      "use current or a release number such as 4081.2.0",
+    );
+  }
+  const etcd = parseEtcd(r, raw);
+  const fleet = { image: image(r, "fleetImage", raw.fleetImage, DEFAULTS.fleetImage) };
+  const data = parseData(r, raw.data);
+  if (problems.count > 0 || !environment || !hypervisor || !net) {
+    throw new ConfigError(stackName, problems.list);
+  }
+  return {
+    stack: stackName,
+    environment,
+    hypervisor,
+    network: net.spec,
+    nodes,
+    sshKeys,
+    flatcar,
+    etcd,
+    fleet,
+    data,
+  };
+}
+
+function image(r: Reader, name: string, v: unknown, fallback: string): string {
+  const ref = r.string(fullKey(name), v, fallback)!;
+  if (!IMAGE_REF.test(ref)) {
+    r.problems.add(
+      fullKey(name),
+      v,
+      "is not an image reference with a tag or digest",
+      `write registry/name:tag, e.g. ${fallback}`,
+    );
+  }
+  return ref;
+}
+
+function parseEtcd(r: Reader, raw: Raw): EtcdSpec {
+  const clientPort = r.integer(
+    fullKey("etcdClientPort"),
+    raw.etcdClientPort,
+    DEFAULTS.etcdClientPort,
+    1,
+    65535,
+  );
+  const peerPort = r.integer(
+    fullKey("etcdPeerPort"),
+    raw.etcdPeerPort,
+    DEFAULTS.etcdPeerPort,
+    1,
+    65535,
+  );
+  if (clientPort === peerPort) {
+    r.problems.add(
+      fullKey("etcdPeerPort"),
+      raw.etcdPeerPort,
+      `equals ${fullKey("etcdClientPort")}`,
+      `use different ports (defaults ${DEFAULTS.etcdClientPort} and ${DEFAULTS.etcdPeerPort})`,
+    );
+  }
+  return { image: image(r, "etcdImage", raw.etcdImage, DEFAULTS.etcdImage), clientPort, peerPort };
+}
+
+function parseSshKeys(r: Reader, v: unknown): string[] {
+  const key = fullKey("sshKeys");
+  const list =
+    r.array(key, v, '["ssh-ed25519 AAAA... you@laptop"] (the contents of ~/.ssh/id_ed25519.pub)') ??
+    [];
+  if (Array.isArray(v) && list.length === 0) {
+    r.problems.add(
+      key,
+      v,
+      "is empty: nobody could log in to the nodes",
+      "add the contents of your ~/.ssh/id_ed25519.pub (run ssh-keygen -t ed25519 if you have none)",
+    );
+  }
+  return list.flatMap((k, i) => {
+    const problem = typeof k === "string" ? sshPublicKeyProblem(k) : "must be a string";
+    if (problem) {
+      // Never echo a private key back into logs.
+      const shown = typeof k === "string" && /PRIVATE KEY/.test(k) ? "(private key, not shown)" : k;
+      r.problems.add(
+        `${key}[${i}]`,
+        shown,
+        problem,
+        "paste the PUBLIC key: one line from ~/.ssh/id_ed25519.pub, like ssh-ed25519 AAAA... you@host",
+      );
+      return [];
+    }
+    return [(k as string).trim()];
+  });
+}
+
+function parseData(r: Reader, v: unknown): LabDataSpec {
+  const d = r.object(fullKey("data"), v, Object.keys(DATA_DEFAULTS)) ?? {};
+  return {
+    dhcp: r.string(`${fullKey("data")}.dhcp`, d.dhcp, DATA_DEFAULTS.dhcp)!,
+    ldap: r.string(`${fullKey("data")}.ldap`, d.ldap, DATA_DEFAULTS.ldap)!,
+    www: r.string(`${fullKey("data")}.www`, d.www, DATA_DEFAULTS.www)!,
+  };
+}

@@ -1,0 +1,94 @@
+// The only place that runs `virsh`. Every call names the connection URI, so the same
+// code drives a local libvirtd (qemu:///system) and a faculty server (qemu+ssh://).
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export class VirshError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "VirshError";
+  }
+}
+
+export interface Virsh {
+  readonly uri: string;
+  run(args: string[], opts?: { input?: string; timeoutMs?: number }): string;
+  /** Like run, but returns undefined instead of throwing when the call fails. */
+  tryRun(args: string[]): string | undefined;
+  /** Runs `virsh <cmd> --file <tmp>` with the XML in a temp file. */
+  withXml(cmd: string[], xml: string): string;
+}
+
+const VIRSH = process.env.FLEETLAB_VIRSH ?? "virsh";
+
+export function virsh(uri: string): Virsh {
+  const run = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): string => {
+    const full = ["-q", "-c", uri, ...args];
+    const r = spawnSync(VIRSH, full, {
+      input: opts.input,
+      encoding: "utf8",
+      timeout: opts.timeoutMs ?? 120_000,
+    });
+    if (r.error) {
+      throw new VirshError(
+        full,
+        "",
+        `virsh ${args[0]} on ${uri} could not run: ${r.error.message}; install libvirt-clients`,
+      );
+    }
+    if (r.status !== 0) {
+      const err = (r.stderr || r.stdout).trim();
+      throw new VirshError(full, err, `virsh ${args.join(" ")} (on ${uri}) failed: ${err}`);
+    }
+    return r.stdout;
+  };
+  return {
+    uri,
+    run,
+    tryRun(args) {
+      try {
+        return run(args);
+      } catch {
+        return undefined;
+      }
+    },
+    withXml(cmd, xml) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-virsh-"));
+      try {
+        const file = path.join(dir, "def.xml");
+        fs.writeFileSync(file, xml);
+        return run([...cmd, file]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Fails with a message that says what to fix when the URI does not answer. */
+export function checkConnection(v: Virsh): void {
+  try {
+    v.run(["uri"], { timeoutMs: 30_000 });
+  } catch (e) {
+    const why = e instanceof VirshError ? e.stderr : String(e);
+    throw new Error(
+      `fleetlab:hypervisor.uri = ${v.uri}: libvirt does not answer (${why}). ` +
+        `Start libvirtd on that host, check the URI (qemu:///system, qemu+ssh://user@host/system) ` +
+        `and, for ssh, that \`ssh user@host virsh -c qemu:///system uri\` works without a password prompt.`,
+    );
+  }
+}
+
+/** Parses `virsh ... --name` style output into a list. */
+export function names(out: string | undefined): string[] {
+  return (out ?? "")
+    .split("\n")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
