@@ -1,0 +1,97 @@
+// Every lab-data problem names the file, the key inside it, the bad value and the
+// fix, and all problems of a data set are reported together before anything is
+// written to etcd (so a bad edit never reaches a running service).
+
+export interface DataProblem {
+  /** Repository-relative file, e.g. data/dhcp.yaml */
+  file: string;
+  /** Path inside the file, e.g. reservations[2].ip */
+  key: string;
+  value: unknown;
+  problem: string;
+  fix: string;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "(not set)";
+  const s = JSON.stringify(value);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+export class DataError extends Error {
+  constructor(
+    readonly dataSet: string,
+    readonly problems: DataProblem[],
+  ) {
+    const n = problems.length;
+    const lines = problems.map(
+      (p) => `  - ${p.file}: ${p.key} = ${show(p.value)}: ${p.problem}\n    fix: ${p.fix}`,
+    );
+    super(`lab data "${dataSet}": ${n} problem${n === 1 ? "" : "s"}\n${lines.join("\n")}`);
+    this.name = "DataError";
+  }
+}
+
+/** Collects problems of one file while validating it. */
+export class DataProblems {
+  readonly list: DataProblem[] = [];
+  constructor(readonly file: string) {}
+  add(key: string, value: unknown, problem: string, fix: string): void {
+    this.list.push({ file: this.file, key, value, problem, fix });
+  }
+  /** Throws a DataError when anything was added. */
+  check(dataSet: string): void {
+    if (this.list.length > 0) throw new DataError(dataSet, this.list);
+  }
+}
+
+/** Reads field `key` of a YAML mapping as a string, or records why it cannot. */
+export function str(
+  p: DataProblems,
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  fix: string,
+): string | undefined {
+  const v = obj[key];
+  if (typeof v === "string" && v.trim() !== "") return v.trim();
+  p.add(path, v, v === undefined ? "missing" : "must be a non-empty string", fix);
+  return undefined;
+}
+
+/** Reads an integer field within [min, max], or records why it cannot. */
+export function int(
+  p: DataProblems,
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  range: [number, number],
+  fix: string,
+): number | undefined {
+  const v = obj[key];
+  if (typeof v === "number" && Number.isInteger(v) && v >= range[0] && v <= range[1]) return v;
+  p.add(path, v, `must be an integer from ${range[0]} to ${range[1]}`, fix);
+  return undefined;
+}
+
+export function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reports the first of two items that share a value (duplicate MACs, IPs, names). */
+export function findDuplicates<T>(
+  p: DataProblems,
+  items: T[],
+  value: (t: T) => string | undefined,
+  path: (i: number) => string,
+  what: string,
+): void {
+  const seen = new Map<string, number>();
+  items.forEach((it, i) => {
+    const v = value(it);
+    if (v === undefined) return;
+    const first = seen.get(v);
+    if (first === undefined) seen.set(v, i);
+    else p.add(path(i), v, `duplicate ${what}: also at ${path(first)}`, `give each entry its own ${what}`);
+  });
+}
