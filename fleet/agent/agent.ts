@@ -1,0 +1,218 @@
+// The agent: one per machine. Holds the machine lease, runs what the schedule puts
+// on this machine, reports unit states, and FENCES: when it has not renewed its
+// lease for TTL - margin (measured from when the last successful renewal was SENT,
+// which is never later than when etcd restarted the TTL), it stops every unit. The
+// lease, and so the machine, can only expire after that; the engine reschedules only
+// after expiry; so a cut-off machine never runs a unit while its replacement does.
+import { Lease, Watcher } from "etcd3";
+import { serializeUnit, unitHash } from "../unit";
+import { Engine } from "../engine/engine";
+import { keys } from "../registry/keys";
+import { Registry, UnitState } from "../registry/registry";
+import { SystemdAdapter } from "./systemd";
+
+export interface AgentOptions {
+  machineID: string;
+  publicIP: string;
+  metadata: Record<string, string>;
+  leaseTTL: number;
+  renewMs: number;
+  fenceMarginMs: number;
+  reconcileMs?: number;
+  /** run the engine candidate in this agent (default true) */
+  engine?: boolean;
+  log?: (msg: string) => void;
+}
+
+const now = () => performance.now();
+
+export class Agent {
+  private lease?: Lease;
+  private leaseID?: string;
+  private lastRenewSent = 0;
+  private fenced = true;
+  private timers: NodeJS.Timeout[] = [];
+  private watcher?: Watcher;
+  private loaded = new Map<string, string>(); // unit -> hash loaded into systemd
+  private reported = new Map<string, string>(); // unit -> last reported state JSON
+  private busy = false;
+  private again = false;
+  private stopped = false;
+  readonly engine?: Engine;
+
+  constructor(
+    readonly reg: Registry,
+    readonly systemd: SystemdAdapter,
+    readonly opts: AgentOptions,
+  ) {
+    if (opts.engine !== false) {
+      this.engine = new Engine(reg, opts.machineID, () => (this.fenced ? undefined : this.leaseID), {
+        reconcileMs: opts.reconcileMs ?? 1000,
+        debounceMs: 50,
+        log: opts.log,
+      });
+    }
+  }
+
+  private log(msg: string): void {
+    this.opts.log?.(`agent ${this.opts.machineID.slice(0, 8)}: ${msg}`);
+  }
+
+  async start(): Promise<void> {
+    await this.register();
+    this.watcher = await this.reg.watch(keys.machineSchedulePrefix(this.opts.machineID), () => this.kick());
+    this.timers.push(setInterval(() => void this.renew(), this.opts.renewMs));
+    // Check the fencing deadline often, independent of how long a renewal hangs.
+    this.timers.push(setInterval(() => void this.checkFence(), Math.min(200, this.opts.renewMs / 2)));
+    this.timers.push(setInterval(() => this.kick(), this.opts.reconcileMs ?? 1000));
+    await this.engine?.start();
+    this.kick();
+  }
+
+  /** Grant a fresh lease and (re-)register the machine under it. */
+  private async register(): Promise<void> {
+    const sent = now();
+    const lease = this.reg.client.lease(this.opts.leaseTTL, { autoKeepAlive: false });
+    this.reg.requests++;
+    const id = await lease.grant();
+    await this.reg.registerMachine({ id: this.opts.machineID, primaryIP: this.opts.publicIP, metadata: this.opts.metadata }, id);
+    this.lease = lease;
+    this.leaseID = id;
+    this.reported.clear();
+    this.lastRenewSent = sent;
+    this.fenced = false;
+    this.log(`registered with lease ${id}`);
+  }
+
+  private renewing = false;
+  private async renew(): Promise<void> {
+    if (this.stopped || this.renewing) return;
+    this.renewing = true;
+    const sent = now();
+    try {
+      if (!this.lease) {
+        await this.register();
+        this.kick();
+        return;
+      }
+      this.reg.requests++;
+      await this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.opts.renewMs * 2) });
+      this.lastRenewSent = sent;
+      if (this.fenced) {
+        // The lease never expired, so nobody else was given our units: resume.
+        this.fenced = false;
+        this.log("lease renewed again, unfenced");
+        this.engine?.kick(0);
+        this.kick();
+      }
+    } catch (e) {
+      const msg = (e as Error).message ?? String(e);
+      if ((e as Error).name === "EtcdLeaseInvalidError" || /lease not found|requested lease not found/i.test(msg)) {
+        this.log("lease expired: fencing and registering again");
+        await this.fence();
+        this.lease = undefined;
+        this.leaseID = undefined;
+      }
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async checkFence(): Promise<void> {
+    if (this.fenced || this.stopped) return;
+    if (now() - this.lastRenewSent > this.opts.leaseTTL * 1000 - this.opts.fenceMarginMs) {
+      this.log("lease not renewed in time: fencing (stopping all units)");
+      await this.fence();
+    }
+  }
+
+  /** Stop every unit now; they stay loaded so a renewed lease can resume them. */
+  private async fence(): Promise<void> {
+    this.fenced = true;
+    await Promise.all([...this.loaded.keys()].map((u) => this.systemd.stop(u).catch((e) => this.log(`stop ${u}: ${e}`))));
+  }
+
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.busy = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.reconcile();
+        } while (this.again && !this.stopped);
+      } catch (e) {
+        this.log(`reconcile: ${(e as Error).message}`);
+      } finally {
+        this.busy = false;
+      }
+    })();
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.fenced || !this.leaseID) return;
+    const lease = this.leaseID;
+    // Only placements made for this lease incarnation count: entries left from an
+    // expired lease may already have been moved elsewhere.
+    const mine = (await this.reg.machineSchedule(this.opts.machineID)).filter((p) => p.lease === lease);
+    const wanted = new Map(mine.map((p) => [p.unit, p.target]));
+    for (const unit of [...this.loaded.keys()]) {
+      if (!wanted.has(unit)) {
+        await this.systemd.unload(unit);
+        this.loaded.delete(unit);
+        this.reported.delete(unit);
+        await this.reg.deleteState(unit, this.opts.machineID);
+      }
+    }
+    for (const [unit, target] of wanted) {
+      if (!this.loaded.has(unit)) {
+        const u = await this.reg.getUnit(unit);
+        if (!u) continue;
+        await this.systemd.load(unit, serializeUnit(u.options));
+        this.loaded.set(unit, unitHash(u.options));
+      }
+      // Re-check just before acting: fencing may have begun while we awaited.
+      if (this.fenced || this.leaseID !== lease) return;
+      const st = await this.systemd.state(unit);
+      if (target === "launched" && st.active !== "active" && st.active !== "activating") await this.systemd.start(unit);
+      if (target === "loaded" && st.active === "active") await this.systemd.stop(unit);
+    }
+    await this.report(lease);
+  }
+
+  private async report(lease: string): Promise<void> {
+    for (const [unit, hash] of this.loaded) {
+      const st = await this.systemd.state(unit);
+      const s: UnitState = {
+        name: unit,
+        hash,
+        machineID: this.opts.machineID,
+        systemdLoadState: st.load,
+        systemdActiveState: st.active,
+        systemdSubState: st.sub,
+      };
+      const json = JSON.stringify(s);
+      if (this.reported.get(unit) === json) continue;
+      await this.reg.putState(s, lease);
+      this.reported.set(unit, json);
+    }
+  }
+
+  /** Graceful stop (tests, SIGTERM): stop the loops; units keep running unless told. */
+  async stop(opts: { stopUnits?: boolean; revoke?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    this.timers.forEach(clearInterval);
+    await this.engine?.stop();
+    await this.watcher?.cancel().catch(() => undefined);
+    if (opts.stopUnits) await this.fence();
+    if (opts.revoke) await this.lease?.revoke().catch(() => undefined);
+  }
+}

@@ -1,0 +1,112 @@
+// The agent's environment contract. Ignition (infra/) imports AGENT_ENV to render the
+// `docker run -e ...` line, so the names live here only.
+import { readFileSync } from "fs";
+import { EtcdConfig } from "../registry/registry";
+
+export const AGENT_ENV = {
+  endpoints: "FLEET_ETCD_ENDPOINTS",
+  caFile: "FLEET_ETCD_CAFILE",
+  certFile: "FLEET_ETCD_CERTFILE",
+  keyFile: "FLEET_ETCD_KEYFILE",
+  publicIP: "FLEET_PUBLIC_IP",
+  metadata: "FLEET_METADATA",
+  machineIDFile: "FLEET_MACHINE_ID_FILE",
+  leaseTTL: "FLEET_LEASE_TTL",
+  renewMs: "FLEET_RENEW_MS",
+  fenceMarginMs: "FLEET_FENCE_MARGIN_MS",
+  unitDir: "FLEET_UNIT_DIR",
+  socket: "FLEET_API_SOCKET",
+  apiListen: "FLEET_API_LISTEN",
+  apiCert: "FLEET_API_CERTFILE",
+  apiKey: "FLEET_API_KEYFILE",
+  apiCA: "FLEET_API_CAFILE",
+  systemd: "FLEET_SYSTEMD",
+  recordLog: "FLEET_RECORD_LOG",
+} as const;
+
+export const DEFAULT_IMAGE = "ghcr.io/fleetlab/fleet:0.1.0";
+export const DEFAULT_SOCKET = "/run/fleet/fleet.sock";
+export const DEFAULT_UNIT_DIR = "/run/fleet/units";
+
+/** Lab timings: failover = TTL (expiry) + ~1 s reconcile, well under 10 s. */
+export const DEFAULT_TIMING = { leaseTTL: 5, renewMs: 1000, fenceMarginMs: 1500 };
+
+export interface AgentConfig {
+  etcd: EtcdConfig;
+  machineID: string;
+  publicIP: string;
+  metadata: Record<string, string>;
+  leaseTTL: number;
+  renewMs: number;
+  fenceMarginMs: number;
+  unitDir: string;
+  socket: string;
+  apiListen?: string;
+  apiTLS?: { certFile: string; keyFile: string; caFile: string };
+  systemd: "dbus" | "recording";
+  recordLog?: string;
+}
+
+/** "role=etcd,lan=true" -> {role: "etcd", lan: "true"} */
+export function parseMetadata(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of s.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`${AGENT_ENV.metadata}: ${JSON.stringify(pair)} is not key=value (example: role=etcd,lan=true)`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function num(env: NodeJS.ProcessEnv, key: string, def: number): number {
+  const v = env[key];
+  if (v === undefined || v === "") return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${key}=${v} must be a positive number`);
+  return n;
+}
+
+/** Build the agent config from the environment (pure apart from reading the machine-id file). */
+export function configFromEnv(env: NodeJS.ProcessEnv, readFile = (p: string) => readFileSync(p, "utf8")): AgentConfig {
+  const endpoints = (env[AGENT_ENV.endpoints] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  if (!endpoints.length) throw new Error(`${AGENT_ENV.endpoints} is empty: set it to the etcd client URLs, e.g. https://10.0.0.1:2379`);
+  const machineID = readFile(env[AGENT_ENV.machineIDFile] ?? "/etc/machine-id").trim();
+  if (!/^[0-9a-f]{32}$/.test(machineID)) throw new Error(`machine ID ${JSON.stringify(machineID)} is not 32 hex digits`);
+  const t = {
+    leaseTTL: num(env, AGENT_ENV.leaseTTL, DEFAULT_TIMING.leaseTTL),
+    renewMs: num(env, AGENT_ENV.renewMs, DEFAULT_TIMING.renewMs),
+    fenceMarginMs: num(env, AGENT_ENV.fenceMarginMs, DEFAULT_TIMING.fenceMarginMs),
+  };
+  if (t.renewMs * 2 + t.fenceMarginMs >= t.leaseTTL * 1000) {
+    throw new Error(`timings: ${AGENT_ENV.renewMs}*2 + ${AGENT_ENV.fenceMarginMs} must stay below ${AGENT_ENV.leaseTTL}*1000 so fencing can act before expiry`);
+  }
+  const apiCert = env[AGENT_ENV.apiCert];
+  return {
+    etcd: { endpoints, caFile: env[AGENT_ENV.caFile], certFile: env[AGENT_ENV.certFile], keyFile: env[AGENT_ENV.keyFile] },
+    machineID,
+    publicIP: env[AGENT_ENV.publicIP] ?? "127.0.0.1",
+    metadata: parseMetadata(env[AGENT_ENV.metadata] ?? ""),
+    ...t,
+    unitDir: env[AGENT_ENV.unitDir] ?? DEFAULT_UNIT_DIR,
+    socket: env[AGENT_ENV.socket] ?? DEFAULT_SOCKET,
+    apiListen: env[AGENT_ENV.apiListen],
+    apiTLS: apiCert ? { certFile: apiCert, keyFile: env[AGENT_ENV.apiKey] ?? "", caFile: env[AGENT_ENV.apiCA] ?? "" } : undefined,
+    systemd: env[AGENT_ENV.systemd] === "recording" ? "recording" : "dbus",
+    recordLog: env[AGENT_ENV.recordLog],
+  };
+}
+
+/** The env part of the node's `docker run` (for Ignition), from typed values. */
+export function agentEnv(v: { endpoints: string[]; publicIP: string; metadata: Record<string, string>; tlsDir?: string }): Record<string, string> {
+  const tls = v.tlsDir ?? "/etc/fleetlab/tls";
+  return {
+    [AGENT_ENV.endpoints]: v.endpoints.join(","),
+    [AGENT_ENV.caFile]: `${tls}/ca.pem`,
+    [AGENT_ENV.certFile]: `${tls}/node.pem`,
+    [AGENT_ENV.keyFile]: `${tls}/node-key.pem`,
+    [AGENT_ENV.publicIP]: v.publicIP,
+    [AGENT_ENV.metadata]: Object.entries(v.metadata)
+      .map(([k, val]) => `${k}=${val}`)
+      .join(","),
+  };
+}

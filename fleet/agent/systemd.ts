@@ -1,0 +1,74 @@
+// What the agent needs from systemd. The D-Bus adapter (dbus.ts) is the real one;
+// the recording adapter keeps state in memory and appends every start/stop with a
+// timestamp to a shared log, so tests can prove two copies never ran at once.
+import { appendFileSync } from "fs";
+
+export interface SystemdUnitState {
+  load: string;
+  active: string;
+  sub: string;
+}
+
+export interface SystemdAdapter {
+  /** write the unit file and make systemd see it (link + daemon reload) */
+  load(name: string, contents: string): Promise<void>;
+  start(name: string): Promise<void>;
+  stop(name: string): Promise<void>;
+  /** stop, unlink and remove the file */
+  unload(name: string): Promise<void>;
+  state(name: string): Promise<SystemdUnitState>;
+  close?(): Promise<void>;
+}
+
+export interface RecordedEvent {
+  t: number;
+  machine: string;
+  unit: string;
+  event: "start" | "stop";
+}
+
+export class RecordingSystemd implements SystemdAdapter {
+  private units = new Map<string, { contents: string; active: boolean }>();
+  constructor(
+    private machine: string,
+    /** JSON-lines file shared by all agents of a test (appends are atomic for small lines) */
+    private logFile?: string,
+  ) {}
+
+  private record(unit: string, event: RecordedEvent["event"]): void {
+    if (!this.logFile) return;
+    // Wall clock, because the agents are separate processes; all on one host.
+    const e: RecordedEvent = { t: Date.now(), machine: this.machine, unit, event };
+    appendFileSync(this.logFile, JSON.stringify(e) + "\n");
+  }
+  async load(name: string, contents: string): Promise<void> {
+    const u = this.units.get(name);
+    this.units.set(name, { contents, active: u?.active ?? false });
+  }
+  async start(name: string): Promise<void> {
+    const u = this.units.get(name);
+    if (!u) throw new Error(`unit ${name} not loaded`);
+    if (u.active) return;
+    u.active = true;
+    this.record(name, "start");
+  }
+  async stop(name: string): Promise<void> {
+    const u = this.units.get(name);
+    if (!u?.active) return;
+    // Record before flipping: the copy counts as running until the stop is recorded.
+    this.record(name, "stop");
+    u.active = false;
+  }
+  async unload(name: string): Promise<void> {
+    await this.stop(name);
+    this.units.delete(name);
+  }
+  async state(name: string): Promise<SystemdUnitState> {
+    const u = this.units.get(name);
+    if (!u) return { load: "not-found", active: "inactive", sub: "dead" };
+    return { load: "loaded", active: u.active ? "active" : "inactive", sub: u.active ? "running" : "dead" };
+  }
+  running(): string[] {
+    return [...this.units].filter(([, u]) => u.active).map(([n]) => n);
+  }
+}

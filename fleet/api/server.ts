@@ -1,0 +1,126 @@
+// /fleet/v1 over HTTP: on a unix socket (local users, guarded by file permissions)
+// and optionally on TCP with TLS that REQUIRES a client certificate from the lab CA
+// (fleet had no authentication at all).
+import { chmodSync, mkdirSync, readFileSync, rmSync } from "fs";
+import * as http from "http";
+import * as https from "https";
+import { dirname } from "path";
+import { ApiError, FleetService } from "./service";
+
+export const API_PREFIX = "/fleet/v1";
+export const PAGE_SIZE = 100;
+const MAX_BODY = 256 * 1024;
+
+function send(res: http.ServerResponse, code: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(code).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }).end(text);
+}
+
+/** Page tokens are opaque to clients: base64 of the next offset. */
+function page<T>(items: T[], token: string | null, size = PAGE_SIZE): { items: T[]; next?: string } {
+  let start = 0;
+  if (token !== null) {
+    const n = Number(Buffer.from(token, "base64url").toString());
+    if (!Number.isInteger(n) || n < 0) throw new ApiError(400, "invalid value of nextPageToken query parameter");
+    start = n;
+  }
+  const end = start + size;
+  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(String(end)).toString("base64url") : undefined };
+}
+
+async function readBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError(413, `request body over ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString() || "null");
+  } catch {
+    throw new ApiError(400, "request body is not valid JSON");
+  }
+}
+
+export function handler(svc: FleetService, pageSize = PAGE_SIZE): http.RequestListener {
+  return (req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://fleet");
+      if (!url.pathname.startsWith(API_PREFIX + "/")) throw new ApiError(404, `no such resource ${url.pathname}: the API lives under ${API_PREFIX}`);
+      const path = url.pathname.slice(API_PREFIX.length + 1);
+      const token = url.searchParams.get("nextPageToken");
+      const m = req.method ?? "GET";
+      const unitMatch = /^units\/(.+)$/.exec(path);
+      if (path === "units" && m === "GET") {
+        const p = page(await svc.listUnits(), token, pageSize);
+        return send(res, 200, { units: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
+      }
+      if (path === "state" && m === "GET") {
+        const filter = { machineID: url.searchParams.get("machineID") ?? undefined, unitName: url.searchParams.get("unitName") ?? undefined };
+        const p = page(await svc.listStates(filter), token, pageSize);
+        return send(res, 200, { states: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
+      }
+      if (path === "machines" && m === "GET") {
+        const p = page(await svc.listMachines(), token, pageSize);
+        return send(res, 200, { machines: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
+      }
+      if (unitMatch) {
+        const name = decodeURIComponent(unitMatch[1]);
+        if (m === "GET") return send(res, 200, await svc.getUnit(name));
+        if (m === "PUT") return send(res, await svc.putUnit(name, await readBody(req)));
+        if (m === "DELETE") {
+          await svc.deleteUnit(name);
+          return send(res, 204);
+        }
+        throw new ApiError(405, `method ${m} not allowed on units/<name>: use GET, PUT or DELETE`);
+      }
+      throw new ApiError(404, `no such resource ${url.pathname}`);
+    })().catch((e: unknown) => {
+      const code = e instanceof ApiError ? e.code : 500;
+      send(res, code, { error: { code, message: e instanceof Error ? e.message : String(e) } });
+    });
+  };
+}
+
+export interface ApiServers {
+  close(): Promise<void>;
+}
+
+export async function serveApi(
+  svc: FleetService,
+  opts: { socket?: string; tcp?: { host: string; port: number; certFile: string; keyFile: string; caFile: string } },
+): Promise<ApiServers & { tcpPort?: number }> {
+  const servers: http.Server[] = [];
+  const h = handler(svc);
+  let tcpPort: number | undefined;
+  if (opts.socket) {
+    mkdirSync(dirname(opts.socket), { recursive: true });
+    rmSync(opts.socket, { force: true });
+    const s = http.createServer(h);
+    await new Promise<void>((r) => s.listen(opts.socket, r));
+    chmodSync(opts.socket, 0o660);
+    servers.push(s);
+  }
+  if (opts.tcp) {
+    const t = opts.tcp;
+    const s = https.createServer(
+      { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), ca: readFileSync(t.caFile), requestCert: true, rejectUnauthorized: true },
+      h,
+    );
+    await new Promise<void>((r) => s.listen(t.port, t.host, r));
+    tcpPort = (s.address() as { port: number }).port;
+    servers.push(s);
+  }
+  return {
+    tcpPort,
+    close: async () => {
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      if (opts.socket) rmSync(opts.socket, { force: true });
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The engine: runs beside every agent, acts only while it holds the leader key
+// (bound to its machine lease, so a dead leader is replaced within one TTL).
+// Reconciles on watch events (debounced) and on an interval.
+import { Watcher } from "etcd3";
+import { parseXFleet } from "../unit";
+import { keys } from "../registry/keys";
+import { Registry, ScheduledUnit } from "../registry/registry";
+import { schedule, SchedUnit } from "./scheduler";
+
+export interface EngineOptions {
+  reconcileMs: number;
+  debounceMs: number;
+  log?: (msg: string) => void;
+}
+
+export class Engine {
+  private timer?: NodeJS.Timeout;
+  private debounce?: NodeJS.Timeout;
+  private watchers: Watcher[] = [];
+  private running = false;
+  private again = false;
+  private stopped = false;
+  isLeader = false;
+  /** placements written (for tests/bench) */
+  placementsWritten = 0;
+
+  constructor(
+    private reg: Registry,
+    private id: string,
+    /** current machine lease, or undefined while the agent is fenced */
+    private lease: () => string | undefined,
+    private opts: EngineOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const p of [keys.unitsPrefix, keys.machinesPrefix, keys.leader]) {
+      this.watchers.push(await this.reg.watch(p, () => this.kick()));
+    }
+    this.timer = setInterval(() => this.kick(0), this.opts.reconcileMs);
+    this.kick(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.debounce);
+    await Promise.all(this.watchers.map((w) => w.cancel().catch(() => undefined)));
+  }
+
+  kick(delay = this.opts.debounceMs): void {
+    if (this.stopped) return;
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.run(), delay);
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.tick();
+      } while (this.again && !this.stopped);
+    } catch (e) {
+      this.opts.log?.(`engine: ${(e as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const lease = this.lease();
+    if (!lease) {
+      this.isLeader = false;
+      return;
+    }
+    const was = this.isLeader;
+    this.isLeader = await this.reg.tryLead(this.id, lease);
+    if (this.isLeader && !was) this.opts.log?.(`engine: ${this.id} is the leader`);
+    if (this.isLeader) await this.reconcile();
+  }
+
+  /** One reconcile pass: read everything, compute the wanted schedule, write the difference. */
+  async reconcile(): Promise<void> {
+    const [units, machines, current, oldReasons] = await Promise.all([
+      this.reg.listUnits(),
+      this.reg.listMachinesWithLease(),
+      this.reg.listSchedule(),
+      this.reg.listReasons(),
+    ]);
+    const sched: SchedUnit[] = units.map((u) => ({ name: u.name, desiredState: u.desiredState, xfleet: parseXFleet(u.options, u.name) }));
+    const leaseOf = new Map(machines.map((m) => [m.id, m.lease]));
+    const result = schedule(sched, machines, current);
+
+    const k = (p: { unit: string; machineID: string }) => `${p.machineID}/${p.unit}`;
+    const have = new Map(current.map((p) => [k(p), p]));
+    const want = new Map<string, ScheduledUnit>(result.placements.map((p) => [k(p), { ...p, lease: leaseOf.get(p.machineID)! }]));
+    const puts = [...want.values()].filter((p) => {
+      const h = have.get(k(p));
+      return !h || h.target !== p.target || h.lease !== p.lease;
+    });
+    const deletes = [...have.values()].filter((p) => !want.has(k(p)));
+    const set = Object.fromEntries(Object.entries(result.reasons).filter(([u, r]) => oldReasons[u] !== r));
+    const clear = Object.keys(oldReasons).filter((u) => !(u in result.reasons));
+    if (!puts.length && !deletes.length && !Object.keys(set).length && !clear.length) return;
+    const ok = await this.reg.applySchedule(this.id, puts, deletes, { set, clear });
+    if (ok) this.placementsWritten += puts.filter((p) => !have.has(k(p))).length;
+    else this.isLeader = false;
+  }
+}

@@ -1,0 +1,107 @@
+// Unit files as fleet saw them: an ordered list of {section, name, value} options.
+// fleet's API exchanges units in exactly this shape, so it is also our storage form;
+// the text form is produced only when an agent writes the file for systemd.
+import { createHash } from "crypto";
+
+export interface UnitOption {
+  section: string;
+  name: string;
+  value: string;
+}
+
+export type DesiredState = "inactive" | "loaded" | "launched";
+export const DESIRED_STATES: readonly DesiredState[] = ["inactive", "loaded", "launched"];
+
+/** Largest serialised unit we accept; etcd's request limit is 1.5 MiB, units are tiny. */
+export const MAX_UNIT_BYTES = 64 * 1024;
+
+export class UnitError extends Error {}
+
+const SECTION_RE = /^\[([^\][]+)\]$/;
+const KEY_RE = /^[A-Za-z0-9_-]+$/;
+
+/** Parse unit-file text. Comment lines (# ;) are dropped, `\` continues a line. */
+export function parseUnitFile(text: string): UnitOption[] {
+  if (Buffer.byteLength(text) > MAX_UNIT_BYTES) {
+    throw new UnitError(
+      `unit file is ${Buffer.byteLength(text)} bytes, over the ${MAX_UNIT_BYTES}-byte limit: split it or move data out of the unit`,
+    );
+  }
+  const options: UnitOption[] = [];
+  let section: string | undefined;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i].trim();
+    const lineNo = i + 1;
+    while (line.endsWith("\\") && i + 1 < lines.length) {
+      line = line.slice(0, -1) + " " + lines[++i].trim();
+    }
+    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+    const header = SECTION_RE.exec(line);
+    if (header) {
+      section = header[1];
+      continue;
+    }
+    if (line.startsWith("[")) {
+      throw new UnitError(`line ${lineNo}: malformed section header ${JSON.stringify(line)}: use [Name]`);
+    }
+    const eq = line.indexOf("=");
+    if (eq <= 0) {
+      throw new UnitError(`line ${lineNo}: ${JSON.stringify(line)} is not Key=Value`);
+    }
+    const name = line.slice(0, eq).trim();
+    if (!KEY_RE.test(name)) {
+      throw new UnitError(`line ${lineNo}: invalid key ${JSON.stringify(name)}`);
+    }
+    if (section === undefined) {
+      throw new UnitError(`line ${lineNo}: ${JSON.stringify(name)} appears before any [Section] header`);
+    }
+    options.push({ section, name, value: line.slice(eq + 1).trim() });
+  }
+  return options;
+}
+
+/** Serialise options back to unit-file text, sections in first-seen order. */
+export function serializeUnit(options: readonly UnitOption[]): string {
+  const sections = new Map<string, UnitOption[]>();
+  for (const o of options) {
+    const list = sections.get(o.section) ?? [];
+    list.push(o);
+    sections.set(o.section, list);
+  }
+  const parts: string[] = [];
+  for (const [section, opts] of sections) {
+    parts.push(`[${section}]\n` + opts.map((o) => `${o.name}=${o.value}\n`).join(""));
+  }
+  return parts.join("\n");
+}
+
+/** fleet identified a unit's content by the SHA-1 of its serialised file. */
+export function unitHash(options: readonly UnitOption[]): string {
+  return createHash("sha1").update(serializeUnit(options)).digest("hex");
+}
+
+/** Check every option's shape (for units that arrive as JSON through the API). */
+export function validateOptions(options: unknown): UnitOption[] {
+  if (!Array.isArray(options)) throw new UnitError("options must be an array of {section, name, value}");
+  const out = options.map((o, i) => {
+    const ok =
+      o !== null &&
+      typeof o === "object" &&
+      typeof o.section === "string" &&
+      typeof o.name === "string" &&
+      typeof o.value === "string";
+    if (!ok) throw new UnitError(`options[${i}] must be {section, name, value} with string fields`);
+    if (!KEY_RE.test(o.name)) throw new UnitError(`options[${i}].name ${JSON.stringify(o.name)} is not a valid key`);
+    if (o.section === "" || /[\][\n]/.test(o.section)) {
+      throw new UnitError(`options[${i}].section ${JSON.stringify(o.section)} is not a valid section name`);
+    }
+    if (/\n/.test(o.value)) throw new UnitError(`options[${i}].value must be one line`);
+    return { section: o.section, name: o.name, value: o.value } as UnitOption;
+  });
+  const size = Buffer.byteLength(serializeUnit(out));
+  if (size > MAX_UNIT_BYTES) {
+    throw new UnitError(`unit is ${size} bytes, over the ${MAX_UNIT_BYTES}-byte limit`);
+  }
+  return out;
+}

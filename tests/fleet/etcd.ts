@@ -1,0 +1,121 @@
+// Test harness: a real 3-member etcd (Debian's /usr/bin/etcd) on free 127.0.0.1
+// ports, data in a temp dir, stopped by PID.
+import { ChildProcess, spawn } from "child_process";
+import { mkdtempSync, rmSync } from "fs";
+import * as net from "net";
+import { tmpdir } from "os";
+import { join } from "path";
+import { Etcd3 } from "etcd3";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export interface EtcdMember {
+  name: string;
+  clientURL: string;
+  clientPort: number;
+  proc?: ChildProcess;
+}
+
+export class EtcdCluster {
+  members: EtcdMember[] = [];
+  dir = mkdtempSync(join(tmpdir(), "fleet-etcd-"));
+  private initial = "";
+  private peers: number[] = [];
+
+  get endpoints(): string[] {
+    return this.members.map((m) => m.clientURL);
+  }
+
+  async start(size = 3): Promise<void> {
+    for (let i = 0; i < size; i++) {
+      const clientPort = await freePort();
+      this.peers.push(await freePort());
+      this.members.push({ name: `m${i}`, clientPort, clientURL: `http://127.0.0.1:${clientPort}` });
+    }
+    this.initial = this.members.map((m, i) => `${m.name}=http://127.0.0.1:${this.peers[i]}`).join(",");
+    this.members.forEach((_, i) => this.startMember(i));
+    await this.waitHealthy();
+  }
+
+  startMember(i: number): void {
+    const m = this.members[i];
+    const peer = `http://127.0.0.1:${this.peers[i]}`;
+    m.proc = spawn(
+      "/usr/bin/etcd",
+      [
+        `--name=${m.name}`,
+        `--data-dir=${join(this.dir, m.name)}`,
+        `--listen-client-urls=${m.clientURL}`,
+        `--advertise-client-urls=${m.clientURL}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=${this.initial}`,
+        "--initial-cluster-state=new",
+        "--initial-cluster-token=fleet-test",
+        "--heartbeat-interval=100",
+        "--election-timeout=1000",
+        "--log-level=error",
+      ],
+      { stdio: "ignore" },
+    );
+  }
+
+  killMember(i: number): void {
+    this.members[i].proc?.kill("SIGKILL");
+    this.members[i].proc = undefined;
+  }
+
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    const c = new Etcd3({ hosts: this.endpoints });
+    const end = Date.now() + timeoutMs;
+    try {
+      while (Date.now() < end) {
+        try {
+          await c.put("/health-check").value("ok");
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      throw new Error(`etcd cluster not healthy within ${timeoutMs} ms`);
+    } finally {
+      c.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const m of this.members) {
+      const p = m.proc;
+      if (!p || p.exitCode !== null) continue;
+      const exited = new Promise((r) => p.once("exit", r));
+      p.kill("SIGKILL");
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Poll until check() returns a truthy value; bounded in time. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+}
