@@ -1,0 +1,2 @@
+export { Lab } from "./lab";
+export { LabNode, type LabNodeArgs } from "./node";

@@ -1,0 +1,31 @@
+// The Pulumi program: stack config -> LabSpec -> Lab (PKI, per-node Ignition, VMs
+// when the hypervisor's driver exists). Bad config stops here, before any resource.
+import * as pulumi from "@pulumi/pulumi";
+import { Lab } from "./cluster";
+import { ConfigError, labSpecFromPulumi, LabSpec } from "./config";
+import { clientEndpoints, initialCluster as computeInitialCluster } from "./ignition";
+
+function loadSpec(): LabSpec {
+  try {
+    return labSpecFromPulumi();
+  } catch (err) {
+    // RunError: Pulumi prints the message alone, without a JavaScript stack trace.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}
+
+const spec = loadSpec();
+const lab = new Lab(spec.stack, spec);
+
+export const environment = spec.environment;
+export const hypervisor = spec.hypervisor.kind;
+export const nodes = spec.nodes.map((n) => n.name);
+export const nodeIps = Object.fromEntries(spec.nodes.map((n) => [n.name, n.ip]));
+export const nodeRoles = Object.fromEntries(spec.nodes.map((n) => [n.name, n.role]));
+export const etcdEndpoints = clientEndpoints(spec);
+export const initialCluster = computeInitialCluster(spec);
+export const caCert = lab.pki.ca.certPem;
+export const adminCert = lab.pki.admin.certPem;
+export const adminKey = pulumi.secret(lab.pki.admin.keyPem);
+export const machinesCreated = lab.machines !== undefined;

@@ -1,0 +1,98 @@
+// The lab's PKI as Pulumi resources: one CA, one certificate per node (server and
+// client, SANs: name, localhost, IP, 127.0.0.1) and an `admin` client certificate
+// for the management host. Private keys are secret outputs, encrypted in state.
+import * as pulumi from "@pulumi/pulumi";
+import type { LabSpec, NodeSpec } from "../config/types";
+import type { CertRequest } from "./certs";
+import { caProvider, certProvider, type CertInputs } from "./provider";
+
+export {
+  createCa,
+  createCert,
+  describeCert,
+  verifySignedBy,
+  type KeyAndCert,
+  type CertInfo,
+  type CertRequest,
+} from "./certs";
+
+export const CA_VALIDITY_DAYS = 3650;
+export const CERT_VALIDITY_DAYS = 1825;
+export const ADMIN_CN = "admin";
+
+/** What a node's certificate must say; pure so tests and the render command share it. */
+export function nodeCertRequest(node: NodeSpec): CertRequest {
+  return {
+    commonName: node.name,
+    dnsNames: [node.name, "localhost"],
+    ipAddresses: [node.ip, "127.0.0.1"],
+    usage: "server",
+    validityDays: CERT_VALIDITY_DAYS,
+  };
+}
+
+export function adminCertRequest(): CertRequest {
+  return {
+    commonName: ADMIN_CN,
+    dnsNames: [],
+    ipAddresses: [],
+    usage: "client",
+    validityDays: CERT_VALIDITY_DAYS,
+  };
+}
+
+export function caCommonName(spec: LabSpec): string {
+  return `fleetlab ${spec.stack} CA`;
+}
+
+const SECRET_OUTPUTS = { additionalSecretOutputs: ["keyPem"] };
+
+export class LabCa extends pulumi.dynamic.Resource {
+  declare readonly certPem: pulumi.Output<string>;
+  declare readonly keyPem: pulumi.Output<string>;
+  constructor(name: string, commonName: string, opts?: pulumi.CustomResourceOptions) {
+    super(
+      caProvider,
+      name,
+      { commonName, validityDays: CA_VALIDITY_DAYS, certPem: undefined, keyPem: undefined },
+      { ...opts, ...SECRET_OUTPUTS },
+    );
+  }
+}
+
+export class LabCert extends pulumi.dynamic.Resource {
+  declare readonly certPem: pulumi.Output<string>;
+  declare readonly keyPem: pulumi.Output<string>;
+  constructor(name: string, ca: LabCa, req: CertRequest, opts?: pulumi.CustomResourceOptions) {
+    const inputs: pulumi.Inputs & { [K in keyof CertInputs]: pulumi.Input<CertInputs[K]> } = {
+      caCertPem: ca.certPem,
+      caKeyPem: ca.keyPem,
+      ...req,
+    };
+    super(
+      certProvider,
+      name,
+      { ...inputs, certPem: undefined, keyPem: undefined },
+      { ...opts, ...SECRET_OUTPUTS },
+    );
+  }
+}
+
+export interface LabPki {
+  ca: LabCa;
+  admin: LabCert;
+  nodes: Map<string, LabCert>;
+}
+
+/** CA, admin cert and one cert per node, as children of `parent`. */
+export function createLabPki(spec: LabSpec, parent: pulumi.Resource): LabPki {
+  const ca = new LabCa(`${spec.stack}-ca`, caCommonName(spec), { parent });
+  const admin = new LabCert(`${spec.stack}-admin`, ca, adminCertRequest(), { parent: ca });
+  const nodes = new Map(
+    spec.nodes.map((n) => [
+      n.name,
+      new LabCert(`${spec.stack}-${n.name}`, ca, nodeCertRequest(n), { parent: ca }),
+    ]),
+  );
+  return { ca, admin, nodes };
+}

@@ -1,0 +1,55 @@
+// npm run render -- <stack> <outdir>
+// Writes <outdir>/<node>.ign (pretty Ignition JSON) for every node of a stack, from
+// Pulumi.<stack>.yaml alone: no Pulumi engine, no hypervisor. The TLS material is
+// generated fresh on every run (Pulumi's state, which holds the lab's real CA, is
+// not read), so these files show the shape of what boots, not the keys.
+import * as fs from "fs";
+import * as path from "path";
+import { labSpecFromFile } from "../infra/config";
+import { renderIgnition, serializeIgnition } from "../infra/ignition";
+import {
+  caCommonName,
+  CA_VALIDITY_DAYS,
+  createCa,
+  createCert,
+  nodeCertRequest,
+} from "../infra/pki";
+
+function main(argv: string[]): number {
+  if (argv.length !== 2 || argv.some((a) => a.startsWith("-"))) {
+    console.error(
+      "usage: npm run render -- <stack> <outdir>   (stacks: Pulumi.<stack>.yaml, e.g. dev, faculty, local)",
+    );
+    return 2;
+  }
+  const [stack, outDir] = argv;
+  let spec;
+  try {
+    spec = labSpecFromFile(stack);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  const ca = createCa(caCommonName(spec), CA_VALIDITY_DAYS);
+  for (const node of spec.nodes) {
+    const pair = createCert(ca, nodeCertRequest(node));
+    const ign = renderIgnition(spec, node, {
+      caCert: ca.certPem,
+      cert: pair.certPem,
+      key: pair.keyPem,
+    });
+    const file = path.join(outDir, `${node.name}.ign`);
+    // The file holds a private key: readable by its owner only.
+    fs.writeFileSync(file, serializeIgnition(ign, true), { mode: 0o600 });
+    console.log(`${file}  ${node.role.padEnd(6)} ${node.ip}  ${node.mac}`);
+  }
+  console.log(`stack ${stack}: ${spec.nodes.length} Ignition files (spec 3.3.0) in ${outDir}`);
+  console.log("note: the CA and node keys in these files were generated just now for this render;");
+  console.log(
+    "      `pulumi up` uses the lab's own CA, created once and kept (encrypted) in Pulumi state.",
+  );
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
