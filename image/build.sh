@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Builds the Debian bookworm image that stands in for Flatcar in tests (Flatcar's own
+# images cannot be downloaded on the CI machine). It consumes the same Ignition JSON:
+# Debian's Ignition runs from a dracut initramfs at first boot and reads fw_cfg key
+# opt/com.coreos/config. Output (cached by a hash of every input):
+#   $FLEETLAB_IMAGE_CACHE/<hash>/rootfs.qcow2   bare ext4, no partition table
+#   $FLEETLAB_IMAGE_CACHE/<hash>/vmlinuz, initrd.img, image.json (paths + cmdline)
+# Prints the output directory on the last line of stdout.
+#
+# Usage: image/build.sh [--print-dir]
+#   --print-dir   only print where the image for the current inputs lives
+# Env:   FLEETLAB_ETCD_IMAGES    space-separated tags for the preloaded etcd image
+#        FLEETLAB_PRELOAD_TARS   extra docker-archive tarballs to preload (fleet agent)
+#        FLEETLAB_IMAGE_CACHE    default /var/cache/fleetlab/test-image (world-readable:
+#                                libvirt runs QEMU as libvirt-qemu, which cannot enter /root)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=image/lib.sh
+. "$here/lib.sh"
+
+etcd_tags=${FLEETLAB_ETCD_IMAGES:-$(default_etcd_image "$here/..")}
+preload_tars=${FLEETLAB_PRELOAD_TARS:-}
+cache=${FLEETLAB_IMAGE_CACHE:-/var/cache/fleetlab/test-image}
+suite=bookworm
+mirror=http://deb.debian.org/debian
+# Ignition's dracut module needs dracut-network (url-lib, network), curl, and dbus
+# for networkd; policycoreutils provides the setfiles its relabel step calls.
+boot_pkgs="dracut dracut-network curl dbus policycoreutils linux-image-amd64 ignition"
+os_pkgs="systemd systemd-sysv udev kmod iproute2 openssh-server docker.io sudo ca-certificates less"
+etcd_pkgs="etcd-server etcd-client"
+
+inputs_hash() {
+  {
+    (cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    echo "$etcd_tags|$boot_pkgs|$os_pkgs|$etcd_pkgs|$suite"
+    for t in $preload_tars; do sha256sum "$t"; done
+  } | sha256sum | cut -c1-16
+}
+
+out="$cache/$(inputs_hash)"
+if [ "${1:-}" = "--print-dir" ]; then
+  echo "$out"
+  exit 0
+fi
+if [ -f "$out/image.json" ]; then
+  log "test image up to date: $out"
+  echo "$out"
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "image/build.sh needs root (debootstrap, chroot, mount)"
+for tool in debootstrap mkfs.ext4 qemu-img jq; do
+  command -v "$tool" >/dev/null || die "missing $tool: run scripts/setup.sh (packages in scripts/setup.d/libvirt.packages)"
+done
+
+mkdir -p "$cache/debs"
+export APT_ARCHIVES=$cache/apt-archives
+chmod 755 "$cache"
+work=$(mktemp -d "$cache/build.XXXXXX")
+root=$work/root
+trap 'unmount_chroot "$root"; unmount_chroot "$work/etcd"; rm -rf "$work"' EXIT
+started=$SECONDS
+
+phase "1 debootstrap minbase" \
+  nice debootstrap --variant=minbase --cache-dir="$cache/debs" "$suite" "$root" "$mirror"
+# The etcd container image starts from the same minbase root (what debian:bookworm-slim
+# is made of), taken before the OS packages go in.
+phase "2 copy minbase for the etcd image" cp -a "$root" "$work/etcd"
+
+# The dracut config goes in first so the kernel's own postinst builds the final
+# initramfs (with Ignition) once, instead of a throwaway one.
+mkdir -p "$root/etc/dracut.conf.d"
+cp "$here/rootfs/etc/dracut.conf.d/10-ignition.conf" "$root/etc/dracut.conf.d/"
+phase "3 install OS + Ignition (dracut, not initramfs-tools)" \
+  chroot_install "$root" "$boot_pkgs $os_pkgs"
+phase "4 install etcd into its container root" chroot_install "$work/etcd" "$etcd_pkgs"
+
+configure_etcd_root() {
+  # quay.io/coreos/etcd keeps its binaries in /usr/local/bin; units written for it
+  # call them there.
+  ln -sf /usr/bin/etcd "$work/etcd/usr/local/bin/etcd"
+  ln -sf /usr/bin/etcdctl "$work/etcd/usr/local/bin/etcdctl"
+  slim_root "$work/etcd"
+}
+phase "5 trim etcd root" configure_etcd_root
+
+mkdir -p "$root/usr/lib/fleetlab/images"
+phase "6 etcd docker archive ($etcd_tags)" \
+  docker_archive "$work/etcd" "$root/usr/lib/fleetlab/images/etcd.tar" "/usr/local/bin/etcd" $etcd_tags
+rm -rf "$work/etcd"
+for t in $preload_tars; do
+  cp "$t" "$root/usr/lib/fleetlab/images/$(basename "$t")"
+done
+
+configure_os() {
+  cp -a "$here/rootfs/." "$root/"
+  # systemd applies presets (and so starts what Ignition enabled) only on a first boot,
+  # which it recognises by this exact content.
+  echo uninitialized >"$root/etc/machine-id"
+  rm -f "$root/var/lib/dbus/machine-id"
+  echo "/dev/vda / ext4 defaults 0 1" >"$root/etc/fstab"
+  echo localhost >"$root/etc/hostname"
+  chroot "$root" useradd --create-home --shell /bin/bash --groups docker,sudo core
+  chroot "$root" systemctl enable systemd-networkd.service ssh.service docker.service >/dev/null
+  chroot "$root" systemctl enable serial-getty@ttyS0.service >/dev/null
+  # Host keys are generated per machine at first boot (openssh's own unit does it
+  # when they are missing); baked-in keys would be shared by every node.
+  rm -f "$root"/etc/ssh/ssh_host_*
+  mkdir -p "$root/etc/systemd/system/ssh.service.d"
+  printf '[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n' >"$root/etc/systemd/system/ssh.service.d/10-hostkeys.conf"
+}
+phase "7 configure OS" configure_os
+
+kver=$(ls "$root/lib/modules" | head -1)
+check_initrd() {
+  # The kernel postinst built it with our dracut.conf.d; rebuild only if Ignition is
+  # somehow missing (equivalent to `dracut --no-hostonly --add ignition`).
+  if ! lsinitrd_has_ignition "$root" "$kver"; then
+    mount_chroot "$root"
+    nice chroot "$root" dracut --force --no-hostonly --add ignition "/boot/initrd.img-$kver" "$kver"
+    unmount_chroot "$root"
+    lsinitrd_has_ignition "$root" "$kver" || die "initramfs has no ignition after dracut --add ignition"
+  fi
+}
+phase "8 initramfs with ignition ($kver)" check_initrd
+
+mkdir -p "$work/out"
+cp "$root/boot/vmlinuz-$kver" "$work/out/vmlinuz"
+cp "$root/boot/initrd.img-$kver" "$work/out/initrd.img"
+phase "9 trim OS root" slim_root "$root"
+
+make_disk() {
+  # Bare ext4, no partition table: this host's loop driver cannot read partitions, and
+  # direct kernel boot needs no bootloader.
+  local used
+  used=$(du -sm "$root" | cut -f1)
+  mkfs.ext4 -q -L ROOT -d "$root" "$work/out/rootfs.raw" "$((used * 13 / 10 + 2048))M"
+  qemu-img convert -f raw -O qcow2 "$work/out/rootfs.raw" "$work/out/rootfs.qcow2"
+  rm "$work/out/rootfs.raw"
+}
+phase "10 ext4 + qcow2" make_disk
+
+jq -n --arg k "$kver" --arg tags "$etcd_tags" '{
+  kernel: "vmlinuz", initrd: "initrd.img", disk: "rootfs.qcow2", kernelVersion: $k,
+  cmdline: "root=/dev/vda rw console=ttyS0 ignition.firstboot ignition.platform.id=qemu",
+  ignitionFwCfgKey: "opt/com.coreos/config",
+  etcdImages: ($tags | split(" "))
+}' >"$work/out/image.json"
+rm -rf "$out"
+mkdir -p "$(dirname "$out")"
+chmod 755 "$work/out" && chmod 644 "$work/out"/*
+mv "$work/out" "$out"
+log "test image built in $((SECONDS - started))s: $out"
+echo "$out"

@@ -1,0 +1,126 @@
+// The libvirt driver: lab network, base image and one domain per node, wired from the
+// LabSpec. All work happens in the dynamic providers (providers.ts); this only maps.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import type { LabSpec, LibvirtSettings, NodeSpec } from "../../config/types";
+import type { HypervisorDriver, LabMachines, MachineInput } from "../types";
+import { LibvirtBaseImage, LibvirtNetwork, LibvirtNode, LibvirtPool } from "./providers";
+import type { BaseSource } from "./shared";
+
+/** Upper bound for a node to answer SSH; TCG boots take minutes, KVM seconds. */
+export const DEFAULT_READINESS_TIMEOUT_SEC = 900;
+
+export function readinessTimeoutSec(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FLEETLAB_READINESS_TIMEOUT_SEC;
+  if (raw === undefined || raw === "") return DEFAULT_READINESS_TIMEOUT_SEC;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(
+      `FLEETLAB_READINESS_TIMEOUT_SEC = ${raw}: must be a whole number of seconds >= 1, e.g. 900`,
+    );
+  }
+  return n;
+}
+
+export function domainName(spec: LabSpec, node: NodeSpec): string {
+  return `fleetlab-${spec.stack}-${node.name}`;
+}
+
+export function baseSource(spec: LabSpec, hv: LibvirtSettings): BaseSource {
+  const img = hv.image;
+  if (img.kind === "flatcar")
+    return { kind: "flatcar", channel: spec.flatcar.channel, version: spec.flatcar.version };
+  const format = img.format === "raw" ? "raw" : "qcow2";
+  return img.kind === "path"
+    ? { kind: "path", path: img.path, format }
+    : { kind: "url", url: img.url, sha256: img.sha256, format };
+}
+
+export function ignitionHash(ignition: string): string {
+  return crypto.createHash("sha256").update(ignition).digest("hex");
+}
+
+export const driver: HypervisorDriver = {
+  kind: "libvirt",
+  createLab(
+    name: string,
+    spec: LabSpec,
+    machines: MachineInput[],
+    opts: pulumi.ComponentResourceOptions,
+  ): LabMachines {
+    const hv = spec.hypervisor;
+    if (hv.kind !== "libvirt")
+      throw new Error(`libvirt driver got fleetlab:hypervisor.kind = ${hv.kind}`);
+    const ro: pulumi.CustomResourceOptions = { parent: opts.parent };
+    const shared: pulumi.Resource[] = [];
+
+    const pool = hv.poolPath
+      ? new LibvirtPool(`${name}-pool`, { uri: hv.uri, name: hv.pool, path: hv.poolPath }, ro)
+      : undefined;
+    if (pool) shared.push(pool);
+    const base = new LibvirtBaseImage(
+      `${name}-base`,
+      {
+        uri: hv.uri,
+        pool: hv.pool,
+        volume: `fleetlab-${spec.stack}-base.img`,
+        source: baseSource(spec, hv),
+      },
+      { ...ro, dependsOn: pool ? [pool] : [] },
+    );
+    shared.push(base);
+
+    let attach: { network: string } | { bridge: string };
+    const deps: pulumi.Resource[] = [base];
+    if (hv.network.mode === "bridge") {
+      attach = { bridge: hv.network.bridge };
+    } else {
+      const net = new LibvirtNetwork(
+        `${name}-network`,
+        {
+          uri: hv.uri,
+          name: spec.network.name,
+          mode: hv.network.mode,
+          gateway: spec.network.gateway,
+          netmask: spec.network.netmask,
+        },
+        ro,
+      );
+      shared.push(net);
+      deps.push(net);
+      attach = { network: spec.network.name };
+    }
+
+    const timeout = readinessTimeoutSec();
+    const handles = machines.map(({ node, ignition }) => {
+      const vm = new LibvirtNode(
+        `${name}-${node.name}`,
+        {
+          uri: hv.uri,
+          pool: hv.pool,
+          name: domainName(spec, node),
+          domainType: hv.domainType,
+          vcpus: node.cpus,
+          memoryMiB: node.memoryMiB,
+          diskBytes: node.diskGiB * 1024 ** 3,
+          base: pulumi
+            .all([base.path, base.format, base.capacityBytes])
+            .apply(([path, format, capacityBytes]) => ({ path, format, capacityBytes })),
+          mac: node.mac,
+          ip: node.ip,
+          attach,
+          fwCfgKey: hv.ignitionFwCfgKey,
+          ignition,
+          // The hash of a secret is not a secret; keeping it plain lets preview show why
+          // a node is replaced.
+          ignitionHash: pulumi.unsecret(ignition.apply(ignitionHash)),
+          ...(hv.directKernelBoot && { directKernelBoot: hv.directKernelBoot }),
+          readinessTimeoutSec: timeout,
+        },
+        { ...ro, dependsOn: deps },
+      );
+      return { node, resource: vm, machineId: vm.domainUuid };
+    });
+    return { machines: handles, shared };
+  },
+};

@@ -1,0 +1,184 @@
+// Thin Pulumi dynamic providers: each method loads the matching module (node.ts,
+// shared.ts) and calls one function. Replacement rules live here, in `replaceKeys`.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+// The dynamic-provider host is plain node, not ts-node: the serialized methods load
+// our TypeScript through ts-node by absolute path instead of capturing its code.
+const IMPL_DIR = __dirname;
+const TS_NODE = require.resolve("ts-node");
+const TS_CONFIG = path.join(__dirname, "..", "..", "..", "tsconfig.json");
+
+function impl<T>(mod: "node" | "shared"): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const r = require;
+  if (!r.extensions[".ts"]) {
+    (r(TS_NODE) as { register: (o: object) => void }).register({
+      transpileOnly: true,
+      project: TS_CONFIG,
+    });
+  }
+  return r(`${IMPL_DIR}/${mod}`) as T;
+}
+
+type Shared = typeof import("./shared");
+type NodeOps = typeof import("./node");
+type Props = Record<string, unknown>;
+
+/** Keys whose change differs between olds and news (deep, by JSON). */
+export function changedKeys(olds: Props, news: Props, keys: readonly string[]): string[] {
+  return keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+}
+
+/**
+ * A node is replaced only when what the VM is made of changes: its Ignition (by hash),
+ * its shape, disk base, address or attachment. Lab data and fleet units are not inputs
+ * here at all, so they can never replace a VM.
+ */
+export const NODE_REPLACE_KEYS = [
+  "uri",
+  "pool",
+  "name",
+  "domainType",
+  "vcpus",
+  "memoryMiB",
+  "diskBytes",
+  "base",
+  "mac",
+  "ip",
+  "attach",
+  "fwCfgKey",
+  "ignitionHash",
+  "directKernelBoot",
+] as const;
+const NODE_KEYS = [...NODE_REPLACE_KEYS, "readinessTimeoutSec"];
+
+const nodeProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: Props) {
+    const state = await impl<NodeOps>("node").createNode(inputs as never);
+    const { ignition: _secret, ...outs } = inputs;
+    void _secret; // never echoed into state: the hash stands for it
+    return { id: inputs.name as string, outs: { ...outs, ...state } };
+  },
+  async diff(_id: string, olds: Props, news: Props) {
+    const replaces = changedKeys(olds, news, NODE_REPLACE_KEYS);
+    const changed = changedKeys(olds, news, NODE_KEYS);
+    // Name, MAC and IP are fixed per node: the old VM must be gone before the new starts.
+    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+  },
+  async update(_id: string, olds: Props, news: Props) {
+    const { ignition: _secret, ...outs } = news;
+    void _secret;
+    return { outs: { ...olds, ...outs } };
+  },
+  async delete(_id: string, olds: Props) {
+    impl<NodeOps>("node").deleteNode(olds as never, olds);
+  },
+};
+
+/** Providers whose every input change means a new object (pool, network, base image). */
+function replaceAll(
+  keys: readonly string[],
+  create: (i: Props) => Promise<Props>,
+  del: (o: Props) => void,
+): pulumi.dynamic.ResourceProvider {
+  return {
+    async create(inputs: Props) {
+      const outs = await create(inputs);
+      return { id: String(inputs.name ?? inputs.volume), outs: { ...inputs, ...outs } };
+    },
+    async diff(_id: string, olds: Props, news: Props) {
+      const replaces = changedKeys(olds, news, keys);
+      return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+    },
+    async delete(_id: string, olds: Props) {
+      del(olds);
+    },
+  };
+}
+
+const poolProvider = replaceAll(
+  ["uri", "name", "path"],
+  (i) => impl<Shared>("shared").createPool(i as never),
+  (o) => impl<Shared>("shared").deletePool(o as never),
+);
+const networkProvider = replaceAll(
+  ["uri", "name", "mode", "gateway", "netmask"],
+  (i) => impl<Shared>("shared").createNetwork(i as never),
+  (o) => impl<Shared>("shared").deleteNetwork(o as never),
+);
+const baseImageProvider = replaceAll(
+  ["uri", "pool", "volume", "source"],
+  async (i) => ({ ...(await impl<Shared>("shared").createBaseImage(i as never)) }),
+  (o) => impl<Shared>("shared").deleteBaseImage(o as never, o),
+);
+
+type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export class LibvirtPool extends pulumi.dynamic.Resource {
+  constructor(
+    name: string,
+    props: In<import("./shared").PoolProps>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(poolProvider, name, props, opts, "fleetlab-libvirt", "Pool");
+  }
+}
+
+export class LibvirtNetwork extends pulumi.dynamic.Resource {
+  declare readonly bridge: pulumi.Output<string>;
+  constructor(
+    name: string,
+    props: In<import("./shared").NetworkProps>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      networkProvider,
+      name,
+      { ...props, bridge: undefined },
+      opts,
+      "fleetlab-libvirt",
+      "Network",
+    );
+  }
+}
+
+export class LibvirtBaseImage extends pulumi.dynamic.Resource {
+  declare readonly path: pulumi.Output<string>;
+  declare readonly format: pulumi.Output<"qcow2" | "raw">;
+  declare readonly capacityBytes: pulumi.Output<number>;
+  constructor(
+    name: string,
+    props: In<import("./shared").BaseImageProps>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      baseImageProvider,
+      name,
+      { ...props, path: undefined, format: undefined, capacityBytes: undefined },
+      opts,
+      "fleetlab-libvirt",
+      "BaseImage",
+    );
+  }
+}
+
+export type NodeResourceProps = In<import("./node").NodeProps> & {
+  ignitionHash: pulumi.Input<string>;
+};
+
+export class LibvirtNode extends pulumi.dynamic.Resource {
+  declare readonly domainUuid: pulumi.Output<string>;
+  declare readonly actualDomainType: pulumi.Output<string>;
+  declare readonly readyAfterMs: pulumi.Output<number>;
+  constructor(name: string, props: NodeResourceProps, opts?: pulumi.CustomResourceOptions) {
+    super(
+      nodeProvider,
+      name,
+      { ...props, domainUuid: undefined, actualDomainType: undefined, readyAfterMs: undefined },
+      opts,
+      "fleetlab-libvirt",
+      "Node",
+    );
+  }
+}
