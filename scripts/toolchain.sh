@@ -5,6 +5,7 @@
 #
 #   scripts/toolchain.sh [install]   build what is missing (fast no-op when warm)
 #   scripts/toolchain.sh env         print `export` lines: eval "$(scripts/toolchain.sh env)"
+#   scripts/toolchain.sh env-lines   the same as NAME=VALUE lines (PATH not included)
 #   scripts/toolchain.sh check       exit 0 only when the toolchain is complete
 #   scripts/toolchain.sh versions    print the pinned versions as JSON
 #
@@ -178,15 +179,25 @@ check() {
   [ -x "$(shim_dir)/pulumi-resource-pulumi-nodejs" ] || die "$(shim_dir)/pulumi-resource-pulumi-nodejs is missing: run 'bash scripts/setup.sh'"
 }
 
-print_env() {
+# The environment every Pulumi command of the project runs with, as NAME=VALUE lines
+# (PATH gains the toolchain's bin and the dynamic-provider shim's folder).
+env_lines() {
   local b
   b=$(toolchain_bin)
-  printf 'export PATH=%q:%q:"$PATH"\n' "$b" "$(shim_dir)"
-  printf 'export PULUMI_SKIP_UPDATE_CHECK=true\n'
-  printf 'export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true\n'
+  echo "FLEETLAB_PULUMI_BIN=$b"
+  echo "FLEETLAB_PULUMI_SHIM_DIR=$(shim_dir)"
+  echo "PULUMI_SKIP_UPDATE_CHECK=true"
+  echo "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
   # Plugins and workspace settings of the lab stay out of the user's ~/.pulumi.
-  printf 'export PULUMI_HOME=%q\n' "${PULUMI_HOME:-$prefix/pulumi-home}"
-  printf 'export FLEETLAB_PULUMI_BIN=%q\n' "$b"
+  echo "PULUMI_HOME=${PULUMI_HOME:-$prefix/pulumi-home}"
+}
+
+print_env() {
+  local line
+  while IFS= read -r line; do
+    printf 'export %s=%q\n' "${line%%=*}" "${line#*=}"
+  done < <(env_lines)
+  printf 'export PATH="$FLEETLAB_PULUMI_BIN:$FLEETLAB_PULUMI_SHIM_DIR:$PATH"\n'
 }
 
 install() {
@@ -221,6 +232,7 @@ install() {
 case "${1:-install}" in
   install) install ;;
   env) print_env ;;
+  env-lines) env_lines ;;
   check) check ;;
   versions) printf '{"sdk":"%s","cli":"%s","cache":"%s","bin":"%s"}\n' "$SDK_VERSION" "$CLI_VERSION" "$cache_root" "$(toolchain_bin)" ;;
   *) die "unknown command '$1' (install|env|check|versions)" ;;
