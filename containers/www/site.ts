@@ -12,7 +12,7 @@ export interface SiteFile {
 
 const SAFE_PATH = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/;
 /** The whole archive travels through etcd: keep it well below its database quota. */
-export const MAX_SITE_BYTES = 64 * 1024 * 1024;
+export const MAX_SITE_BYTES = 32 * 1024 * 1024;
 
 /** Checks the site before it is packed; throws a DataError listing every problem. */
 export function validateSite(files: SiteFile[], dir = "data/www"): void {

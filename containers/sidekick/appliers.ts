@@ -1,0 +1,106 @@
+// What each sidekick does with a new data set: render the daemon's files into the
+// directory it shares with the service container, then make the daemon use them
+// without restarting it (Kea config-reload, nginx SIGHUP, LDAP ldapmodify).
+import { execFileSync, spawnSync } from "child_process";
+import { mkdirSync, readdirSync, rmSync, symlinkSync, renameSync } from "fs";
+import { dirname, join } from "path";
+import { parseDhcpData, renderKeaConfig } from "../dhcp/render";
+import { diffEntries, parseLdif } from "../ldap/ldif";
+import { directoryEntries, LdapData, renderSlapdConf } from "../ldap/render";
+import { renderNginxConf, unpackSite } from "../www/site";
+import { writeIfChanged } from "./files";
+import { keaCommand } from "./kea";
+
+export interface ApplyContext {
+  /** The shared directory as the sidekick sees it. */
+  hostDir: string;
+  /** The same directory as the service container sees it (paths inside configs). */
+  containerDir: string;
+  /** DHCP: interfaces Kea listens on. */
+  interfaces: string[];
+  /** WWW: port nginx listens on inside the container. */
+  port: number;
+  /** Sends SIGHUP to the service's main process (nginx master). */
+  hangup: () => void;
+  log: (msg: string) => void;
+}
+
+export type Applier = (payload: string, hash: string, ctx: ApplyContext) => Promise<void>;
+
+export const applyDhcp: Applier = async (payload, hash, ctx) => {
+  const data = parseDhcpData(payload, `etcd blob ${hash}`);
+  const conf = renderKeaConfig(data, { runDir: ctx.containerDir, interfaces: ctx.interfaces });
+  writeIfChanged(join(ctx.hostDir, "kea-dhcp4.conf"), conf);
+  // Reload even when the file was unchanged: a restarted Kea may still run its
+  // placeholder config, and config-reload is cheap and idempotent.
+  const answer = await keaCommand(join(ctx.hostDir, "kea4-ctrl.sock"), "config-reload");
+  if (answer.result !== 0) throw new Error(`kea config-reload of ${hash} failed: ${answer.text ?? JSON.stringify(answer)}`);
+  ctx.log(`dhcp ${hash}: ${data.reservations.length} reservations, Kea reloaded`);
+};
+
+export const applyWww: Applier = async (payload, hash, ctx) => {
+  const sites = join(ctx.hostDir, "site");
+  const target = join(sites, hash);
+  mkdirSync(sites, { recursive: true });
+  const staging = `${target}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  for (const f of unpackSite(Buffer.from(payload, "base64"))) {
+    mkdirSync(dirname(join(staging, f.path)), { recursive: true });
+    writeIfChanged(join(staging, f.path), f.data);
+  }
+  rmSync(target, { recursive: true, force: true });
+  renameSync(staging, target);
+  // Flip `current` atomically (a relative link resolves on both sides of the mount);
+  // nginx resolves the root per request, so new pages are served without a reload.
+  const link = join(sites, `current.tmp-${process.pid}`);
+  rmSync(link, { force: true });
+  symlinkSync(hash, link);
+  renameSync(link, join(sites, "current"));
+  for (const old of readdirSync(sites)) {
+    if (old !== hash && old !== "current") rmSync(join(sites, old), { recursive: true, force: true });
+  }
+  const conf = renderNginxConf({ runDir: ctx.containerDir, root: `${ctx.containerDir}/site/current`, port: ctx.port });
+  if (writeIfChanged(join(ctx.hostDir, "nginx.conf"), conf)) ctx.hangup();
+  ctx.log(`www ${hash}: site unpacked`);
+};
+
+/** ldapi URL of the socket in the shared directory. */
+export const ldapiUrl = (dir: string) => `ldapi://${encodeURIComponent(join(dir, "ldapi"))}`;
+
+/** Current entries below the suffix, as root over ldapi (empty when the suffix is not there yet). */
+function currentEntries(url: string, suffix: string): string {
+  const r = spawnSync(
+    "ldapsearch",
+    ["-Q", "-LLL", "-Y", "EXTERNAL", "-H", url, "-o", "ldif-wrap=no", "-b", suffix, "(objectClass=*)", "*"],
+    { encoding: "utf8", timeout: 15000 },
+  );
+  if (r.status === 32) return ""; // No such object: a fresh, empty database
+  if (r.status !== 0) throw new Error(`ldapsearch on ${url} failed (${r.status}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+async function waitForLdapi(url: string, log: (m: string) => void): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const r = spawnSync("ldapsearch", ["-x", "-LLL", "-H", url, "-s", "base", "-b", "", "namingContexts"], { timeout: 5000 });
+    if (r.status === 0) return;
+    if (i === 0) log("ldap: waiting for slapd on the ldapi socket");
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  throw new Error(`slapd did not answer on ${url} within 60 s; check the ldap container's log`);
+}
+
+export const applyLdap: Applier = async (payload, hash, ctx) => {
+  const data = JSON.parse(payload) as LdapData;
+  // slapd reads slapd.conf only at start; the container waits for this file.
+  const conf = renderSlapdConf(data, { runDir: ctx.containerDir, dbDir: "/var/lib/ldap" });
+  if (writeIfChanged(join(ctx.hostDir, "slapd.conf"), conf)) ctx.log("ldap: slapd.conf written (used at slapd start)");
+  const url = ldapiUrl(ctx.hostDir);
+  await waitForLdapi(url, ctx.log);
+  const changes = diffEntries(parseLdif(currentEntries(url, data.suffix), "ldapsearch"), directoryEntries(data));
+  if (changes) {
+    execFileSync("ldapmodify", ["-Q", "-Y", "EXTERNAL", "-H", url], { input: changes, timeout: 30000, stdio: ["pipe", "ignore", "pipe"] });
+  }
+  ctx.log(`ldap ${hash}: ${changes ? changes.split("\n\n").length : 0} change records applied`);
+};
+
+export const APPLIERS: Record<string, Applier> = { dhcp: applyDhcp, www: applyWww, ldap: applyLdap };

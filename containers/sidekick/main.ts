@@ -1,0 +1,67 @@
+// Entry point of the sidekick container: `sidekick <dhcp|www|ldap>`.
+// etcd connection from the node's etcd.env (FLEET_ETCD_* variables, see
+// infra/ignition/paths.ts); the rest from FLEETLAB_* variables set by the unit.
+import { Etcd3 } from "etcd3";
+import { readFileSync } from "fs";
+import { FLEET_ENV } from "../../infra/ignition/paths";
+import { APPLIERS, ApplyContext } from "./appliers";
+import { runSidekick } from "./watch";
+
+function env(name: string, fallback?: string): string {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined || v === "") {
+    console.error(`sidekick: environment variable ${name} is not set; set it in the unit (see units/)`);
+    process.exit(2);
+  }
+  return v;
+}
+
+/** nginx writes its master's PID here; the sidekick shares the service's PID namespace. */
+function hangupFromPidFile(pidFile: string): () => void {
+  return () => {
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    process.kill(pid, "SIGHUP");
+  };
+}
+
+async function main(): Promise<void> {
+  const set = process.argv[2];
+  const apply = APPLIERS[set];
+  if (!apply) {
+    console.error(`usage: sidekick <${Object.keys(APPLIERS).join("|")}>`);
+    process.exit(2);
+  }
+  const dir = env("FLEETLAB_RUN", `/run/fleetlab/${set}`);
+  const tls = process.env[FLEET_ENV.caFile];
+  const client = new Etcd3({
+    hosts: env(FLEET_ENV.endpoints).split(","),
+    credentials: tls
+      ? {
+          rootCertificate: readFileSync(tls),
+          certChain: readFileSync(env(FLEET_ENV.certFile)),
+          privateKey: readFileSync(env(FLEET_ENV.keyFile)),
+        }
+      : undefined,
+  });
+  const ctx: ApplyContext = {
+    hostDir: dir,
+    containerDir: dir,
+    interfaces: env("FLEETLAB_DHCP_INTERFACES", "*").split(","),
+    port: Number(env("FLEETLAB_WWW_PORT", "8080")),
+    hangup: hangupFromPidFile(`${dir}/nginx.pid`),
+    log: (m) => console.log(m),
+  };
+  const sk = await runSidekick(client, set, apply, ctx);
+  const stop = async () => {
+    await sk.stop();
+    client.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((e) => {
+  console.error(`sidekick: ${(e as Error).message}`);
+  process.exit(1);
+});
