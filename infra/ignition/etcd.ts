@@ -65,7 +65,10 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
     `--peer-key-file=${NODE_KEY_PATH}`,
   ];
   const docker = ["/usr/bin/docker", "run", "--rm", `--name=${ETCD_CONTAINER}`, "--net=host"];
-  const mounts = ["-v", `${ETCD_DATA_DIR}:${ETCD_DATA_DIR}`, "-v", `${TLS_DIR}:${TLS_DIR}:ro`];
+  const mounts = [`${ETCD_DATA_DIR}:${ETCD_DATA_DIR}`, `${TLS_DIR}:${TLS_DIR}:ro`].map((m) => [
+    "-v",
+    m,
+  ]);
   return renderUnit({
     Unit: {
       Description: `etcd member ${node.name} of lab ${spec.stack}`,
@@ -80,7 +83,7 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
       Restart: "always",
       RestartSec: 5,
       ExecStartPre: `-${execLine(["/usr/bin/docker", "rm", "-f", ETCD_CONTAINER])}`,
-      ExecStart: execLine([...docker, ...mounts, spec.etcd.image, "etcd", ...flags]),
+      ExecStart: execLine(docker, ...mounts, [spec.etcd.image, "etcd"], ...flags.map((f) => [f])),
       ExecStop: execLine(["/usr/bin/docker", "stop", ETCD_CONTAINER]),
     },
     Install: { WantedBy: "multi-user.target" },

@@ -17,7 +17,8 @@ import { execLine, renderUnit } from "./systemd";
 
 const DBUS_SOCKET = "/run/dbus/system_bus_socket";
 
-export function fleetAgentArgs(spec: LabSpec, node: NodeSpec): string[] {
+/** The agent's docker command, one group of arguments per line. */
+export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
   const env: [string, string][] = [
     [FLEET_ENV.endpoints, clientEndpoints(spec).join(",")],
     [FLEET_ENV.caFile, CA_PATH],
@@ -33,15 +34,10 @@ export function fleetAgentArgs(spec: LabSpec, node: NodeSpec): string[] {
     "/etc/machine-id:/etc/machine-id:ro",
   ];
   return [
-    "/usr/bin/docker",
-    "run",
-    "--rm",
-    `--name=${FLEET_AGENT_CONTAINER}`,
-    "--net=host",
-    ...mounts.flatMap((m) => ["-v", m]),
-    ...env.flatMap(([k, v]) => ["-e", `${k}=${v}`]),
-    spec.fleet.image,
-    "agent",
+    ["/usr/bin/docker", "run", "--rm", `--name=${FLEET_AGENT_CONTAINER}`, "--net=host"],
+    ...mounts.map((m) => ["-v", m]),
+    ...env.map(([k, v]) => ["-e", `${k}=${v}`]),
+    [spec.fleet.image, "agent"],
   ];
 }
 
@@ -60,7 +56,7 @@ export function fleetAgentUnit(spec: LabSpec, node: NodeSpec): string {
       Restart: "always",
       RestartSec: 5,
       ExecStartPre: `-${execLine(["/usr/bin/docker", "rm", "-f", FLEET_AGENT_CONTAINER])}`,
-      ExecStart: execLine(fleetAgentArgs(spec, node)),
+      ExecStart: execLine(...fleetAgentCommand(spec, node)),
       ExecStop: execLine(["/usr/bin/docker", "stop", FLEET_AGENT_CONTAINER]),
     },
     Install: { WantedBy: "multi-user.target" },

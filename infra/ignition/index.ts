@@ -46,6 +46,15 @@ export function dataUrl(text: string): string {
   return `data:,${encodeURIComponent(text)}`;
 }
 
+/** Inverse of dataUrl (tests, tools reading rendered configs). */
+export function decodeDataUrl(source: string): string {
+  const m = /^data:([^,]*),(.*)$/s.exec(source);
+  if (!m) throw new Error(`not a data URL: ${source.slice(0, 40)}`);
+  return m[1].endsWith(";base64")
+    ? Buffer.from(m[2], "base64").toString("utf8")
+    : decodeURIComponent(m[2]);
+}
+
 export function file(path: string, contents: string, mode = MODE_PUBLIC): IgnitionFile {
   return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
 }

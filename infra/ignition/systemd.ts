@@ -19,17 +19,18 @@ export function renderUnit(sections: UnitSections): string {
   return `${blocks.join("\n\n")}\n`;
 }
 
+/** Quotes one argument for Exec*=: escapes specifiers (%) and variables ($). */
+function quoteArg(a: string): string {
+  const escaped = a.replace(/%/g, "%%").replace(/\$/g, "$$$$");
+  return /[\s"'\\;]/.test(escaped) || escaped === ""
+    ? `"${escaped.replace(/(["\\])/g, "\\$1")}"`
+    : escaped;
+}
+
 /**
- * One command line for Exec*=: `%` (specifiers) and `$` (variable expansion) are
- * escaped, arguments with spaces or quotes are double-quoted. Long commands are
- * continued with a backslash so the rendered Ignition stays readable.
+ * One command line for Exec*=. Each group of arguments goes on its own line
+ * (continued with a backslash) so long docker commands stay readable.
  */
-export function execLine(argv: string[]): string {
-  const quoted = argv.map((a) => {
-    const escaped = a.replace(/%/g, "%%").replace(/\$/g, "$$$$");
-    return /[\s"'\\;]/.test(escaped) || escaped === ""
-      ? `"${escaped.replace(/(["\\])/g, "\\$1")}"`
-      : escaped;
-  });
-  return quoted.join(quoted.length > 6 ? " \\\n  " : " ");
+export function execLine(...groups: string[][]): string {
+  return groups.map((g) => g.map(quoteArg).join(" ")).join(" \\\n  ");
 }
