@@ -16,35 +16,60 @@ const nodeInputs = {
 
 describe("libvirt driver pure parts", () => {
   it("replaces a node on an Ignition change and only then", () => {
-    expect(changedKeys(nodeInputs, { ...nodeInputs, ignitionHash: "bb" }, NODE_REPLACE_KEYS)).toEqual(["ignitionHash"]);
-    expect(changedKeys(nodeInputs, { ...nodeInputs, readinessTimeoutSec: 5 }, NODE_REPLACE_KEYS)).toEqual([]);
-    expect(changedKeys(nodeInputs, { ...nodeInputs, base: { ...nodeInputs.base } }, NODE_REPLACE_KEYS)).toEqual([]);
+    expect(
+      changedKeys(nodeInputs, { ...nodeInputs, ignitionHash: "bb" }, NODE_REPLACE_KEYS),
+    ).toEqual(["ignitionHash"]);
+    expect(
+      changedKeys(nodeInputs, { ...nodeInputs, readinessTimeoutSec: 5 }, NODE_REPLACE_KEYS),
+    ).toEqual([]);
+    expect(
+      changedKeys(nodeInputs, { ...nodeInputs, base: { ...nodeInputs.base } }, NODE_REPLACE_KEYS),
+    ).toEqual([]);
   });
 
   it("drops ignition.firstboot after the first boot and keeps the rest", () => {
-    expect(withoutFirstboot("root=/dev/vda rw ignition.firstboot ignition.platform.id=qemu")).toBe("root=/dev/vda rw ignition.platform.id=qemu");
+    expect(withoutFirstboot("root=/dev/vda rw ignition.firstboot ignition.platform.id=qemu")).toBe(
+      "root=/dev/vda rw ignition.platform.id=qemu",
+    );
     expect(withoutFirstboot("ignition.firstboot=1 quiet")).toBe("quiet");
   });
 
   it("parses ssh targets of remote URIs", () => {
     expect(sshTarget("qemu:///system")).toBeUndefined();
-    expect(sshTarget("qemu+ssh://admin@kvm.example.edu/system")).toEqual({ host: "admin@kvm.example.edu" });
-    expect(sshTarget("qemu+ssh://admin@kvm:2222/system?keyfile=x")).toEqual({ host: "admin@kvm", port: "2222" });
+    expect(sshTarget("qemu+ssh://admin@kvm.example.edu/system")).toEqual({
+      host: "admin@kvm.example.edu",
+    });
+    expect(sshTarget("qemu+ssh://admin@kvm:2222/system?keyfile=x")).toEqual({
+      host: "admin@kvm",
+      port: "2222",
+    });
   });
 
   it("maps the image source and names", () => {
     const spec = { stack: "local", flatcar: { channel: "stable", version: "current" } } as LabSpec;
-    const hv = { kind: "libvirt", image: { kind: "flatcar" } } as LabSpec["hypervisor"] & { kind: "libvirt" };
-    expect(baseSource(spec, hv)).toEqual({ kind: "flatcar", channel: "stable", version: "current" });
-    expect(baseSource(spec, { ...hv, image: { kind: "path", path: "/x.qcow2", format: "qcow2" } })).toEqual({ kind: "path", path: "/x.qcow2", format: "qcow2" });
-    expect(domainName(spec, { name: "core-01" } as LabSpec["nodes"][number])).toBe("fleetlab-local-core-01");
+    const hv = { kind: "libvirt", image: { kind: "flatcar" } } as LabSpec["hypervisor"] & {
+      kind: "libvirt";
+    };
+    expect(baseSource(spec, hv)).toEqual({
+      kind: "flatcar",
+      channel: "stable",
+      version: "current",
+    });
+    expect(
+      baseSource(spec, { ...hv, image: { kind: "path", path: "/x.qcow2", format: "qcow2" } }),
+    ).toEqual({ kind: "path", path: "/x.qcow2", format: "qcow2" });
+    expect(domainName(spec, { name: "core-01" } as LabSpec["nodes"][number])).toBe(
+      "fleetlab-local-core-01",
+    );
     expect(ignitionHash("{}")).toHaveLength(64);
   });
 
   it("validates the readiness timeout", () => {
     expect(readinessTimeoutSec({})).toBe(900);
     expect(readinessTimeoutSec({ FLEETLAB_READINESS_TIMEOUT_SEC: "5" })).toBe(5);
-    expect(() => readinessTimeoutSec({ FLEETLAB_READINESS_TIMEOUT_SEC: "soon" })).toThrow(/FLEETLAB_READINESS_TIMEOUT_SEC = soon/);
+    expect(() => readinessTimeoutSec({ FLEETLAB_READINESS_TIMEOUT_SEC: "soon" })).toThrow(
+      /FLEETLAB_READINESS_TIMEOUT_SEC = soon/,
+    );
   });
 
   it("undoes completed steps newest first when a later step fails", async () => {

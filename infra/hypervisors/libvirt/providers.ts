@@ -121,7 +121,7 @@ export class LibvirtPool extends pulumi.dynamic.Resource {
     props: In<import("./shared").PoolProps>,
     opts?: pulumi.CustomResourceOptions,
   ) {
-    super(poolProvider, name, props, opts, "fleetlab-libvirt", "Pool");
+    super(poolProvider, name, props, opts, "libvirt", "Pool");
   }
 }
 
@@ -132,14 +132,7 @@ export class LibvirtNetwork extends pulumi.dynamic.Resource {
     props: In<import("./shared").NetworkProps>,
     opts?: pulumi.CustomResourceOptions,
   ) {
-    super(
-      networkProvider,
-      name,
-      { ...props, bridge: undefined },
-      opts,
-      "fleetlab-libvirt",
-      "Network",
-    );
+    super(networkProvider, name, { ...props, bridge: undefined }, opts, "libvirt", "Network");
   }
 }
 
@@ -157,7 +150,7 @@ export class LibvirtBaseImage extends pulumi.dynamic.Resource {
       name,
       { ...props, path: undefined, format: undefined, capacityBytes: undefined },
       opts,
-      "fleetlab-libvirt",
+      "libvirt",
       "BaseImage",
     );
   }
@@ -177,7 +170,7 @@ export class LibvirtNode extends pulumi.dynamic.Resource {
       name,
       { ...props, domainUuid: undefined, actualDomainType: undefined, readyAfterMs: undefined },
       opts,
-      "fleetlab-libvirt",
+      "libvirt",
       "Node",
     );
   }

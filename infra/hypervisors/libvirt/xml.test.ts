@@ -10,7 +10,10 @@ const node: DomainXmlInput = {
   diskFormat: "qcow2",
   mac: "52:54:00:00:00:0b",
   attach: { network: "fleetlab" },
-  fwCfg: { key: "opt/org.flatcar-linux/config", file: "/var/lib/libvirt/images/fleetlab-local/fleetlab-local-core-01.ign" },
+  fwCfg: {
+    key: "opt/org.flatcar-linux/config",
+    file: "/var/lib/libvirt/images/fleetlab-local/fleetlab-local-core-01.ign",
+  },
   consoleLog: "/var/log/libvirt/qemu/fleetlab-local-core-01-console.log",
 };
 
@@ -25,7 +28,11 @@ describe("libvirt XML", () => {
       type: "kvm",
       attach: { bridge: "br0" },
       fwCfg: { key: "opt/com.coreos/config", file: "/pool/n.ign" },
-      directKernelBoot: { kernel: "/img/vmlinuz", initrd: "/img/initrd.img", cmdline: "root=/dev/vda rw ignition.firstboot" },
+      directKernelBoot: {
+        kernel: "/img/vmlinuz",
+        initrd: "/img/initrd.img",
+        cmdline: "root=/dev/vda rw ignition.firstboot",
+      },
     });
     expect(xml).toMatchSnapshot();
     expect(xml).not.toContain("<boot dev='hd'/>");
@@ -33,8 +40,18 @@ describe("libvirt XML", () => {
   });
 
   it("renders isolated and NAT networks without a DHCP server", () => {
-    const iso = networkXml({ name: "lab", mode: "isolated", gateway: "192.168.56.1", netmask: "255.255.255.0" });
-    const nat = networkXml({ name: "lab", mode: "nat", gateway: "192.168.56.1", netmask: "255.255.255.0" });
+    const iso = networkXml({
+      name: "lab",
+      mode: "isolated",
+      gateway: "192.168.56.1",
+      netmask: "255.255.255.0",
+    });
+    const nat = networkXml({
+      name: "lab",
+      mode: "nat",
+      gateway: "192.168.56.1",
+      netmask: "255.255.255.0",
+    });
     expect(iso).toMatchSnapshot();
     expect(iso).not.toContain("<forward");
     expect(nat).toContain("<forward mode='nat'/>");
@@ -43,9 +60,17 @@ describe("libvirt XML", () => {
 
   it("renders pool, plain and copy-on-write volumes", () => {
     expect(poolXml("fleetlab-local", "/var/lib/libvirt/images/fleetlab-local")).toMatchSnapshot();
-    expect(volumeXml({ name: "n.ign", capacityBytes: 1234, format: "raw", mode: "0644" })).toMatchSnapshot();
     expect(
-      volumeXml({ name: "n.qcow2", capacityBytes: 10 * 1024 ** 3, format: "qcow2", backingPath: "/img/rootfs.qcow2", backingFormat: "qcow2" }),
+      volumeXml({ name: "n.ign", capacityBytes: 1234, format: "raw", mode: "0644" }),
+    ).toMatchSnapshot();
+    expect(
+      volumeXml({
+        name: "n.qcow2",
+        capacityBytes: 10 * 1024 ** 3,
+        format: "qcow2",
+        backingPath: "/img/rootfs.qcow2",
+        backingFormat: "qcow2",
+      }),
     ).toMatchSnapshot();
   });
 

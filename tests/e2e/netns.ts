@@ -1,0 +1,119 @@
+// A network namespace of the test's own with virtlogd + libvirtd started inside it, so
+// libvirt's bridge, the VMs' taps and the lab subnet exist only there (DESIGN.md:
+// test traffic goes only to hosts in namespaces the test created). Every process is
+// started and stopped by PID.
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+export interface Netns {
+  name: string;
+  /** argv prefix that runs a command inside the namespace. */
+  exec: (
+    cmd: string,
+    args: string[],
+    opts?: { timeoutMs?: number; input?: string },
+  ) => { status: number; stdout: string; stderr: string };
+  prefix: string[];
+}
+
+function sh(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}) {
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    timeout: opts.timeoutMs ?? 60_000,
+    input: opts.input,
+  });
+  return {
+    status: r.status ?? -1,
+    stdout: r.stdout ?? "",
+    stderr: (r.stderr ?? "") + (r.error ? String(r.error) : ""),
+  };
+}
+
+export function must(r: { status: number; stdout: string; stderr: string }, what: string): string {
+  if (r.status !== 0)
+    throw new Error(`${what} failed (${r.status}): ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+
+export function createNetns(name: string): Netns {
+  must(sh("ip", ["netns", "add", name]), `ip netns add ${name}`);
+  const prefix = ["ip", "netns", "exec", name];
+  must(sh("ip", [...prefix, "ip", "link", "set", "lo", "up"]), `lo up in ${name}`);
+  return {
+    name,
+    prefix,
+    exec: (cmd, args, opts) => sh("ip", ["netns", "exec", name, cmd, ...args], opts),
+  };
+}
+
+export function deleteNetns(name: string): void {
+  sh("ip", ["netns", "delete", name]);
+}
+
+export interface Daemon {
+  name: string;
+  proc: ChildProcess;
+  log: string;
+}
+
+export function startDaemon(ns: Netns, cmd: string, args: string[], logDir: string): Daemon {
+  const log = path.join(logDir, `${path.basename(cmd)}.log`);
+  const fd = fs.openSync(log, "a");
+  // `ip netns exec` execs the command, so proc.pid is the daemon's own PID.
+  const proc = spawn("ip", ["netns", "exec", ns.name, cmd, ...args], { stdio: ["ignore", fd, fd] });
+  fs.closeSync(fd);
+  return { name: cmd, proc, log };
+}
+
+export async function stopDaemon(d: Daemon, timeoutMs = 15_000): Promise<void> {
+  if (d.proc.exitCode !== null || d.proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => d.proc.once("exit", () => resolve()));
+  d.proc.kill("SIGTERM");
+  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs));
+  if ((await Promise.race([exited, timer])) === "timeout") {
+    d.proc.kill("SIGKILL");
+    await exited;
+  }
+}
+
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => boolean,
+  intervalMs = 500,
+): Promise<void> {
+  const start = Date.now();
+  for (let i = 0; i < Math.ceil(timeoutMs / intervalMs) + 1; i++) {
+    if (check()) return;
+    if (Date.now() - start > timeoutMs) break;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** virtlogd + libvirtd inside `ns`; refuses to run beside a libvirtd it did not start. */
+export async function startLibvirt(ns: Netns, logDir: string): Promise<Daemon[]> {
+  const running = sh("pgrep", ["-x", "libvirtd"]);
+  if (running.status === 0) {
+    throw new Error(
+      `a libvirtd is already running (pid ${running.stdout.trim()}); stop it first: the e2e test starts its own inside ${ns.name}`,
+    );
+  }
+  const virtlogd = startDaemon(ns, "virtlogd", [], logDir);
+  const libvirtd = startDaemon(ns, "libvirtd", [], logDir);
+  const daemons = [virtlogd, libvirtd];
+  try {
+    await waitFor(
+      "libvirtd to answer on qemu:///system",
+      60_000,
+      () => sh("virsh", ["-c", "qemu:///system", "uri"]).status === 0,
+    );
+  } catch (e) {
+    await Promise.all(daemons.reverse().map((d) => stopDaemon(d)));
+    throw new Error(
+      `${(e as Error).message}; libvirtd log: ${fs.readFileSync(libvirtd.log, "utf8").slice(-2000)}`,
+    );
+  }
+  return daemons;
+}

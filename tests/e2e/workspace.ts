@@ -1,0 +1,118 @@
+// A Pulumi workspace for the e2e test: the real engine (scripts/toolchain.sh), a temp
+// file:// backend, and the repo's program seen through symlinks so the stack file the
+// test writes never lands in the shared working tree. The `pulumi` the Automation API
+// runs is a wrapper that enters the test's network namespace, so the engine, the
+// language host and the dynamic providers (SSH readiness probes) all run inside it.
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+
+export const REPO = path.resolve(__dirname, "..", "..");
+
+/** Environment after `eval "$(scripts/toolchain.sh env)"` (PATH with pulumi + language host). */
+export function toolchainEnv(): Record<string, string> {
+  const script = `eval "$(bash ${JSON.stringify(path.join(REPO, "scripts", "toolchain.sh"))} env)" && env -0`;
+  const r = spawnSync("bash", ["-c", script], { encoding: "utf8", cwd: REPO });
+  if (r.status !== 0)
+    throw new Error(`scripts/toolchain.sh env failed: ${r.stderr}; run scripts/setup.sh first`);
+  const env: Record<string, string> = {};
+  for (const kv of r.stdout.split("\0")) {
+    const i = kv.indexOf("=");
+    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
+}
+
+export function findPulumi(env: Record<string, string>): string {
+  for (const dir of (env.PATH ?? process.env.PATH ?? "").split(":")) {
+    const p = path.join(dir, "pulumi");
+    if (dir && fs.existsSync(p)) return p;
+  }
+  throw new Error(
+    "no pulumi binary on the toolchain PATH; run scripts/setup.sh (scripts/toolchain.sh install)",
+  );
+}
+
+export interface E2eWorkspace {
+  dir: string;
+  env: Record<string, string>;
+  cmd: PulumiCommand;
+  stack(name: string, config: Record<string, unknown>): Promise<Stack>;
+}
+
+export async function createWorkspace(
+  tmp: string,
+  netns: string,
+  extraEnv: Record<string, string> = {},
+): Promise<E2eWorkspace> {
+  const dir = path.join(tmp, "project");
+  fs.mkdirSync(dir, { recursive: true });
+  for (const entry of fs.readdirSync(REPO)) {
+    if (entry === ".git" || /^Pulumi\..+\.yaml$/.test(entry)) continue;
+    fs.symlinkSync(path.join(REPO, entry), path.join(dir, entry));
+  }
+  const tc = toolchainEnv();
+  const real = findPulumi(tc);
+  const root = path.join(tmp, "pulumi-root");
+  fs.mkdirSync(path.join(root, "bin"), { recursive: true });
+  const wrapper = path.join(root, "bin", "pulumi");
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${netns} ${real} "$@"\n`, {
+    mode: 0o755,
+  });
+  const state = path.join(tmp, "state");
+  fs.mkdirSync(state);
+  const env: Record<string, string> = {
+    ...tc,
+    PULUMI_BACKEND_URL: `file://${state}`,
+    PULUMI_CONFIG_PASSPHRASE: "fleetlab-e2e",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    ...extraEnv,
+  };
+  const cmd = await PulumiCommand.get({ root, skipVersionCheck: true });
+  return {
+    dir,
+    env,
+    cmd,
+    async stack(name, config) {
+      // Stack config is written as a file (not `pulumi config set`) because its values
+      // are structured objects and lists.
+      fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), YAML.stringify({ config }));
+      return LocalWorkspace.createOrSelectStack(
+        { stackName: name, workDir: dir },
+        { pulumiCommand: cmd, envVars: env },
+      );
+    },
+  };
+}
+
+/** The `local` stack's config, pointed at the test image and given test-only names. */
+export function e2eConfig(
+  image: { dir: string; cmdline: string },
+  opts: { tag: string; sshKey: string; nodes?: unknown[] },
+): Record<string, unknown> {
+  const local = YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  const c = { ...local.config };
+  const hv = { ...(c["fleetlab:hypervisor"] as Record<string, unknown>) };
+  Object.assign(hv, {
+    pool: `fleetlab-${opts.tag}`,
+    poolPath: `/var/lib/libvirt/images/fleetlab-${opts.tag}`,
+    image: { path: path.join(image.dir, "rootfs.qcow2"), format: "qcow2" },
+    // Debian's Ignition reads only this key (Flatcar's also reads opt/org.flatcar-linux/config).
+    ignitionFwCfgKey: "opt/com.coreos/config",
+    directKernelBoot: {
+      kernel: path.join(image.dir, "vmlinuz"),
+      initrd: path.join(image.dir, "initrd.img"),
+      cmdline: image.cmdline,
+    },
+  });
+  c["fleetlab:hypervisor"] = hv;
+  c["fleetlab:network"] = { ...(c["fleetlab:network"] as object), name: `fleetlab-${opts.tag}` };
+  c["fleetlab:sshKeys"] = [opts.sshKey];
+  if (opts.nodes) c["fleetlab:nodes"] = opts.nodes;
+  return c;
+}
