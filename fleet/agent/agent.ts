@@ -4,7 +4,7 @@
 // which is never later than when etcd restarted the TTL), it stops every unit. The
 // lease, and so the machine, can only expire after that; the engine reschedules only
 // after expiry; so a cut-off machine never runs a unit while its replacement does.
-import { Lease, Watcher } from "etcd3";
+import { EtcdLeaseInvalidError, Lease, Watcher } from "etcd3";
 import { serializeUnit, unitHash } from "../unit";
 import { Engine } from "../engine/engine";
 import { keys } from "../registry/keys";
@@ -25,6 +25,15 @@ export interface AgentOptions {
 }
 
 const now = () => performance.now();
+
+/** Bound a call to etcd: a partition must never leave the renew loop hanging. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let t: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what}: no answer from etcd within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
 
 export class Agent {
   private lease?: Lease;
@@ -74,8 +83,8 @@ export class Agent {
     const sent = now();
     const lease = this.reg.client.lease(this.opts.leaseTTL, { autoKeepAlive: false });
     this.reg.requests++;
-    const id = await lease.grant();
-    await this.reg.registerMachine({ id: this.opts.machineID, primaryIP: this.opts.publicIP, metadata: this.opts.metadata }, id);
+    const id = await within(this.opts.renewMs * 2, "lease grant", lease.grant());
+    await within(this.opts.renewMs * 2, "register", this.reg.registerMachine({ id: this.opts.machineID, primaryIP: this.opts.publicIP, metadata: this.opts.metadata }, id));
     this.lease = lease;
     this.leaseID = id;
     this.reported.clear();
@@ -96,7 +105,7 @@ export class Agent {
         return;
       }
       this.reg.requests++;
-      await this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.opts.renewMs * 2) });
+      await within(this.opts.renewMs * 2, "keepalive", this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.opts.renewMs * 2) }));
       this.lastRenewSent = sent;
       if (this.fenced) {
         // The lease never expired, so nobody else was given our units: resume.
@@ -107,7 +116,8 @@ export class Agent {
       }
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
-      if ((e as Error).name === "EtcdLeaseInvalidError" || /lease not found|requested lease not found/i.test(msg)) {
+      this.log(`renew failed: ${msg}`);
+      if (e instanceof EtcdLeaseInvalidError || /lease not found|expired or revoked/i.test(msg)) {
         this.log("lease expired: fencing and registering again");
         await this.fence();
         this.lease = undefined;

@@ -7,6 +7,9 @@ import { connect, Registry } from "../../fleet/registry/registry";
 
 export const FAST = { leaseTTL: 3, renewMs: 500, fenceMarginMs: 1000, reconcileMs: 500 };
 
+// FLEET_TEST_LOG=1 prints the agents' and engines' decisions while a test runs.
+const log = process.env.FLEET_TEST_LOG ? (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`) : undefined;
+
 export function machineID(n: number): string {
   return n.toString(16).padStart(2, "0").repeat(16);
 }
@@ -20,7 +23,7 @@ export async function startAgent(
   const id = machineID(n);
   const reg = new Registry(connect({ endpoints }));
   const systemd = new RecordingSystemd(id, opts.logFile);
-  const agent = new Agent(reg, systemd, { machineID: id, publicIP: `127.0.0.${n + 1}`, metadata, ...FAST, ...opts });
+  const agent = new Agent(reg, systemd, { machineID: id, publicIP: `127.0.0.${n + 1}`, metadata, ...FAST, ...opts, log });
   await agent.start();
   return { agent, systemd, reg, id };
 }
