@@ -34,7 +34,7 @@ export function parseUnitFile(text: string): UnitOption[] {
     let line = lines[i].trim();
     const lineNo = i + 1;
     while (line.endsWith("\\") && i + 1 < lines.length) {
-      line = line.slice(0, -1) + " " + lines[++i].trim();
+      line = line.slice(0, -1).trimEnd() + " " + lines[++i].trim();
     }
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
     const header = SECTION_RE.exec(line);
