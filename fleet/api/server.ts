@@ -24,12 +24,12 @@ function send(res: http.ServerResponse, code: number, body?: unknown): void {
 function page<T>(items: T[], token: string | null, size = PAGE_SIZE): { items: T[]; next?: string } {
   let start = 0;
   if (token !== null) {
-    const n = Number(Buffer.from(token, "base64url").toString());
-    if (!Number.isInteger(n) || n < 0) throw new ApiError(400, "invalid value of nextPageToken query parameter");
-    start = n;
+    const m = /^o:(\d{1,9})$/.exec(Buffer.from(token, "base64url").toString());
+    if (!m) throw new ApiError(400, "invalid value of nextPageToken query parameter");
+    start = Number(m[1]);
   }
   const end = start + size;
-  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(String(end)).toString("base64url") : undefined };
+  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(`o:${end}`).toString("base64url") : undefined };
 }
 
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
@@ -93,10 +93,10 @@ export interface ApiServers {
 
 export async function serveApi(
   svc: FleetService,
-  opts: { socket?: string; tcp?: { host: string; port: number; certFile: string; keyFile: string; caFile: string } },
+  opts: { socket?: string; tcp?: { host: string; port: number; certFile: string; keyFile: string; caFile: string }; pageSize?: number },
 ): Promise<ApiServers & { tcpPort?: number }> {
   const servers: http.Server[] = [];
-  const h = handler(svc);
+  const h = handler(svc, opts.pageSize);
   let tcpPort: number | undefined;
   if (opts.socket) {
     mkdirSync(dirname(opts.socket), { recursive: true });

@@ -1,7 +1,7 @@
 // The operations behind /fleet/v1, independent of HTTP: fleet's rules for creating
 // a unit (options + desiredState; an instance may borrow its template's options),
 // changing its desired state, and the read models with currentState/machineID.
-import { checkDesiredState, checkUnit, parseUnitName, templateOf, Unit, UnitError } from "../unit";
+import { checkDesiredState, checkUnit, parseUnitName, templateOf, Unit, UnitError, validateOptions } from "../unit";
 import { ConflictError, Machine, NotFoundError, Registry, UnitState } from "../registry/registry";
 
 export class ApiError extends Error {
@@ -66,6 +66,7 @@ export class FleetService {
       if (b.desiredState === undefined) throw new ApiError(400, "desiredState is required: inactive, loaded or launched");
       parseUnitName(name);
       const existing = await this.reg.getUnit(name);
+      if (b.options !== undefined && b.options !== null) validateOptions(b.options);
       const hasOptions = Array.isArray(b.options) && b.options.length > 0;
       if (existing) {
         if (hasOptions) {
