@@ -1,2 +1,2 @@
-export { Lab } from "./lab";
+export { Lab, type LabOptions } from "./lab";
 export { LabNode, type LabNodeArgs } from "./node";

@@ -3,9 +3,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../config/types";
 import { clientEndpoints, initialCluster, NodeTls } from "../ignition";
-import { loadDriver, LabMachines } from "../hypervisors";
+import { HypervisorDriver, LabMachines, loadDriver } from "../hypervisors";
 import { createLabPki, LabPki } from "../pki";
 import { LabNode } from "./node";
+
+export interface LabOptions extends pulumi.ComponentResourceOptions {
+  /** Override the driver (tests); null: Ignition only. Default: hypervisors/<kind>/. */
+  driver?: HypervisorDriver | null;
+}
 
 export class Lab extends pulumi.ComponentResource {
   readonly pki: LabPki;
@@ -13,7 +18,7 @@ export class Lab extends pulumi.ComponentResource {
   /** undefined while no driver exists for spec.hypervisor.kind (Ignition only). */
   readonly machines?: LabMachines;
 
-  constructor(name: string, spec: LabSpec, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, spec: LabSpec, { driver: driverOverride, ...opts }: LabOptions = {}) {
     super("fleetlab:lab:Lab", name, {}, opts);
     this.pki = createLabPki(spec, this);
     this.nodes = spec.nodes.map((node) => {
@@ -23,18 +28,19 @@ export class Lab extends pulumi.ComponentResource {
         .apply(([caCert, certPem, key]) => ({ caCert, cert: certPem, key }));
       return new LabNode(node.name, { spec, node, tls }, { parent: this });
     });
-    const driver = loadDriver(spec.hypervisor.kind);
+    const driver = driverOverride === undefined ? loadDriver(spec.hypervisor.kind) : driverOverride;
+    if (driver === undefined) {
+      pulumi.log.warn(
+        `no ${spec.hypervisor.kind} driver yet (infra/hypervisors/${spec.hypervisor.kind}/): Ignition only, no VMs`,
+        this,
+      );
+    }
     if (driver) {
       this.machines = driver.createLab(
         name,
         spec,
         this.nodes.map((n) => ({ node: n.node, ignition: n.ignition })),
         { parent: this },
-      );
-    } else {
-      pulumi.log.warn(
-        `no ${spec.hypervisor.kind} driver yet (infra/hypervisors/${spec.hypervisor.kind}/): Ignition only, no VMs`,
-        this,
       );
     }
     this.registerOutputs({

@@ -57,6 +57,9 @@ export class LabCa extends pulumi.dynamic.Resource {
       { commonName, validityDays: CA_VALIDITY_DAYS, certPem: undefined, keyPem: undefined },
       { ...opts, ...SECRET_OUTPUTS },
     );
+    // additionalSecretOutputs encrypts the key in state; this keeps it secret in the
+    // program too, whatever the engine (or a mock) hands back.
+    this.keyPem = pulumi.secret(this.keyPem);
   }
 }
 
@@ -75,6 +78,7 @@ export class LabCert extends pulumi.dynamic.Resource {
       { ...inputs, certPem: undefined, keyPem: undefined },
       { ...opts, ...SECRET_OUTPUTS },
     );
+    this.keyPem = pulumi.secret(this.keyPem);
   }
 }
 

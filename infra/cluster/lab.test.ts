@@ -1,0 +1,110 @@
+// The resource graph of each stack under Pulumi mocks. The mocks run the real PKI
+// code for the dynamic resources, so the certificates checked here are real.
+import * as pulumi from "@pulumi/pulumi";
+import { labSpecFromFile } from "../config";
+import type { HypervisorDriver, MachineInput } from "../hypervisors";
+import { createCa, createCert, describeCert, verifySignedBy } from "../pki/certs";
+
+interface Created {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  parent?: string;
+}
+
+const created: Created[] = [];
+
+beforeAll(() =>
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        created.push({ type: args.type, name: args.name, inputs: args.inputs });
+        if (args.type !== "pulumi-nodejs:dynamic:Resource")
+          return { id: `${args.name}-id`, state: args.inputs };
+        // Secret inputs reach mocks wrapped ({<signature>: ..., value}); the engine
+        // hands providers plain values.
+        const i: Record<string, never> = Object.fromEntries(
+          Object.entries(args.inputs).map(([k, v]) => [
+            k,
+            v && typeof v === "object" && "value" in v ? v.value : v,
+          ]),
+        );
+        const pair =
+          i.caCertPem !== undefined
+            ? createCert({ certPem: i.caCertPem, keyPem: i.caKeyPem }, i as never)
+            : createCa(i.commonName, i.validityDays);
+        return { id: `${args.name}-id`, state: { ...i, ...pair } };
+      },
+      call: (args) => args.inputs,
+    },
+    "fleetlab",
+    "test",
+  ),
+);
+
+beforeEach(() => {
+  created.length = 0;
+});
+
+// Import after setMocks so the program's module-level code sees the mock runtime.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = () => require("./lab") as typeof import("./lab");
+
+const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => resolve(v)));
+
+describe.each(["dev", "faculty", "local"])("stack %s under mocks", (stack) => {
+  jest.setTimeout(60_000);
+  const spec = labSpecFromFile(stack);
+
+  it("has one Node component per node with its role, secret Ignition and correct certs", async () => {
+    const { Lab } = load();
+    const lab = new Lab(stack, spec, { driver: null });
+    expect(lab.nodes.map((n) => [n.node.name, n.node.role])).toEqual(
+      spec.nodes.map((n) => [n.name, n.role]),
+    );
+    const caPem = await value(lab.pki.ca.certPem);
+
+    for (const n of lab.nodes) {
+      expect(await pulumi.isSecret(n.ignition)).toBe(true);
+      const ign = JSON.parse(await value(n.ignition));
+      expect(ign.ignition.version).toBe("3.3.0");
+      const certPem = await value(lab.pki.nodes.get(n.node.name)!.certPem);
+      expect(verifySignedBy(certPem, caPem)).toBe(true);
+      expect(describeCert(certPem)).toMatchObject({
+        commonName: n.node.name,
+        dnsNames: [n.node.name, "localhost"],
+        ipAddresses: [n.node.ip, "127.0.0.1"],
+        serverAuth: true,
+        clientAuth: true,
+      });
+      expect(await pulumi.isSecret(lab.pki.nodes.get(n.node.name)!.keyPem)).toBe(true);
+    }
+    expect(describeCert(await value(lab.pki.admin.certPem))).toMatchObject({
+      commonName: "admin",
+      clientAuth: true,
+      serverAuth: false,
+    });
+
+    const byType = (t: string) => created.filter((c) => c.type === t).length;
+    expect(byType("fleetlab:lab:Lab")).toBe(1);
+    expect(byType("fleetlab:lab:Node")).toBe(spec.nodes.length);
+    // CA + admin + one cert per node.
+    expect(byType("pulumi-nodejs:dynamic:Resource")).toBe(spec.nodes.length + 2);
+  });
+
+  it("hands every node's secret Ignition to the hypervisor driver", async () => {
+    const { Lab } = load();
+    const seen: MachineInput[] = [];
+    const driver: HypervisorDriver = {
+      kind: spec.hypervisor.kind,
+      createLab: (_name, _spec, machines) => {
+        seen.push(...machines);
+        return { machines: [], shared: [] };
+      },
+    };
+    const lab = new Lab(stack, spec, { driver });
+    expect(lab.machines).toEqual({ machines: [], shared: [] });
+    expect(seen.map((m) => m.node.name)).toEqual(spec.nodes.map((n) => n.name));
+    for (const m of seen) expect(await pulumi.isSecret(m.ignition)).toBe(true);
+  });
+});
