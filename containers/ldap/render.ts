@@ -197,9 +197,7 @@ pidfile ${o.runDir}/slapd.pid
 argsfile ${o.runDir}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
-# Anonymous binds may read, never write (writes come only from the sidekick).
-disallow bind_anon_cred
-require none
+# Anonymous clients may read (not passwords) and never write: see the ACLs below.
 
 database mdb
 maxsize 268435456

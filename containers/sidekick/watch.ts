@@ -30,13 +30,14 @@ export async function runSidekick(client: Etcd3, set: string, apply: Applier, ct
   let applied: string | undefined;
   let running: Promise<void> = Promise.resolve();
   let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
   const waiters: { hash: string; resolve: () => void }[] = [];
 
   const applyHash = (hash: string | null) => {
-    if (!hash || hash === applied) return;
+    if (!hash || hash === applied || stopped) return;
     // Serialise applies: a burst of changes is handled one after the other, in order.
     running = running.then(async () => {
-      if (hash === applied) return;
+      if (hash === applied || stopped) return;
       try {
         await apply(await fetchBlob(client, set, hash), hash, ctx);
         applied = hash;
@@ -44,7 +45,10 @@ export async function runSidekick(client: Etcd3, set: string, apply: Applier, ct
       } catch (e) {
         ctx.log(`${set} ${hash}: apply failed, keeping the previous data: ${(e as Error).message}`);
         clearTimeout(retry);
-        retry = setTimeout(async () => applyHash(await client.get(k.current).string()), 5000);
+        if (stopped) return;
+        retry = setTimeout(() => {
+          client.get(k.current).string().then(applyHash, (err: Error) => ctx.log(`${set}: etcd: ${err.message}`));
+        }, 5000);
       }
     });
   };
@@ -61,6 +65,7 @@ export async function runSidekick(client: Etcd3, set: string, apply: Applier, ct
         waiters.push({ hash, resolve: () => (clearTimeout(t), resolve()) });
       }),
     stop: async () => {
+      stopped = true;
       clearTimeout(retry);
       await watcher.cancel();
       await running;
