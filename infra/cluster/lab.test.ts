@@ -23,12 +23,12 @@ beforeAll(() =>
           return { id: `${args.name}-id`, state: args.inputs };
         // Secret inputs reach mocks wrapped ({<signature>: ..., value}); the engine
         // hands providers plain values.
-        const i: Record<string, never> = Object.fromEntries(
+        const i = Object.fromEntries(
           Object.entries(args.inputs).map(([k, v]) => [
             k,
             v && typeof v === "object" && "value" in v ? v.value : v,
           ]),
-        );
+        ) as Record<string, never>;
         const pair =
           i.caCertPem !== undefined
             ? createCert({ certPem: i.caCertPem, keyPem: i.caKeyPem }, i as never)
