@@ -16,8 +16,9 @@ ensure_base_image
 base_id=$(dk image inspect -f '{{.Id}}' "$FLEETLAB_BASE_IMAGE")
 
 context_hash() {
-  # File names and contents, in a stable order, plus the base image's ID.
-  (cd "$here/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "$base_id") |
+  # File names and contents (not the TypeScript, which .dockerignore keeps out of the
+  # image), in a stable order, plus the base image's ID.
+  (cd "$here/$1" && find . -type f ! -name "*.ts" -print0 | sort -z | xargs -0 sha256sum; echo "$base_id") |
     sha256sum | cut -c1-16
 }
 

@@ -145,7 +145,14 @@ export function renderKeaConfig(data: DhcpData, opts: KeaOptions): string {
   if (data.domain) options.push({ name: "domain-name", data: data.domain });
   const config = {
     Dhcp4: {
-      "interfaces-config": { interfaces: opts.interfaces, "dhcp-socket-type": "raw" },
+      // The LAN link may still be coming up when Kea (re)loads: keep retrying to
+      // open it instead of silently serving nothing until the next reload.
+      "interfaces-config": {
+        interfaces: opts.interfaces,
+        "dhcp-socket-type": "raw",
+        "service-sockets-max-retries": 600,
+        "service-sockets-retry-wait-time": 1000,
+      },
       "control-socket": { "socket-type": "unix", "socket-name": `${opts.runDir}/kea4-ctrl.sock` },
       // Leases live in memory only: after a failover the new instance starts empty,
       // which is harmless because hosts that matter have reservations and dynamic

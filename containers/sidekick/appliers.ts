@@ -9,7 +9,7 @@ import { diffEntries, parseLdif } from "../ldap/ldif";
 import { directoryEntries, LdapData, renderSlapdConf } from "../ldap/render";
 import { renderNginxConf, unpackSite } from "../www/site";
 import { writeIfChanged } from "./files";
-import { keaCommand } from "./kea";
+import { keaCommandWhenUp } from "./kea";
 
 export interface ApplyContext {
   /** The shared directory as the sidekick sees it. */
@@ -33,7 +33,7 @@ export const applyDhcp: Applier = async (payload, hash, ctx) => {
   writeIfChanged(join(ctx.hostDir, "kea-dhcp4.conf"), conf);
   // Reload even when the file was unchanged: a restarted Kea may still run its
   // placeholder config, and config-reload is cheap and idempotent.
-  const answer = await keaCommand(join(ctx.hostDir, "kea4-ctrl.sock"), "config-reload");
+  const answer = await keaCommandWhenUp(join(ctx.hostDir, "kea4-ctrl.sock"), "config-reload", ctx.log);
   if (answer.result !== 0) throw new Error(`kea config-reload of ${hash} failed: ${answer.text ?? JSON.stringify(answer)}`);
   ctx.log(`dhcp ${hash}: ${data.reservations.length} reservations, Kea reloaded`);
 };

@@ -34,3 +34,16 @@ export function keaCommand(socketPath: string, command: string, timeoutMs = 5000
     });
   });
 }
+
+/** Like keaCommand, but waits (bounded: 60 s) for Kea to open its socket after a (re)start. */
+export async function keaCommandWhenUp(socketPath: string, command: string, log: (m: string) => void): Promise<KeaAnswer> {
+  for (let i = 0; ; i++) {
+    try {
+      return await keaCommand(socketPath, command);
+    } catch (e) {
+      if (i >= 120 || !/ENOENT|ECONNREFUSED/.test((e as Error).message)) throw e;
+      if (i === 0) log("dhcp: waiting for Kea's control socket");
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
