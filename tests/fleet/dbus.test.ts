@@ -1,0 +1,80 @@
+// The real D-Bus path: the bundled agent (the production image plus systemd + dbus)
+// runs inside a container whose PID 1 is systemd and drives it over D-Bus with
+// dbus-next, against a real etcd on 127.0.0.1 (--net=host, loopback only).
+// Needs dockerd and the images from scripts/setup.d/45-fleet-image.sh.
+import { execFileSync } from "child_process";
+import { FleetService } from "../../fleet/api/service";
+import { connect, Registry } from "../../fleet/registry/registry";
+import { EtcdCluster, waitFor } from "./etcd";
+import { machineID } from "./harness";
+
+jest.setTimeout(180_000);
+
+const DOCKER = "/usr/bin/docker";
+const IMAGE = process.env.FLEETLAB_FLEET_SYSTEMD_IMAGE ?? "fleetlab/fleet-systemd-test:latest";
+const etcd = new EtcdCluster();
+let container = "";
+let reg: Registry;
+
+const docker = (...args: string[]) => execFileSync(DOCKER, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const inside = (...cmd: string[]) => {
+  try {
+    return docker("exec", container, ...cmd);
+  } catch (e) {
+    return ((e as { stdout?: string }).stdout ?? "").trim();
+  }
+};
+
+beforeAll(async () => {
+  await etcd.start();
+  reg = new Registry(connect({ endpoints: etcd.endpoints }));
+  container = docker(
+    "run", "-d", "--rm", "--name", `fleet-dbus-test-${process.pid}`, "--net=host",
+    "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", IMAGE,
+  );
+  await waitFor("systemd up in the container", () => /^(running|degraded)$/.test(inside("systemctl", "is-system-running")), 60_000, 500);
+  inside("sh", "-c", `echo ${machineID(7)} > /etc/fleet-machine-id`);
+  const env = {
+    FLEET_ETCD_ENDPOINTS: etcd.endpoints.join(","),
+    FLEET_MACHINE_ID_FILE: "/etc/fleet-machine-id",
+    FLEET_PUBLIC_IP: "127.0.0.8",
+    FLEET_METADATA: "role=test",
+  };
+  docker("exec", "-d", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), container, "sh", "-c", "node /usr/lib/fleet/lib/fleet.js agent >/run/fleet-agent.log 2>&1");
+  await waitFor("agent registered", async () => (await reg.listMachines()).some((m) => m.id === machineID(7)), 30_000, 250);
+});
+
+afterAll(async () => {
+  if (container) {
+    if (process.env.FLEET_TEST_LOG) console.log(inside("cat", "/run/fleet-agent.log"));
+    docker("rm", "-f", container);
+  }
+  reg?.client.close();
+  await etcd.stop();
+});
+
+test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
+  const svc = new FleetService(reg);
+  await svc.putUnit("hello.service", {
+    desiredState: "launched",
+    options: [
+      { section: "Unit", name: "Description", value: "fleet D-Bus test" },
+      { section: "Service", name: "ExecStart", value: "/bin/sleep infinity" },
+    ],
+  });
+  const st = await waitFor("state active/running from D-Bus", async () => (await svc.listStates({ unitName: "hello.service" })).find((s) => s.systemdSubState === "running"), 30_000, 250);
+  expect(st).toMatchObject({ machineID: machineID(7), systemdLoadState: "loaded", systemdActiveState: "active" });
+  expect(inside("systemctl", "is-active", "hello.service")).toBe("active");
+  // linked as a runtime unit from the agent's unit directory
+  expect(inside("readlink", "/run/systemd/system/hello.service")).toBe("/run/fleet/units/hello.service");
+  expect(inside("fleetctl", "list-units")).toMatch(/hello.service\s+07070707...\/127.0.0.8\s+active\s+running/);
+
+  await svc.putUnit("hello.service", { desiredState: "loaded" });
+  await waitFor("stopped", () => inside("systemctl", "is-active", "hello.service") === "inactive", 30_000, 250);
+  await waitFor("state inactive reported", async () => (await svc.listStates({ unitName: "hello.service" }))[0]?.systemdActiveState === "inactive", 30_000, 250);
+
+  await svc.deleteUnit("hello.service");
+  await waitFor("unit file removed", () => inside("sh", "-c", "test -e /run/fleet/units/hello.service || echo gone") === "gone", 30_000, 250);
+  expect(inside("systemctl", "show", "-p", "LoadState", "--value", "hello.service")).toBe("not-found");
+});
