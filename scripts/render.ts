@@ -1,4 +1,4 @@
-// npm run render -- <stack> <outdir>
+// npm run render -- <stack | path/to/Pulumi.<stack>.yaml> <outdir>
 // Writes <outdir>/<node>.ign (pretty Ignition JSON) for every node of a stack, from
 // Pulumi.<stack>.yaml alone: no Pulumi engine, no hypervisor. The TLS material is
 // generated fresh on every run (Pulumi's state, which holds the lab's real CA, is
@@ -7,18 +7,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { labSpecFromFile } from "../infra/config";
 import { renderIgnition, serializeIgnition } from "../infra/ignition";
-import {
-  caCommonName,
-  CA_VALIDITY_DAYS,
-  createCa,
-  createCert,
-  nodeCertRequest,
-} from "../infra/pki";
+import { generateLabTls } from "../infra/pki";
 
 function main(argv: string[]): number {
   if (argv.length !== 2 || argv.some((a) => a.startsWith("-"))) {
     console.error(
-      "usage: npm run render -- <stack> <outdir>   (stacks: Pulumi.<stack>.yaml, e.g. dev, faculty, local)",
+      "usage: npm run render -- <stack | path/to/Pulumi.<stack>.yaml> <outdir>   (stacks: dev, faculty, local)",
     );
     return 2;
   }
@@ -31,14 +25,9 @@ function main(argv: string[]): number {
     return 1;
   }
   fs.mkdirSync(outDir, { recursive: true });
-  const ca = createCa(caCommonName(spec), CA_VALIDITY_DAYS);
+  const tls = generateLabTls(spec);
   for (const node of spec.nodes) {
-    const pair = createCert(ca, nodeCertRequest(node));
-    const ign = renderIgnition(spec, node, {
-      caCert: ca.certPem,
-      cert: pair.certPem,
-      key: pair.keyPem,
-    });
+    const ign = renderIgnition(spec, node, tls.nodes.get(node.name)!);
     const file = path.join(outDir, `${node.name}.ign`);
     // The file holds a private key: readable by its owner only.
     fs.writeFileSync(file, serializeIgnition(ign, true), { mode: 0o600 });

@@ -1,13 +1,13 @@
 // Stack config -> LabSpec. See types.ts for the model and parse.ts for the rules.
 import * as pulumi from "@pulumi/pulumi";
-import { configFromEngine, loadStackFile } from "./load";
+import { configFromEngine, loadStackFile, readStackConfig, stackOfFile } from "./load";
 import { parseLabSpec } from "./parse";
 import type { LabSpec } from "./types";
 
 export * from "./types";
 export { ConfigError, formatProblems, type ConfigProblem } from "./errors";
 export { parseLabSpec, CONFIG_KEYS } from "./parse";
-export { loadStackFile, configFromEngine, PROJECT_DIR } from "./load";
+export { loadStackFile, readStackConfig, stackOfFile, configFromEngine, PROJECT_DIR } from "./load";
 export {
   DEFAULTS,
   NODE_DEFAULTS,
@@ -23,7 +23,16 @@ export function labSpecFromPulumi(): LabSpec {
   return parseLabSpec(stack, configFromEngine(pulumi.runtime.allConfig(), stack));
 }
 
-/** LabSpec of a stack read from its Pulumi.<stack>.yaml (render command, tests). */
+/**
+ * LabSpec of a stack read from its Pulumi.<stack>.yaml (render command, tests).
+ * `stack` may also be a path to a Pulumi.<name>.yaml file outside the project.
+ */
 export function labSpecFromFile(stack: string, projectDir?: string): LabSpec {
-  return parseLabSpec(stack, loadStackFile(stack, projectDir));
+  const fromPath = stack.endsWith(".yaml") ? stackOfFile(stack) : undefined;
+  if (stack.endsWith(".yaml") && !fromPath) {
+    throw new Error(`${stack}: a stack file must be named Pulumi.<stack>.yaml`);
+  }
+  return fromPath
+    ? parseLabSpec(fromPath, readStackConfig(stack, fromPath))
+    : parseLabSpec(stack, loadStackFile(stack, projectDir));
 }

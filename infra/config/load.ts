@@ -43,6 +43,16 @@ export function loadStackFile(stack: string, projectDir = PROJECT_DIR): Raw {
       .filter((s): s is string => !!s);
     throw new Error(`no stack "${stack}": ${file} does not exist (stacks: ${known.join(", ")})`);
   }
+  return readStackConfig(file, stack);
+}
+
+/** The stack name of a stack file path (Pulumi.<stack>.yaml), or undefined. */
+export function stackOfFile(file: string): string | undefined {
+  return /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(path.basename(file))?.[1];
+}
+
+/** Raw config from a stack file anywhere (e.g. a copy being edited). */
+export function readStackConfig(file: string, stack: string): Raw {
   const doc: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
   const config = isObject(doc) ? doc.config : undefined;
   if (!isObject(config)) {

@@ -3,7 +3,7 @@
 // for the management host. Private keys are secret outputs, encrypted in state.
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec, NodeSpec } from "../config/types";
-import type { CertRequest } from "./certs";
+import { createCa, createCert, type CertRequest, type KeyAndCert } from "./certs";
 import { caProvider, certProvider, type CertInputs } from "./provider";
 
 export {
@@ -99,4 +99,26 @@ export function createLabPki(spec: LabSpec, parent: pulumi.Resource): LabPki {
     ]),
   );
   return { ca, admin, nodes };
+}
+
+export interface LocalLabTls {
+  ca: KeyAndCert;
+  admin: KeyAndCert;
+  /** Per node name: what renderIgnition needs. */
+  nodes: Map<string, { caCert: string; cert: string; key: string }>;
+}
+
+/**
+ * The same PKI as createLabPki, generated in-process and kept nowhere: for the
+ * render command and for tests that boot real daemons (Pulumi keeps the lab's own).
+ */
+export function generateLabTls(spec: LabSpec): LocalLabTls {
+  const ca = createCa(caCommonName(spec), CA_VALIDITY_DAYS);
+  const nodes = new Map(
+    spec.nodes.map((n) => {
+      const pair = createCert(ca, nodeCertRequest(n));
+      return [n.name, { caCert: ca.certPem, cert: pair.certPem, key: pair.keyPem }];
+    }),
+  );
+  return { ca, admin: createCert(ca, adminCertRequest()), nodes };
 }
