@@ -17,26 +17,29 @@ export class ToolchainMissingError extends Error {}
  * and the dynamic-provider shim; no update checks; no plugin downloads). Throws
  * ToolchainMissingError, naming the fix, when the toolchain is not built.
  */
-export function toolchainEnv(root = repoRoot): Record<string, string> {
+export function toolchainEnv(
+  root = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const script = path.join(root, "scripts", "toolchain.sh");
   try {
-    execFileSync("bash", [script, "check"], { stdio: "pipe" });
+    execFileSync("bash", [script, "check"], { stdio: "pipe", env });
   } catch (err) {
     const why = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err);
     throw new ToolchainMissingError(
       `The Pulumi toolchain is not ready. Run \`bash scripts/setup.sh\` (it builds pulumi from Go module source into ~/.cache/fleetlab).\n${why}`,
     );
   }
-  const lines = execFileSync("bash", [script, "env-lines"], { encoding: "utf8" });
-  const env: Record<string, string> = {};
+  const lines = execFileSync("bash", [script, "env-lines"], { encoding: "utf8", env });
+  const out: Record<string, string> = {};
   for (const line of lines.split("\n")) {
     const eq = line.indexOf("=");
-    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
   }
-  env.PATH = [env.FLEETLAB_PULUMI_BIN, env.FLEETLAB_PULUMI_SHIM_DIR, process.env.PATH ?? ""].join(
+  out.PATH = [out.FLEETLAB_PULUMI_BIN, out.FLEETLAB_PULUMI_SHIM_DIR, env.PATH ?? ""].join(
     path.delimiter,
   );
-  return env;
+  return out;
 }
 
 /** The CLI the Automation API drives: the toolchain's, never one it installs itself. */
@@ -62,7 +65,9 @@ export function labDefaults(
     out.PULUMI_BACKEND_URL = `file://${state}`;
   }
   if (!env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-    out.PULUMI_CONFIG_PASSPHRASE_FILE = ensurePassphrase(path.join(root, ".fleetlab", "passphrase"));
+    out.PULUMI_CONFIG_PASSPHRASE_FILE = ensurePassphrase(
+      path.join(root, ".fleetlab", "passphrase"),
+    );
   }
   return out;
 }
