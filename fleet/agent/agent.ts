@@ -5,7 +5,7 @@
 // lease, and so the machine, can only expire after that; the engine reschedules only
 // after expiry; so a cut-off machine never runs a unit while its replacement does.
 import { EtcdLeaseInvalidError, Lease, Watcher } from "etcd3";
-import { serializeUnit, unitHash } from "../unit";
+import { serializeUnit, unitHash, UnitOption } from "../unit";
 import { Engine } from "../engine/engine";
 import { keys } from "../registry/keys";
 import { Registry, UnitState } from "../registry/registry";
@@ -19,12 +19,25 @@ export interface AgentOptions {
   renewMs: number;
   fenceMarginMs: number;
   reconcileMs?: number;
+  /**
+   * systemd unit of the agent itself (e.g. fleet-agent.service): every unit file
+   * gets BindsTo=/After= on it, so if the agent process dies while the machine
+   * lives, systemd stops its units too — fencing cannot run in a dead process.
+   */
+  bindsTo?: string;
   /** run the engine candidate in this agent (default true) */
   engine?: boolean;
   log?: (msg: string) => void;
 }
 
 const now = () => performance.now();
+
+/** The unit as written for systemd: the stored options plus the binding to the agent. */
+export function withBinding(options: UnitOption[], agentUnit?: string): UnitOption[] {
+  if (!agentUnit) return options;
+  const bind = ["BindsTo", "After"].map((name) => ({ section: "Unit", name, value: agentUnit }));
+  return [...bind, ...options];
+}
 
 /** Bound a call to etcd: a partition must never leave the renew loop hanging. */
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
@@ -44,6 +57,8 @@ export class Agent {
   private watcher?: Watcher;
   private loaded = new Map<string, string>(); // unit -> hash loaded into systemd
   private reported = new Map<string, string>(); // unit -> last reported state JSON
+  /** unit files left by an earlier run of this agent, checked once after start */
+  private leftovers?: string[];
   private busy = false;
   private again = false;
   private stopped = false;
@@ -71,6 +86,7 @@ export class Agent {
 
   async start(): Promise<void> {
     await this.register();
+    this.leftovers = (await this.systemd.list?.()) ?? [];
     this.watcher = await this.reg.watch(keys.machineSchedulePrefix(this.opts.machineID), () => this.kick());
     this.timers.push(setInterval(() => void this.renew(), this.opts.renewMs));
     // Check the fencing deadline often, independent of how long a renewal hangs.
@@ -180,6 +196,9 @@ export class Agent {
     // expired lease may already have been moved elsewhere.
     const mine = (await this.reg.machineSchedule(this.opts.machineID)).filter((p) => p.lease === lease);
     const wanted = new Map(mine.map((p) => [p.unit, p.target]));
+    for (const unit of this.leftovers?.splice(0) ?? []) {
+      if (!wanted.has(unit)) await this.systemd.unload(unit);
+    }
     for (const unit of [...this.loaded.keys()]) {
       if (!wanted.has(unit)) {
         await this.systemd.unload(unit);
@@ -192,7 +211,7 @@ export class Agent {
       if (!this.loaded.has(unit)) {
         const u = await this.reg.getUnit(unit);
         if (!u) continue;
-        await this.systemd.load(unit, serializeUnit(u.options));
+        await this.systemd.load(unit, serializeUnit(withBinding(u.options, this.opts.bindsTo)));
         this.loaded.set(unit, unitHash(u.options));
       }
       // Re-check just before acting: fencing may have begun while we awaited.

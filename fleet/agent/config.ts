@@ -22,6 +22,7 @@ export const AGENT_ENV = {
   apiCA: "FLEET_API_CAFILE",
   systemd: "FLEET_SYSTEMD",
   recordLog: "FLEET_RECORD_LOG",
+  bindsTo: "FLEET_BINDS_TO",
 } as const;
 
 export const DEFAULT_IMAGE = "ghcr.io/fleetlab/fleet:0.1.0";
@@ -45,6 +46,7 @@ export interface AgentConfig {
   apiTLS?: { certFile: string; keyFile: string; caFile: string };
   systemd: "dbus" | "recording";
   recordLog?: string;
+  bindsTo?: string;
 }
 
 /** "role=etcd,lan=true" -> {role: "etcd", lan: "true"} */
@@ -93,6 +95,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, readFile = (p: string) => 
     apiTLS: apiCert ? { certFile: apiCert, keyFile: env[AGENT_ENV.apiKey] ?? "", caFile: env[AGENT_ENV.apiCA] ?? "" } : undefined,
     systemd: env[AGENT_ENV.systemd] === "recording" ? "recording" : "dbus",
     recordLog: env[AGENT_ENV.recordLog],
+    bindsTo: env[AGENT_ENV.bindsTo] || undefined,
   };
 }
 

@@ -3,7 +3,7 @@
 // host and in the agent container, then linked as *runtime* units (they vanish on
 // reboot, like fleet's, and the agent re-creates them from etcd).
 import * as dbus from "dbus-next";
-import { mkdirSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { SystemdAdapter, SystemdUnitState } from "./systemd";
 
@@ -58,6 +58,10 @@ export class DbusSystemd implements SystemdAdapter {
     const props = obj.getInterface("org.freedesktop.DBus.Properties");
     const get = async (p: string) => ((await props.Get(UNIT_IFACE, p)) as dbus.Variant<string>).value;
     return { load: await get("LoadState"), active: await get("ActiveState"), sub: await get("SubState") };
+  }
+
+  async list(): Promise<string[]> {
+    return readdirSync(this.unitDir);
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export interface SystemdAdapter {
   /** stop, unlink and remove the file */
   unload(name: string): Promise<void>;
   state(name: string): Promise<SystemdUnitState>;
+  /** unit files this adapter wrote earlier (e.g. before an agent restart) */
+  list?(): Promise<string[]>;
   close?(): Promise<void>;
 }
 

@@ -35,6 +35,11 @@ beforeAll(async () => {
   );
   await waitFor("systemd up in the container", () => /^(running|degraded)$/.test(inside("systemctl", "is-system-running")), 60_000, 500);
   inside("sh", "-c", `echo ${machineID(7)} > /etc/fleet-machine-id`);
+  // A unit left running by an earlier agent run that the schedule no longer has.
+  inside("sh", "-c", "mkdir -p /run/fleet/units && printf '[Service]\\nExecStart=/bin/sleep infinity\\n' >/run/fleet/units/stale.service");
+  inside("systemctl", "link", "--runtime", "/run/fleet/units/stale.service");
+  inside("systemctl", "start", "stale.service");
+  expect(inside("systemctl", "is-active", "stale.service")).toBe("active");
   const env = {
     FLEET_ETCD_ENDPOINTS: etcd.endpoints.join(","),
     FLEET_MACHINE_ID_FILE: "/etc/fleet-machine-id",
@@ -52,6 +57,11 @@ afterAll(async () => {
   }
   reg?.client.close();
   await etcd.stop();
+});
+
+test("a unit left by an earlier agent run and no longer scheduled is stopped and removed", async () => {
+  await waitFor("stale unit stopped", () => inside("systemctl", "is-active", "stale.service") !== "active", 30_000, 250);
+  await waitFor("stale unit file removed", () => inside("sh", "-c", "test -e /run/fleet/units/stale.service || echo gone") === "gone", 30_000, 250);
 });
 
 test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
