@@ -1,0 +1,76 @@
+// The service units through the fleet engine's own parser and scheduler: the
+// placement rules hold on a sample lab (m1 on the LAN, m2 and m3 not).
+import { checkUnit, parseUnitFile } from "../fleet/unit";
+import { schedule, SchedMachine } from "../fleet/engine/scheduler";
+import { serviceUnits } from "./services";
+
+const machines: SchedMachine[] = [
+  { id: "m1", metadata: { role: "etcd", lan: "true" } },
+  { id: "m2", metadata: { role: "etcd" } },
+  { id: "m3", metadata: { role: "worker" } },
+];
+
+function parsed(opts: Parameters<typeof serviceUnits>[0] = {}) {
+  return serviceUnits(opts).map((u) => checkUnit(u.name, parseUnitFile(u.text), "launched"));
+}
+
+function placements(opts: Parameters<typeof serviceUnits>[0] = {}, ms = machines) {
+  const units = parsed(opts).map(({ unit, xfleet }) => ({ name: unit.name, desiredState: unit.desiredState, xfleet }));
+  const r = schedule(units, ms, []);
+  return { where: new Map(r.placements.map((p) => [p.unit, p.machineID])), reasons: r.reasons };
+}
+
+describe("service units", () => {
+  it("parse with the fleet engine's parser, with the expected [X-Fleet] rules", () => {
+    const x = new Map(parsed({ ldapReplicas: 2 }).map(({ unit, xfleet }) => [unit.name, xfleet]));
+    expect([...x.keys()]).toEqual([
+      "dhcp.service",
+      "dhcp-sidekick.service",
+      "www.service",
+      "www-sidekick.service",
+      "ldap@1.service",
+      "ldap-sidekick@1.service",
+      "ldap@2.service",
+      "ldap-sidekick@2.service",
+    ]);
+    expect(x.get("dhcp.service")?.machineMetadata).toEqual({ lan: ["true"] });
+    expect(x.get("ldap-sidekick@2.service")?.machineOf).toEqual(["ldap@2.service"]);
+    expect(x.get("ldap@1.service")?.conflicts).toEqual(["ldap@*.service"]);
+    expect(x.get("www.service")?.machineMetadata).toEqual({});
+  });
+
+  it("one LDAP replica needs no Conflicts", () => {
+    const ldap = parsed().find((p) => p.unit.name === "ldap.service");
+    expect(ldap?.xfleet.conflicts).toEqual([]);
+  });
+
+  it("the scheduler puts DHCP on the LAN machine, sidekicks beside their services, LDAP replicas apart", () => {
+    const { where, reasons } = placements({ ldapReplicas: 3 });
+    expect(reasons).toEqual({});
+    expect(where.get("dhcp.service")).toBe("m1");
+    for (const svc of ["dhcp", "www", "ldap@1", "ldap@2", "ldap@3"]) {
+      const sidekick = svc.includes("@") ? svc.replace("@", "-sidekick@") : `${svc}-sidekick`;
+      expect(where.get(`${sidekick}.service`)).toBe(where.get(`${svc}.service`));
+    }
+    expect(new Set(["ldap@1", "ldap@2", "ldap@3"].map((u) => where.get(`${u}.service`))).size).toBe(3);
+  });
+
+  it("DHCP stays unplaced, with a reason, when no machine is on the LAN", () => {
+    const { where, reasons } = placements({}, machines.slice(1));
+    expect(where.has("dhcp.service")).toBe(false);
+    expect(reasons["dhcp.service"]).toMatch(/lan/);
+  });
+
+  it("runs each container with --rm under a fixed name and removes leftovers first", () => {
+    const www = serviceUnits().find((u) => u.name === "www.service")!.text;
+    expect(www).toContain("ExecStartPre=-/usr/bin/docker rm -f www");
+    expect(www).toMatch(/ExecStart=\/usr\/bin\/docker run --rm --name=www \\\n  -p 80:8080/);
+    expect(serviceUnits().find((u) => u.name === "www-sidekick.service")!.text).toContain("--pid=container:www");
+  });
+
+  it("rejects bad options naming the option, the value and the fix", () => {
+    expect(() => serviceUnits({ ldapReplicas: 0 })).toThrow(/ldapReplicas = 0: .*fix:/);
+    expect(() => serviceUnits({ wwwPort: 70000 })).toThrow(/wwwPort = 70000/);
+    expect(() => serviceUnits({ dhcpInterface: "eth 1" })).toThrow(/dhcpInterface/);
+  });
+});
