@@ -114,13 +114,16 @@ phase "7 configure OS" configure_os
 kver=$(ls "$root/lib/modules" | head -1)
 check_initrd() {
   # The kernel postinst built it with our dracut.conf.d; rebuild only if Ignition is
-  # somehow missing (equivalent to `dracut --no-hostonly --add ignition`).
+  # somehow missing (equivalent to `dracut --no-hostonly --add ignition`). lsinitrd
+  # needs /dev and /proc, hence the mounts.
+  mount_chroot "$root"
   if ! lsinitrd_has_ignition "$root" "$kver"; then
-    mount_chroot "$root"
     nice chroot "$root" dracut --force --no-hostonly --add ignition "/boot/initrd.img-$kver" "$kver"
-    unmount_chroot "$root"
-    lsinitrd_has_ignition "$root" "$kver" || die "initramfs has no ignition after dracut --add ignition"
   fi
+  local ok=0
+  lsinitrd_has_ignition "$root" "$kver" || ok=1
+  unmount_chroot "$root"
+  [ "$ok" -eq 0 ] || die "initramfs has no ignition after dracut --add ignition"
 }
 phase "8 initramfs with ignition ($kver)" check_initrd
 

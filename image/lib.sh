@@ -96,5 +96,6 @@ docker_archive() {
 lsinitrd_has_ignition() {
   local root=$1 kver=$2
   [ -f "$root/boot/initrd.img-$kver" ] &&
-    chroot "$root" lsinitrd "/boot/initrd.img-$kver" 2>/dev/null | grep -qE '/ignition$'
+    # No grep -q: its early exit would SIGPIPE lsinitrd and fail under pipefail.
+    chroot "$root" lsinitrd "/boot/initrd.img-$kver" | grep -E 'usr/bin/ignition$' >/dev/null
 }
