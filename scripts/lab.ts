@@ -4,7 +4,9 @@
 // from scripts/toolchain.sh, a file:// backend in .pulumi-state/ and a generated
 // passphrase (see scripts/lab/env.ts). The stack is created on first use.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import * as path from "path";
 import { labDefaults, pulumiCommand, repoRoot, toolchainEnv } from "./lab/env";
+import { mirrorProject } from "./lab/workspace";
 
 const VERBS = ["up", "preview", "destroy", "refresh", "outputs"] as const;
 type Verb = (typeof VERBS)[number];
@@ -30,8 +32,11 @@ async function openStack(stackName: string): Promise<Stack> {
   const envVars = { ...toolchainEnv(), ...labDefaults() };
   const backend = envVars.PULUMI_BACKEND_URL ?? process.env.PULUMI_BACKEND_URL;
   console.log(`==> lab: stack ${stackName}, backend ${backend}`);
+  // Pulumi edits Pulumi.<stack>.yaml; the committed one stays as it is (see workspace.ts).
+  const workDir = path.join(repoRoot, ".fleetlab", "work");
+  mirrorProject(repoRoot, workDir, [stackName]);
   return LocalWorkspace.createOrSelectStack(
-    { stackName, workDir: repoRoot },
+    { stackName, workDir },
     { envVars, pulumiCommand: await pulumiCommand(envVars) },
   );
 }

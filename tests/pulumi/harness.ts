@@ -13,7 +13,8 @@ import {
   PreviewResult,
   Stack,
 } from "@pulumi/pulumi/automation";
-import { pulumiCommand, repoRoot, toolchainEnv } from "../../scripts/lab/env";
+import { pulumiCommand, toolchainEnv } from "../../scripts/lab/env";
+import { mirrorProject } from "../../scripts/lab/workspace";
 
 /** Generous: the program is compiled by ts-node on each run, on 2 shared cores. */
 export const ENGINE_TIMEOUT_MS = 15 * 60_000;
@@ -35,9 +36,9 @@ export interface TestProject {
 }
 
 /**
- * A temp project that runs `source` (a directory with Pulumi.yaml): every entry of it
- * is symlinked except Pulumi.yaml and the stacks' Pulumi.<stack>.yaml, which are
- * copied so tests can change config without touching the repo.
+ * A temp project that runs `source` (a directory with Pulumi.yaml), mirrored as the
+ * lab mirrors the repo (scripts/lab/workspace.ts): tests may edit the copied
+ * Pulumi.<stack>.yaml without touching the repo.
  */
 export function tempProject(source: string, stacks: string[] = []): TestProject {
   const env = toolchainEnv(); // throws, naming `bash scripts/setup.sh`, when not built
@@ -51,21 +52,7 @@ export function tempProject(source: string, stacks: string[] = []): TestProject 
   fs.mkdirSync(sentinels);
   fs.writeFileSync(callLog, "");
 
-  const skip = new Set([".git", ".pulumi-state", ".fleetlab", "build"]);
-  for (const entry of fs.readdirSync(source)) {
-    if (skip.has(entry) || /^Pulumi\..+\.yaml$/.test(entry)) continue;
-    const from = path.join(source, entry);
-    if (entry === "Pulumi.yaml") fs.copyFileSync(from, path.join(dir, entry));
-    else fs.symlinkSync(from, path.join(dir, entry));
-  }
-  // A fixture's dependencies are the repo's.
-  if (!fs.existsSync(path.join(dir, "node_modules"))) {
-    fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"));
-  }
-  for (const stack of stacks) {
-    const file = `Pulumi.${stack}.yaml`;
-    fs.copyFileSync(path.join(source, file), path.join(dir, file));
-  }
+  mirrorProject(source, dir, stacks);
   for (const tool of HYPERVISOR_TOOLS) {
     const script = `#!/bin/sh\necho "${tool} $*" >>'${callLog}'\necho "${tool}: not allowed in this test" >&2\nexit 97\n`;
     fs.writeFileSync(path.join(sentinels, tool), script, { mode: 0o755 });
