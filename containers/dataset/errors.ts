@@ -34,8 +34,12 @@ export class DataError extends Error {
 
 /** Collects problems of one file while validating it. */
 export class DataProblems {
-  readonly list: DataProblem[] = [];
-  constructor(readonly file: string) {}
+  readonly list: DataProblem[];
+  // Assigned in the constructor, not as a class field: Pulumi's closure serializer
+  // (dynamic providers validate with this class) drops native field initializers.
+  constructor(readonly file: string) {
+    this.list = [];
+  }
   add(key: string, value: unknown, problem: string, fix: string): void {
     this.list.push({ file: this.file, key, value, problem, fix });
   }

@@ -1,0 +1,82 @@
+// The lab's services as Pulumi resources: one LabData per data set (validated when
+// the program runs, so a bad edit fails `pulumi preview` before anything changes)
+// and one FleetUnit per service/sidekick unit.
+import * as pulumi from "@pulumi/pulumi";
+import { DATA_SETS, DataSetName } from "../../containers/dataset/keys";
+import { loadDataSet } from "../../containers/dataset/load";
+import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
+import { serviceUnits, ServiceUnitOptions } from "../../units/services";
+import { EtcdAccess, FleetApiAccess, fleetUnitProvider, labDataProvider } from "./providers";
+
+export type { EtcdAccess, FleetApiAccess } from "./providers";
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export class LabData extends pulumi.dynamic.Resource {
+  declare readonly hash: pulumi.Output<string>;
+  constructor(
+    name: string,
+    args: { set: DataSetName; dataDir: string; etcd: pulumi.Input<EtcdAccess> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    // Throws a DataError (file, key, value, fix) here, at program time.
+    const hash = loadDataSet(args.set, args.dataDir).manifest.hash;
+    super(labDataProvider, name, { ...args, hash }, { ...opts, additionalSecretOutputs: ["etcd"] });
+  }
+}
+
+export class FleetUnit extends pulumi.dynamic.Resource {
+  declare readonly text: pulumi.Output<string>;
+  constructor(
+    name: string,
+    args: {
+      unitName: string;
+      text: string;
+      desiredState?: DesiredState;
+      api: pulumi.Input<FleetApiAccess>;
+    },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const inputs: Inputs<Record<string, unknown>> = {
+      name: args.unitName,
+      text: args.text,
+      options: parseUnitFile(args.text),
+      desiredState: args.desiredState ?? "launched",
+      api: args.api,
+    };
+    super(fleetUnitProvider, name, inputs, { ...opts, additionalSecretOutputs: ["api"] });
+  }
+}
+
+export interface LabServicesArgs {
+  dataDir: string;
+  etcd: pulumi.Input<EtcdAccess>;
+  fleetApi: pulumi.Input<FleetApiAccess>;
+  units?: Partial<ServiceUnitOptions>;
+}
+
+/** Lab data first, then the units: a sidekick that starts finds its data in etcd. */
+export class LabServices extends pulumi.ComponentResource {
+  readonly data: LabData[];
+  readonly units: FleetUnit[];
+  constructor(name: string, args: LabServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleetlab:services:LabServices", name, {}, opts);
+    this.data = DATA_SETS.map(
+      (set) =>
+        new LabData(
+          `${name}-data-${set}`,
+          { set, dataDir: args.dataDir, etcd: args.etcd },
+          { parent: this },
+        ),
+    );
+    this.units = serviceUnits(args.units).map(
+      (u) =>
+        new FleetUnit(
+          `${name}-${u.name}`,
+          { unitName: u.name, text: u.text, api: args.fleetApi },
+          { parent: this, dependsOn: this.data },
+        ),
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,129 @@
+// Dynamic providers for the lab's services: lab data written into etcd (keys
+// versioned by content hash) and fleet units submitted through the engine's
+// /fleet/v1 API. Thin: the work is in containers/ (validation, encoding, writer)
+// and fleet/api/client.ts.
+import * as pulumi from "@pulumi/pulumi";
+import { Etcd3 } from "etcd3";
+import { DataSetName } from "../../containers/dataset/keys";
+import { loadDataSet } from "../../containers/dataset/load";
+import { deleteDataSet, writeDataSet } from "../../containers/sidekick/writer";
+import { ClientTarget, FleetClient } from "../../fleet/api/client";
+import { UnitOption, DesiredState } from "../../fleet/unit/unit";
+
+/** etcd as seen from the management host: client URLs and PEM texts (TLS when given). */
+export interface EtcdAccess {
+  endpoints: string[];
+  caPem?: string;
+  certPem?: string;
+  keyPem?: string;
+}
+
+export interface LabDataInputs {
+  set: DataSetName;
+  /** Directory holding dhcp.yaml, ldap/ and www/ (read again at apply time). */
+  dataDir: string;
+  /** Content hash computed (and validated) when the program ran: drives the diff. */
+  hash: string;
+  etcd: EtcdAccess;
+}
+
+async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<T> {
+  const client = new Etcd3({
+    hosts: e.endpoints,
+    dialTimeout: 5000,
+    credentials: e.caPem
+      ? {
+          rootCertificate: Buffer.from(e.caPem),
+          certChain: e.certPem ? Buffer.from(e.certPem) : undefined,
+          privateKey: e.keyPem ? Buffer.from(e.keyPem) : undefined,
+        }
+      : undefined,
+  });
+  try {
+    return await f(client);
+  } finally {
+    client.close();
+  }
+}
+
+async function publish(i: LabDataInputs): Promise<void> {
+  const ds = loadDataSet(i.set, i.dataDir);
+  if (ds.manifest.hash !== i.hash) {
+    throw new Error(
+      `lab data "${i.set}" in ${i.dataDir} changed while pulumi ran (hash ${ds.manifest.hash}, planned ${i.hash}); run pulumi up again`,
+    );
+  }
+  await withEtcd(i.etcd, (c) => writeDataSet(c, ds));
+}
+
+export const labDataProvider: pulumi.dynamic.ResourceProvider<LabDataInputs, LabDataInputs> = {
+  async create(inputs) {
+    await publish(inputs);
+    return { id: `labdata-${inputs.set}`, outs: inputs };
+  },
+  async diff(_id, olds, news) {
+    const replaces = olds.set !== news.set ? ["set"] : [];
+    const changed = ["set", "hash", "etcd"].filter(
+      (k) =>
+        JSON.stringify(olds[k as keyof LabDataInputs]) !==
+        JSON.stringify(news[k as keyof LabDataInputs]),
+    );
+    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+  },
+  async update(_id, _olds, news) {
+    await publish(news);
+    return { outs: news };
+  },
+  async delete(_id, olds) {
+    await withEtcd(olds.etcd, (c) => deleteDataSet(c, olds.set));
+  },
+};
+
+/** The fleet API as seen from the management host (fleet/api/client.ts targets). */
+export type FleetApiAccess =
+  { socket: string } | { url: string; caPem: string; certPem: string; keyPem: string };
+
+export interface FleetUnitInputs {
+  name: string;
+  /** The unit file as text: what `pulumi preview` shows a diff of. */
+  text: string;
+  options: UnitOption[];
+  desiredState: DesiredState;
+  api: FleetApiAccess;
+}
+
+function client(a: FleetApiAccess): FleetClient {
+  const t: ClientTarget =
+    "socket" in a
+      ? { socket: a.socket }
+      : { url: a.url, ca: a.caPem, cert: a.certPem, key: a.keyPem };
+  return new FleetClient(t);
+}
+
+export const fleetUnitProvider: pulumi.dynamic.ResourceProvider<FleetUnitInputs, FleetUnitInputs> =
+  {
+    async create(inputs) {
+      await client(inputs.api).putUnit(inputs.name, inputs.desiredState, inputs.options);
+      return { id: inputs.name, outs: inputs };
+    },
+    async diff(_id, olds, news) {
+      // fleet units are immutable once submitted (as in fleet): a changed unit file
+      // is destroyed and submitted again under the same name; a changed desired
+      // state is an in-place update.
+      const replaces = ["name", "text"].filter(
+        (k) => olds[k as "name" | "text"] !== news[k as "name" | "text"],
+      );
+      const changes =
+        replaces.length > 0 ||
+        olds.desiredState !== news.desiredState ||
+        JSON.stringify(olds.api) !== JSON.stringify(news.api);
+      return { changes, replaces, deleteBeforeReplace: true };
+    },
+    async update(_id, _olds, news) {
+      await client(news.api).putUnit(news.name, news.desiredState);
+      return { outs: news };
+    },
+    async delete(_id, olds) {
+      await client(olds.api).deleteUnit(olds.name);
+    },
+  };
