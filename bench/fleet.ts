@@ -28,12 +28,23 @@ interface Sim {
   reg: Registry;
 }
 
-async function startSims(client: Etcd3, from: number, count: number, engine: boolean): Promise<Sim[]> {
+async function startSims(
+  client: Etcd3,
+  from: number,
+  count: number,
+  engine: boolean,
+): Promise<Sim[]> {
   const sims: Sim[] = [];
   for (let n = from; n < from + count; n++) {
     const reg = new Registry(client);
     const systemd = new RecordingSystemd(id(n));
-    const agent = new Agent(reg, systemd, { machineID: id(n), publicIP: `127.0.1.${n % 250}`, metadata: { rack: `r${n % 4}` }, ...timing, engine });
+    const agent = new Agent(reg, systemd, {
+      machineID: id(n),
+      publicIP: `127.0.1.${n % 250}`,
+      metadata: { rack: `r${n % 4}` },
+      ...timing,
+      engine,
+    });
     await agent.start();
     sims.push({ agent, systemd, reg });
   }
@@ -58,14 +69,27 @@ async function placement(etcd: EtcdCluster, units: number, machines: number) {
   const submitS = (Date.now() - t0) / 1000;
   const engineReg = new Registry(client);
   const leaseID = await client.lease(60).grant();
-  const engine = new Engine(engineReg, "bench-engine", () => leaseID, { reconcileMs: 1000, debounceMs: 50 });
+  const engine = new Engine(engineReg, "bench-engine", () => leaseID, {
+    reconcileMs: 1000,
+    debounceMs: 50,
+  });
   const agentReqs0 = sims.reduce((s, x) => s + x.reg.requests, 0);
   const start = Date.now();
   await engine.start();
-  await waitFor("all placed", async () => (await setup.listSchedule()).length === units, 600_000, 100);
+  await waitFor(
+    "all placed",
+    async () => (await setup.listSchedule()).length === units,
+    600_000,
+    100,
+  );
   const placedS = (Date.now() - start) / 1000;
   const engineRequests = engineReg.requests;
-  await waitFor("all running", () => sims.reduce((s, x) => s + x.systemd.running().length, 0) === units, 600_000, 200);
+  await waitFor(
+    "all running",
+    () => sims.reduce((s, x) => s + x.systemd.running().length, 0) === units,
+    600_000,
+    200,
+  );
   const runningS = (Date.now() - start) / 1000;
   const agentRequests = sims.reduce((s, x) => s + x.reg.requests, 0) - agentReqs0;
   const perMachine = sims.map((s) => s.systemd.running().length);
@@ -101,15 +125,28 @@ async function failover(etcd: EtcdCluster, kills: number) {
   for (let k = 0; k < kills; k++) {
     const leader = await setup.leader();
     // every fourth kill takes out the engine leader
-    const victim = sims.find((s) => (k % 4 === 3 ? s.agent.opts.machineID === leader : s.agent.opts.machineID !== leader && s.systemd.running().length > 0))!;
+    const victim = sims.find((s) =>
+      k % 4 === 3
+        ? s.agent.opts.machineID === leader
+        : s.agent.opts.machineID !== leader && s.systemd.running().length > 0,
+    )!;
     const moved = victim.systemd.running();
     const t0 = Date.now();
     // A dead machine: no renewals, no engine, its units gone with it.
     await victim.agent.stop();
     moved.forEach((u) => void victim.systemd.stop(u));
     sims = sims.filter((s) => s !== victim);
-    await waitFor(`kill ${k}: units back`, () => running().length === 40 && moved.every((u) => running().includes(u)), 60_000, 50);
-    samples.push({ seconds: (Date.now() - t0) / 1000, units: moved.length, leader: victim.agent.opts.machineID === leader });
+    await waitFor(
+      `kill ${k}: units back`,
+      () => running().length === 40 && moved.every((u) => running().includes(u)),
+      60_000,
+      50,
+    );
+    samples.push({
+      seconds: (Date.now() - t0) / 1000,
+      units: moved.length,
+      leader: victim.agent.opts.machineID === leader,
+    });
     // replace the machine so the pool stays at 8
     sims.push(...(await startSims(client, next++, 1, true)));
   }
@@ -117,7 +154,16 @@ async function failover(etcd: EtcdCluster, kills: number) {
   client.close();
   const sorted = samples.map((s) => s.seconds).sort((a, b) => a - b);
   const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-  return { kills, machines: 8, units: 40, timing, medianSeconds: q(0.5), p95Seconds: q(0.95), maxSeconds: sorted[sorted.length - 1], samples };
+  return {
+    kills,
+    machines: 8,
+    units: 40,
+    timing,
+    medianSeconds: q(0.5),
+    p95Seconds: q(0.95),
+    maxSeconds: sorted[sorted.length - 1],
+    samples,
+  };
 }
 
 async function main(): Promise<void> {
@@ -134,7 +180,13 @@ async function main(): Promise<void> {
     }
     process.stderr.write("failover: 20 kills...\n");
     const fo = await failover(etcd, 20);
-    const result = { date: new Date().toISOString(), etcd: "3-member etcd 3.4 on 127.0.0.1", cpus: cpus().length, placements, failover: fo };
+    const result = {
+      date: new Date().toISOString(),
+      etcd: "3-member etcd 3.4 on 127.0.0.1",
+      cpus: cpus().length,
+      placements,
+      failover: fo,
+    };
     const out = join(__dirname, "results");
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "fleet.json"), JSON.stringify(result, null, 2) + "\n");
@@ -149,7 +201,15 @@ async function main(): Promise<void> {
         "units/machine min-max": p.unitsPerMachineMinMax.join("-"),
       })),
     );
-    console.table([{ kills: fo.kills, "median (s)": fo.medianSeconds, "p95 (s)": fo.p95Seconds, "max (s)": fo.maxSeconds, "lease TTL (s)": timing.leaseTTL }]);
+    console.table([
+      {
+        kills: fo.kills,
+        "median (s)": fo.medianSeconds,
+        "p95 (s)": fo.p95Seconds,
+        "max (s)": fo.maxSeconds,
+        "lease TTL (s)": timing.leaseTTL,
+      },
+    ]);
     console.log("written bench/results/fleet.json");
   } finally {
     await etcd.stop();

@@ -13,17 +13,25 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<void> {
   const cfg = configFromEnv(env);
   const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
   const reg = new Registry(connect(cfg.etcd));
-  const systemd: SystemdAdapter = cfg.systemd === "recording" ? new RecordingSystemd(cfg.machineID, cfg.recordLog) : new DbusSystemd(cfg.unitDir);
+  const systemd: SystemdAdapter =
+    cfg.systemd === "recording"
+      ? new RecordingSystemd(cfg.machineID, cfg.recordLog)
+      : new DbusSystemd(cfg.unitDir);
   const agent = new Agent(reg, systemd, { ...cfg, log });
   await agent.start();
   let tcp;
   if (cfg.apiListen) {
-    if (!cfg.apiTLS?.keyFile || !cfg.apiTLS.caFile) throw new Error("FLEET_API_LISTEN needs FLEET_API_CERTFILE, FLEET_API_KEYFILE and FLEET_API_CAFILE");
+    if (!cfg.apiTLS?.keyFile || !cfg.apiTLS.caFile)
+      throw new Error(
+        "FLEET_API_LISTEN needs FLEET_API_CERTFILE, FLEET_API_KEYFILE and FLEET_API_CAFILE",
+      );
     const [host, port] = cfg.apiListen.split(/:(?=\d+$)/);
     tcp = { host, port: Number(port), ...cfg.apiTLS };
   }
   const api = await serveApi(new FleetService(reg), { socket: cfg.socket, tcp });
-  log(`agent ${cfg.machineID} up; API on ${cfg.socket}${tcp ? ` and https://${cfg.apiListen}` : ""}`);
+  log(
+    `agent ${cfg.machineID} up; API on ${cfg.socket}${tcp ? ` and https://${cfg.apiListen}` : ""}`,
+  );
   const shutdown = async () => {
     // A clean shutdown stops the units and revokes the lease, so the engine moves
     // them at once instead of after a TTL.
@@ -39,7 +47,8 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<void> {
 
 if (require.main === module) {
   const [cmd, ...rest] = process.argv.slice(2);
-  const run = cmd === "agent" ? runAgent(process.env) : runCli([cmd, ...rest].filter(Boolean), process.env);
+  const run =
+    cmd === "agent" ? runAgent(process.env) : runCli([cmd, ...rest].filter(Boolean), process.env);
   run.catch((e: Error) => {
     console.error(`fleet: ${e.message}`);
     process.exit(1);

@@ -6,29 +6,22 @@
 // after expiry; so a cut-off machine never runs a unit while its replacement does.
 import { EtcdLeaseInvalidError, Lease, Watcher } from "etcd3";
 import { serializeUnit, unitHash, UnitOption } from "../unit";
+import { coalesce } from "../engine/coalesce";
 import { Engine } from "../engine/engine";
 import { keys } from "../registry/keys";
 import { Registry, UnitState } from "../registry/registry";
+import { AgentConfig } from "./config";
 import { SystemdAdapter } from "./systemd";
 
-export interface AgentOptions {
-  machineID: string;
-  publicIP: string;
-  metadata: Record<string, string>;
-  leaseTTL: number;
-  renewMs: number;
-  fenceMarginMs: number;
+export type AgentOptions = Pick<
+  AgentConfig,
+  "machineID" | "publicIP" | "metadata" | "leaseTTL" | "renewMs" | "fenceMarginMs" | "bindsTo"
+> & {
   reconcileMs?: number;
-  /**
-   * systemd unit of the agent itself (e.g. fleet-agent.service): every unit file
-   * gets BindsTo=/After= on it, so if the agent process dies while the machine
-   * lives, systemd stops its units too — fencing cannot run in a dead process.
-   */
-  bindsTo?: string;
   /** run the engine candidate in this agent (default true) */
   engine?: boolean;
   log?: (msg: string) => void;
-}
+};
 
 const now = () => performance.now();
 
@@ -59,8 +52,6 @@ export class Agent {
   private reported = new Map<string, string>(); // unit -> last reported state JSON
   /** unit files left by an earlier run of this agent, checked once after start */
   private leftovers?: string[];
-  private busy = false;
-  private again = false;
   private stopped = false;
   readonly engine?: Engine;
   /** how many times this agent fenced itself (tests, metrics) */
@@ -72,11 +63,16 @@ export class Agent {
     readonly opts: AgentOptions,
   ) {
     if (opts.engine !== false) {
-      this.engine = new Engine(reg, opts.machineID, () => (this.fenced ? undefined : this.leaseID), {
-        reconcileMs: opts.reconcileMs ?? 1000,
-        debounceMs: 50,
-        log: opts.log,
-      });
+      this.engine = new Engine(
+        reg,
+        opts.machineID,
+        () => (this.fenced ? undefined : this.leaseID),
+        {
+          reconcileMs: opts.reconcileMs ?? 1000,
+          debounceMs: 50,
+          log: opts.log,
+        },
+      );
     }
   }
 
@@ -87,10 +83,14 @@ export class Agent {
   async start(): Promise<void> {
     await this.register();
     this.leftovers = (await this.systemd.list?.()) ?? [];
-    this.watcher = await this.reg.watch(keys.machineSchedulePrefix(this.opts.machineID), () => this.kick());
+    this.watcher = await this.reg.watch(keys.machineSchedulePrefix(this.opts.machineID), () =>
+      this.kick(),
+    );
     this.timers.push(setInterval(() => void this.renew(), this.opts.renewMs));
     // Check the fencing deadline often, independent of how long a renewal hangs.
-    this.timers.push(setInterval(() => void this.checkFence(), Math.min(200, this.opts.renewMs / 2)));
+    this.timers.push(
+      setInterval(() => void this.checkFence(), Math.min(200, this.opts.renewMs / 2)),
+    );
     this.timers.push(setInterval(() => this.kick(), this.opts.reconcileMs ?? 1000));
     await this.engine?.start();
     this.kick();
@@ -102,7 +102,14 @@ export class Agent {
     const lease = this.reg.client.lease(this.opts.leaseTTL, { autoKeepAlive: false });
     this.reg.requests++;
     const id = await within(this.opts.renewMs * 2, "lease grant", lease.grant());
-    await within(this.opts.renewMs * 2, "register", this.reg.registerMachine({ id: this.opts.machineID, primaryIP: this.opts.publicIP, metadata: this.opts.metadata }, id));
+    await within(
+      this.opts.renewMs * 2,
+      "register",
+      this.reg.registerMachine(
+        { id: this.opts.machineID, primaryIP: this.opts.publicIP, metadata: this.opts.metadata },
+        id,
+      ),
+    );
     this.lease = lease;
     this.leaseID = id;
     this.reported.clear();
@@ -123,7 +130,11 @@ export class Agent {
         return;
       }
       this.reg.requests++;
-      await within(this.opts.renewMs * 2, "keepalive", this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.opts.renewMs * 2) }));
+      await within(
+        this.opts.renewMs * 2,
+        "keepalive",
+        this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.opts.renewMs * 2) }),
+      );
       this.lastRenewSent = sent;
       if (this.fenced) {
         // The lease never expired, so nobody else was given our units: resume.
@@ -161,40 +172,32 @@ export class Agent {
   private async fence(): Promise<void> {
     if (!this.fenced) this.fences++;
     this.fenced = true;
-    await Promise.all([...this.loaded.keys()].map((u) => this.systemd.stop(u).catch((e) => this.log(`stop ${u}: ${e}`))));
+    await Promise.all(
+      [...this.loaded.keys()].map((u) =>
+        this.systemd.stop(u).catch((e) => this.log(`stop ${u}: ${e}`)),
+      ),
+    );
   }
 
   get isFenced(): boolean {
     return this.fenced;
   }
 
-  kick(): void {
-    if (this.stopped) return;
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    void (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.reconcile();
-        } while (this.again && !this.stopped);
-      } catch (e) {
-        this.log(`reconcile: ${(e as Error).message}`);
-      } finally {
-        this.busy = false;
-      }
-    })();
-  }
+  /** reconcile soon (coalesced: at most one pass running and one queued) */
+  readonly kick = coalesce(
+    () => this.reconcile(),
+    (e) => this.log(`reconcile: ${e.message}`),
+    () => this.stopped,
+  );
 
   private async reconcile(): Promise<void> {
     if (this.fenced || !this.leaseID) return;
     const lease = this.leaseID;
     // Only placements made for this lease incarnation count: entries left from an
     // expired lease may already have been moved elsewhere.
-    const mine = (await this.reg.machineSchedule(this.opts.machineID)).filter((p) => p.lease === lease);
+    const mine = (await this.reg.machineSchedule(this.opts.machineID)).filter(
+      (p) => p.lease === lease,
+    );
     const wanted = new Map(mine.map((p) => [p.unit, p.target]));
     for (const unit of this.leftovers?.splice(0) ?? []) {
       if (!wanted.has(unit)) await this.systemd.unload(unit);
@@ -217,7 +220,8 @@ export class Agent {
       // Re-check just before acting: fencing may have begun while we awaited.
       if (this.fenced || this.leaseID !== lease) return;
       const st = await this.systemd.state(unit);
-      if (target === "launched" && st.active !== "active" && st.active !== "activating") await this.systemd.start(unit);
+      if (target === "launched" && st.active !== "active" && st.active !== "activating")
+        await this.systemd.start(unit);
       if (target === "loaded" && st.active === "active") await this.systemd.stop(unit);
     }
     await this.report(lease);

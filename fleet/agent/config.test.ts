@@ -6,24 +6,50 @@ const id = "0123456789abcdef0123456789abcdef";
 const read = () => id + "\n";
 
 test("config from the Ignition env contract, with lab timing defaults", () => {
-  const env = agentEnv({ endpoints: ["https://10.1.0.2:2379", "https://10.1.0.3:2379"], publicIP: "10.1.0.2", metadata: { role: "etcd", lan: "true" } });
-  expect(env).toMatchObject({ FLEET_ETCD_ENDPOINTS: "https://10.1.0.2:2379,https://10.1.0.3:2379", FLEET_METADATA: "role=etcd,lan=true", FLEET_ETCD_CAFILE: "/etc/fleetlab/tls/ca.pem" });
+  const env = agentEnv({
+    endpoints: ["https://10.1.0.2:2379", "https://10.1.0.3:2379"],
+    publicIP: "10.1.0.2",
+    metadata: { role: "etcd", lan: "true" },
+  });
+  expect(env).toMatchObject({
+    FLEET_ETCD_ENDPOINTS: "https://10.1.0.2:2379,https://10.1.0.3:2379",
+    FLEET_METADATA: "role=etcd,lan=true",
+    FLEET_ETCD_CAFILE: "/etc/fleetlab/tls/ca.pem",
+  });
   const cfg = configFromEnv(env, read);
-  expect(cfg).toMatchObject({ machineID: id, publicIP: "10.1.0.2", metadata: { role: "etcd", lan: "true" }, ...DEFAULT_TIMING, systemd: "dbus", socket: "/run/fleet/fleet.sock" });
-  expect(cfg.etcd).toEqual({ endpoints: ["https://10.1.0.2:2379", "https://10.1.0.3:2379"], caFile: "/etc/fleetlab/tls/ca.pem", certFile: "/etc/fleetlab/tls/node.pem", keyFile: "/etc/fleetlab/tls/node-key.pem" });
+  expect(cfg).toMatchObject({
+    machineID: id,
+    publicIP: "10.1.0.2",
+    metadata: { role: "etcd", lan: "true" },
+    ...DEFAULT_TIMING,
+    systemd: "dbus",
+    socket: "/run/fleet/fleet.sock",
+  });
+  expect(cfg.etcd).toEqual({
+    endpoints: ["https://10.1.0.2:2379", "https://10.1.0.3:2379"],
+    caFile: "/etc/fleetlab/tls/ca.pem",
+    certFile: "/etc/fleetlab/tls/node.pem",
+    keyFile: "/etc/fleetlab/tls/node-key.pem",
+  });
 });
 
 test("config errors name the variable and the fix", () => {
   expect(() => configFromEnv({}, read)).toThrow(/FLEET_ETCD_ENDPOINTS is empty/);
   const base = { [AGENT_ENV.endpoints]: "http://127.0.0.1:2379" };
   expect(() => configFromEnv(base, () => "uninitialized")).toThrow(/not 32 hex digits/);
-  expect(() => configFromEnv({ ...base, FLEET_LEASE_TTL: "abc" }, read)).toThrow(/FLEET_LEASE_TTL=abc must be a positive number/);
-  expect(() => configFromEnv({ ...base, FLEET_LEASE_TTL: "2" }, read)).toThrow(/fencing can act before expiry/);
+  expect(() => configFromEnv({ ...base, FLEET_LEASE_TTL: "abc" }, read)).toThrow(
+    /FLEET_LEASE_TTL=abc must be a positive number/,
+  );
+  expect(() => configFromEnv({ ...base, FLEET_LEASE_TTL: "2" }, read)).toThrow(
+    /fencing can act before expiry/,
+  );
   expect(() => parseMetadata("role")).toThrow(/FLEET_METADATA: "role" is not key=value/);
 });
 
 test("units written for systemd can be bound to the agent's own unit", () => {
   const opts = [{ section: "Service", name: "ExecStart", value: "/bin/true" }];
   expect(withBinding(opts)).toBe(opts);
-  expect(serializeUnit(withBinding(opts, "fleet-agent.service"))).toBe("[Unit]\nBindsTo=fleet-agent.service\nAfter=fleet-agent.service\n\n[Service]\nExecStart=/bin/true\n");
+  expect(serializeUnit(withBinding(opts, "fleet-agent.service"))).toBe(
+    "[Unit]\nBindsTo=fleet-agent.service\nAfter=fleet-agent.service\n\n[Service]\nExecStart=/bin/true\n",
+  );
 });

@@ -46,15 +46,26 @@ export interface AgentConfig {
   apiTLS?: { certFile: string; keyFile: string; caFile: string };
   systemd: "dbus" | "recording";
   recordLog?: string;
+  /**
+   * systemd unit of the agent itself (e.g. fleet-agent.service): every unit file
+   * gets BindsTo=/After= on it, so if the agent process dies while the machine
+   * lives, systemd stops its units too — fencing cannot run in a dead process.
+   */
   bindsTo?: string;
 }
 
 /** "role=etcd,lan=true" -> {role: "etcd", lan: "true"} */
 export function parseMetadata(s: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of s.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of s
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new Error(`${AGENT_ENV.metadata}: ${JSON.stringify(pair)} is not key=value (example: role=etcd,lan=true)`);
+    if (eq <= 0)
+      throw new Error(
+        `${AGENT_ENV.metadata}: ${JSON.stringify(pair)} is not key=value (example: role=etcd,lan=true)`,
+      );
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
@@ -69,22 +80,39 @@ function num(env: NodeJS.ProcessEnv, key: string, def: number): number {
 }
 
 /** Build the agent config from the environment (pure apart from reading the machine-id file). */
-export function configFromEnv(env: NodeJS.ProcessEnv, readFile = (p: string) => readFileSync(p, "utf8")): AgentConfig {
-  const endpoints = (env[AGENT_ENV.endpoints] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  if (!endpoints.length) throw new Error(`${AGENT_ENV.endpoints} is empty: set it to the etcd client URLs, e.g. https://10.0.0.1:2379`);
+export function configFromEnv(
+  env: NodeJS.ProcessEnv,
+  readFile = (p: string) => readFileSync(p, "utf8"),
+): AgentConfig {
+  const endpoints = (env[AGENT_ENV.endpoints] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!endpoints.length)
+    throw new Error(
+      `${AGENT_ENV.endpoints} is empty: set it to the etcd client URLs, e.g. https://10.0.0.1:2379`,
+    );
   const machineID = readFile(env[AGENT_ENV.machineIDFile] ?? "/etc/machine-id").trim();
-  if (!/^[0-9a-f]{32}$/.test(machineID)) throw new Error(`machine ID ${JSON.stringify(machineID)} is not 32 hex digits`);
+  if (!/^[0-9a-f]{32}$/.test(machineID))
+    throw new Error(`machine ID ${JSON.stringify(machineID)} is not 32 hex digits`);
   const t = {
     leaseTTL: num(env, AGENT_ENV.leaseTTL, DEFAULT_TIMING.leaseTTL),
     renewMs: num(env, AGENT_ENV.renewMs, DEFAULT_TIMING.renewMs),
     fenceMarginMs: num(env, AGENT_ENV.fenceMarginMs, DEFAULT_TIMING.fenceMarginMs),
   };
   if (t.renewMs * 2 + t.fenceMarginMs >= t.leaseTTL * 1000) {
-    throw new Error(`timings: ${AGENT_ENV.renewMs}*2 + ${AGENT_ENV.fenceMarginMs} must stay below ${AGENT_ENV.leaseTTL}*1000 so fencing can act before expiry`);
+    throw new Error(
+      `timings: ${AGENT_ENV.renewMs}*2 + ${AGENT_ENV.fenceMarginMs} must stay below ${AGENT_ENV.leaseTTL}*1000 so fencing can act before expiry`,
+    );
   }
   const apiCert = env[AGENT_ENV.apiCert];
   return {
-    etcd: { endpoints, caFile: env[AGENT_ENV.caFile], certFile: env[AGENT_ENV.certFile], keyFile: env[AGENT_ENV.keyFile] },
+    etcd: {
+      endpoints,
+      caFile: env[AGENT_ENV.caFile],
+      certFile: env[AGENT_ENV.certFile],
+      keyFile: env[AGENT_ENV.keyFile],
+    },
     machineID,
     publicIP: env[AGENT_ENV.publicIP] ?? "127.0.0.1",
     metadata: parseMetadata(env[AGENT_ENV.metadata] ?? ""),
@@ -92,7 +120,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv, readFile = (p: string) => 
     unitDir: env[AGENT_ENV.unitDir] ?? DEFAULT_UNIT_DIR,
     socket: env[AGENT_ENV.socket] ?? DEFAULT_SOCKET,
     apiListen: env[AGENT_ENV.apiListen],
-    apiTLS: apiCert ? { certFile: apiCert, keyFile: env[AGENT_ENV.apiKey] ?? "", caFile: env[AGENT_ENV.apiCA] ?? "" } : undefined,
+    apiTLS: apiCert
+      ? {
+          certFile: apiCert,
+          keyFile: env[AGENT_ENV.apiKey] ?? "",
+          caFile: env[AGENT_ENV.apiCA] ?? "",
+        }
+      : undefined,
     systemd: env[AGENT_ENV.systemd] === "recording" ? "recording" : "dbus",
     recordLog: env[AGENT_ENV.recordLog],
     bindsTo: env[AGENT_ENV.bindsTo] || undefined,
@@ -100,7 +134,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv, readFile = (p: string) => 
 }
 
 /** The env part of the node's `docker run` (for Ignition), from typed values. */
-export function agentEnv(v: { endpoints: string[]; publicIP: string; metadata: Record<string, string>; tlsDir?: string }): Record<string, string> {
+export function agentEnv(v: {
+  endpoints: string[];
+  publicIP: string;
+  metadata: Record<string, string>;
+  tlsDir?: string;
+}): Record<string, string> {
   const tls = v.tlsDir ?? "/etc/fleetlab/tls";
   return {
     [AGENT_ENV.endpoints]: v.endpoints.join(","),

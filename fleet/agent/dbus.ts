@@ -56,8 +56,13 @@ export class DbusSystemd implements SystemdAdapter {
     const path: string = await (await this.mgr()).LoadUnit(name);
     const obj = await this.bus.getProxyObject(SYSTEMD, path);
     const props = obj.getInterface("org.freedesktop.DBus.Properties");
-    const get = async (p: string) => ((await props.Get(UNIT_IFACE, p)) as dbus.Variant<string>).value;
-    return { load: await get("LoadState"), active: await get("ActiveState"), sub: await get("SubState") };
+    const get = async (p: string) =>
+      ((await props.Get(UNIT_IFACE, p)) as dbus.Variant<string>).value;
+    return {
+      load: await get("LoadState"),
+      active: await get("ActiveState"),
+      sub: await get("SubState"),
+    };
   }
 
   async list(): Promise<string[]> {

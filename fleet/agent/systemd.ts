@@ -68,7 +68,11 @@ export class RecordingSystemd implements SystemdAdapter {
   async state(name: string): Promise<SystemdUnitState> {
     const u = this.units.get(name);
     if (!u) return { load: "not-found", active: "inactive", sub: "dead" };
-    return { load: "loaded", active: u.active ? "active" : "inactive", sub: u.active ? "running" : "dead" };
+    return {
+      load: "loaded",
+      active: u.active ? "active" : "inactive",
+      sub: u.active ? "running" : "dead",
+    };
   }
   running(): string[] {
     return [...this.units].filter(([, u]) => u.active).map(([n]) => n);

@@ -28,10 +28,16 @@ export class FleetClient {
     private timeoutMs = 10_000,
   ) {}
 
-  private request(method: string, path: string, body?: unknown): Promise<{ status: number; json?: unknown }> {
+  private request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json?: unknown }> {
     const t = this.target;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {};
+    const headers: http.OutgoingHttpHeaders = payload
+      ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }
+      : {};
     return new Promise((resolve, reject) => {
       const onRes = (res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
@@ -42,7 +48,9 @@ export class FleetClient {
           try {
             json = text ? JSON.parse(text) : undefined;
           } catch {
-            return reject(new FleetApiError(res.statusCode ?? 0, `non-JSON response: ${text.slice(0, 200)}`));
+            return reject(
+              new FleetApiError(res.statusCode ?? 0, `non-JSON response: ${text.slice(0, 200)}`),
+            );
           }
           const status = res.statusCode ?? 0;
           if (status >= 400) {
@@ -54,14 +62,31 @@ export class FleetClient {
       };
       let req: http.ClientRequest;
       if ("socket" in t) {
-        req = http.request({ socketPath: t.socket, path: API_PREFIX + path, method, headers, timeout: this.timeoutMs }, onRes);
+        req = http.request(
+          {
+            socketPath: t.socket,
+            path: API_PREFIX + path,
+            method,
+            headers,
+            timeout: this.timeoutMs,
+          },
+          onRes,
+        );
       } else {
         const u = new URL(API_PREFIX + path, t.url);
         const cred =
-          "certFile" in t ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), ca: readFileSync(t.caFile) } : { cert: t.cert, key: t.key, ca: t.ca };
+          "certFile" in t
+            ? {
+                cert: readFileSync(t.certFile),
+                key: readFileSync(t.keyFile),
+                ca: readFileSync(t.caFile),
+              }
+            : { cert: t.cert, key: t.key, ca: t.ca };
         req = https.request(u, { method, headers, timeout: this.timeoutMs, ...cred }, onRes);
       }
-      req.on("timeout", () => req.destroy(new Error(`fleet API: no answer within ${this.timeoutMs} ms`)));
+      req.on("timeout", () =>
+        req.destroy(new Error(`fleet API: no answer within ${this.timeoutMs} ms`)),
+      );
       req.on("error", reject);
       req.end(payload);
     });
@@ -95,15 +120,25 @@ export class FleetClient {
     }
   }
   /** Create a unit (with options) or change its desired state (without). */
-  async putUnit(name: string, desiredState: DesiredState, options?: UnitOption[]): Promise<"created" | "modified"> {
-    const { status } = await this.request("PUT", `/units/${encodeURIComponent(name)}`, options ? { desiredState, options } : { desiredState });
+  async putUnit(
+    name: string,
+    desiredState: DesiredState,
+    options?: UnitOption[],
+  ): Promise<"created" | "modified"> {
+    const { status } = await this.request(
+      "PUT",
+      `/units/${encodeURIComponent(name)}`,
+      options ? { desiredState, options } : { desiredState },
+    );
     return status === 201 ? "created" : "modified";
   }
   async deleteUnit(name: string): Promise<void> {
     await this.request("DELETE", `/units/${encodeURIComponent(name)}`);
   }
   listStates(filter: { machineID?: string; unitName?: string } = {}): Promise<UnitState[]> {
-    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]);
+    const q = new URLSearchParams(
+      Object.entries(filter).filter(([, v]) => v) as [string, string][],
+    );
     return this.all<UnitState>("/state", "states", q.toString());
   }
   listMachines(): Promise<Machine[]> {

@@ -17,11 +17,20 @@ function send(res: http.ServerResponse, code: number, body?: unknown): void {
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(code, {
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(text),
+    })
+    .end(text);
 }
 
 /** Page tokens are opaque to clients: base64 of the next offset. */
-function page<T>(items: T[], token: string | null, size = PAGE_SIZE): { items: T[]; next?: string } {
+function page<T>(
+  items: T[],
+  token: string | null,
+  size = PAGE_SIZE,
+): { items: T[]; next?: string } {
   let start = 0;
   if (token !== null) {
     const m = /^o:(\d{1,9})$/.exec(Buffer.from(token, "base64url").toString());
@@ -29,7 +38,10 @@ function page<T>(items: T[], token: string | null, size = PAGE_SIZE): { items: T
     start = Number(m[1]);
   }
   const end = start + size;
-  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(`o:${end}`).toString("base64url") : undefined };
+  return {
+    items: items.slice(start, end),
+    next: end < items.length ? Buffer.from(`o:${end}`).toString("base64url") : undefined,
+  };
 }
 
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
@@ -51,7 +63,11 @@ export function handler(svc: FleetService, pageSize = PAGE_SIZE): http.RequestLi
   return (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? "/", "http://fleet");
-      if (!url.pathname.startsWith(API_PREFIX + "/")) throw new ApiError(404, `no such resource ${url.pathname}: the API lives under ${API_PREFIX}`);
+      if (!url.pathname.startsWith(API_PREFIX + "/"))
+        throw new ApiError(
+          404,
+          `no such resource ${url.pathname}: the API lives under ${API_PREFIX}`,
+        );
       const path = url.pathname.slice(API_PREFIX.length + 1);
       const token = url.searchParams.get("nextPageToken");
       const m = req.method ?? "GET";
@@ -61,7 +77,10 @@ export function handler(svc: FleetService, pageSize = PAGE_SIZE): http.RequestLi
         return send(res, 200, { units: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
       }
       if (path === "state" && m === "GET") {
-        const filter = { machineID: url.searchParams.get("machineID") ?? undefined, unitName: url.searchParams.get("unitName") ?? undefined };
+        const filter = {
+          machineID: url.searchParams.get("machineID") ?? undefined,
+          unitName: url.searchParams.get("unitName") ?? undefined,
+        };
         const p = page(await svc.listStates(filter), token, pageSize);
         return send(res, 200, { states: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
       }
@@ -93,7 +112,11 @@ export interface ApiServers {
 
 export async function serveApi(
   svc: FleetService,
-  opts: { socket?: string; tcp?: { host: string; port: number; certFile: string; keyFile: string; caFile: string }; pageSize?: number },
+  opts: {
+    socket?: string;
+    tcp?: { host: string; port: number; certFile: string; keyFile: string; caFile: string };
+    pageSize?: number;
+  },
 ): Promise<ApiServers & { tcpPort?: number }> {
   const servers: http.Server[] = [];
   const h = handler(svc, opts.pageSize);
@@ -109,7 +132,13 @@ export async function serveApi(
   if (opts.tcp) {
     const t = opts.tcp;
     const s = https.createServer(
-      { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), ca: readFileSync(t.caFile), requestCert: true, rejectUnauthorized: true },
+      {
+        cert: readFileSync(t.certFile),
+        key: readFileSync(t.keyFile),
+        ca: readFileSync(t.caFile),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
       h,
     );
     await new Promise<void>((r) => s.listen(t.port, t.host, r));

@@ -1,7 +1,15 @@
 // The operations behind /fleet/v1, independent of HTTP: fleet's rules for creating
 // a unit (options + desiredState; an instance may borrow its template's options),
 // changing its desired state, and the read models with currentState/machineID.
-import { checkDesiredState, checkUnit, parseUnitName, templateOf, Unit, UnitError, validateOptions } from "../unit";
+import {
+  checkDesiredState,
+  checkUnit,
+  parseUnitName,
+  templateOf,
+  Unit,
+  UnitError,
+  validateOptions,
+} from "../unit";
 import { ConflictError, Machine, NotFoundError, Registry, UnitState } from "../registry/registry";
 
 export class ApiError extends Error {
@@ -33,12 +41,21 @@ export class FleetService {
   constructor(private reg: Registry) {}
 
   async listUnits(): Promise<UnitEntity[]> {
-    const [units, sched, reasons] = await Promise.all([this.reg.listUnits(), this.reg.listSchedule(), this.reg.listReasons()]);
+    const [units, sched, reasons] = await Promise.all([
+      this.reg.listUnits(),
+      this.reg.listSchedule(),
+      this.reg.listReasons(),
+    ]);
     const where = new Map<string, { machineID: string; target: UnitEntity["currentState"] }[]>();
     for (const p of sched) where.set(p.unit, [...(where.get(p.unit) ?? []), p]);
     return units.map((u) => {
       const at = where.get(u.name) ?? [];
-      const e: UnitEntity = { name: u.name, options: u.options, desiredState: u.desiredState, currentState: at[0]?.target ?? "inactive" };
+      const e: UnitEntity = {
+        name: u.name,
+        options: u.options,
+        desiredState: u.desiredState,
+        currentState: at[0]?.target ?? "inactive",
+      };
       // A global unit runs on many machines; fleet left machineID empty for it.
       if (at.length === 1) e.machineID = at[0].machineID;
       if (reasons[u.name]) e.reason = reasons[u.name];
@@ -60,10 +77,16 @@ export class FleetService {
   /** PUT /units/<name>: create (201) or change desiredState (204). */
   async putUnit(name: string, body: unknown): Promise<201 | 204> {
     try {
-      if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "request body must be a JSON object");
+      if (body === null || typeof body !== "object" || Array.isArray(body))
+        throw new ApiError(400, "request body must be a JSON object");
       const b = body as Record<string, unknown>;
-      if (b.name !== undefined && b.name !== name) throw new ApiError(400, `name ${JSON.stringify(b.name)} in the body does not match ${name} in the URL`);
-      if (b.desiredState === undefined) throw new ApiError(400, "desiredState is required: inactive, loaded or launched");
+      if (b.name !== undefined && b.name !== name)
+        throw new ApiError(
+          400,
+          `name ${JSON.stringify(b.name)} in the body does not match ${name} in the URL`,
+        );
+      if (b.desiredState === undefined)
+        throw new ApiError(400, "desiredState is required: inactive, loaded or launched");
       parseUnitName(name);
       const existing = await this.reg.getUnit(name);
       if (b.options !== undefined && b.options !== null) validateOptions(b.options);
@@ -72,7 +95,10 @@ export class FleetService {
         if (hasOptions) {
           const { unit } = checkUnit(name, b.options, b.desiredState);
           if (JSON.stringify(unit.options) !== JSON.stringify(existing.options)) {
-            throw new ApiError(409, `unit ${name} already exists with different options: destroy it first`);
+            throw new ApiError(
+              409,
+              `unit ${name} already exists with different options: destroy it first`,
+            );
           }
         }
         if (parseUnitName(name).isTemplate && b.desiredState !== "inactive") {
@@ -85,7 +111,11 @@ export class FleetService {
       if (!hasOptions) {
         const tpl = templateOf(name);
         const template = tpl ? await this.reg.getUnit(tpl) : undefined;
-        if (!template) throw new ApiError(409, `unit ${name} does not exist and the request has no options: send the unit's options`);
+        if (!template)
+          throw new ApiError(
+            409,
+            `unit ${name} does not exist and the request has no options: send the unit's options`,
+          );
         options = template.options;
       }
       const { unit, xfleet } = checkUnit(name, options, b.desiredState);
@@ -107,7 +137,9 @@ export class FleetService {
 
   async listStates(filter: { machineID?: string; unitName?: string }): Promise<UnitState[]> {
     return (await this.reg.listStates()).filter(
-      (s) => (!filter.machineID || s.machineID === filter.machineID) && (!filter.unitName || s.name === filter.unitName),
+      (s) =>
+        (!filter.machineID || s.machineID === filter.machineID) &&
+        (!filter.unitName || s.name === filter.unitName),
     );
   }
 

@@ -18,12 +18,22 @@ const USAGE = `usage: fleetctl [--endpoint URL --cert F --key F --ca F | --socke
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
   const w = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join("\t").trimEnd()).join("\n");
+  return all
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i])))
+        .join("\t")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 const short = (id?: string) => (id ? id.slice(0, 8) : "-");
 
-function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { target: ClientTarget; args: string[] } {
+function parseArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { target: ClientTarget; args: string[] } {
   const flags: Record<string, string> = {};
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -33,13 +43,30 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): { target: ClientTarg
   }
   const endpoint = flags.endpoint ?? env.FLEETCTL_ENDPOINT;
   if (endpoint) {
-    const need = (k: string, e: string) => flags[k] ?? env[e] ?? (() => { throw new Error(`--${k} (or ${e}) is required with --endpoint`); })();
-    return { target: { url: endpoint, certFile: need("cert", "FLEETCTL_CERT_FILE"), keyFile: need("key", "FLEETCTL_KEY_FILE"), caFile: need("ca", "FLEETCTL_CA_FILE") }, args };
+    const need = (k: string, e: string) =>
+      flags[k] ??
+      env[e] ??
+      (() => {
+        throw new Error(`--${k} (or ${e}) is required with --endpoint`);
+      })();
+    return {
+      target: {
+        url: endpoint,
+        certFile: need("cert", "FLEETCTL_CERT_FILE"),
+        keyFile: need("key", "FLEETCTL_KEY_FILE"),
+        caFile: need("ca", "FLEETCTL_CA_FILE"),
+      },
+      args,
+    };
   }
   return { target: { socket: flags.socket ?? env.FLEETCTL_SOCKET ?? DEFAULT_SOCKET }, args };
 }
 
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void = console.log): Promise<void> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void = console.log,
+): Promise<void> {
   const { target, args } = parseArgs(argv, env);
   const [cmd, ...names] = args;
   const c = new FleetClient(target);
@@ -60,24 +87,45 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
     for (const n of names) {
       const name = await submit(n);
       await c.putUnit(name, state);
-      out(`Unit ${name} ${state === "launched" ? "launched" : state === "loaded" ? "loaded" : "inactive"}`);
+      out(
+        `Unit ${name} ${state === "launched" ? "launched" : state === "loaded" ? "loaded" : "inactive"}`,
+      );
     }
   };
   switch (cmd) {
     case "list-machines": {
       const ms = await c.listMachines();
-      const meta = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(",") || "-";
-      return out(table(["MACHINE", "IP", "METADATA"], ms.map((m) => [short(m.id) + "...", m.primaryIP, meta(m.metadata)])));
+      const meta = (m: Record<string, string>) =>
+        Object.entries(m)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",") || "-";
+      return out(
+        table(
+          ["MACHINE", "IP", "METADATA"],
+          ms.map((m) => [short(m.id) + "...", m.primaryIP, meta(m.metadata)]),
+        ),
+      );
     }
     case "list-units": {
       const [states, ms] = await Promise.all([c.listStates(), c.listMachines()]);
       const ip = new Map(ms.map((m) => [m.id, m.primaryIP]));
-      const rows = states.map((s) => [s.name, `${short(s.machineID)}.../${ip.get(s.machineID) ?? "-"}`, s.systemdActiveState, s.systemdSubState]);
+      const rows = states.map((s) => [
+        s.name,
+        `${short(s.machineID)}.../${ip.get(s.machineID) ?? "-"}`,
+        s.systemdActiveState,
+        s.systemdSubState,
+      ]);
       return out(table(["UNIT", "MACHINE", "ACTIVE", "SUB"], rows));
     }
     case "list-unit-files": {
       const us = await c.listUnits();
-      const rows = us.map((u) => [u.name, unitHash(u.options).slice(0, 7), u.desiredState, u.currentState, u.machineID ? short(u.machineID) + "..." : u.reason ? `- (${u.reason})` : "-"]);
+      const rows = us.map((u) => [
+        u.name,
+        unitHash(u.options).slice(0, 7),
+        u.desiredState,
+        u.currentState,
+        u.machineID ? short(u.machineID) + "..." : u.reason ? `- (${u.reason})` : "-",
+      ]);
       return out(table(["UNIT", "HASH", "DSTATE", "STATE", "TARGET"], rows));
     }
     case "submit":
@@ -107,8 +155,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out: (s: st
       if (!u?.machineID) throw new Error(`unit ${names[0]} is not running on a machine`);
       const m = (await c.listMachines()).find((x) => x.id === u.machineID);
       if (!m) throw new Error(`machine ${u.machineID} of ${u.name} is gone`);
-      const r = spawnSync("ssh", [`${env.FLEETCTL_SSH_USER ?? "core"}@${m.primaryIP}`, "systemctl", "status", "-l", u.name], { stdio: "inherit" });
-      if (r.status !== 0 && r.status !== 3) throw new Error(`ssh systemctl status exited ${r.status}`);
+      const r = spawnSync(
+        "ssh",
+        [`${env.FLEETCTL_SSH_USER ?? "core"}@${m.primaryIP}`, "systemctl", "status", "-l", u.name],
+        { stdio: "inherit" },
+      );
+      if (r.status !== 0 && r.status !== 3)
+        throw new Error(`ssh systemctl status exited ${r.status}`);
       return;
     }
     default:

@@ -5,6 +5,7 @@ import { Watcher } from "etcd3";
 import { parseXFleet } from "../unit";
 import { keys } from "../registry/keys";
 import { Registry, ScheduledUnit } from "../registry/registry";
+import { coalesce } from "./coalesce";
 import { schedule, SchedUnit } from "./scheduler";
 
 export interface EngineOptions {
@@ -17,10 +18,13 @@ export class Engine {
   private timer?: NodeJS.Timeout;
   private debounce?: NodeJS.Timeout;
   private watchers: Watcher[] = [];
-  private running = false;
-  private again = false;
   private stopped = false;
   isLeader = false;
+  private run = coalesce(
+    () => this.tick(),
+    (e) => this.opts.log?.(`engine: ${e.message}`),
+    () => this.stopped,
+  );
   /** placements written (for tests/bench) */
   placementsWritten = 0;
 
@@ -50,25 +54,7 @@ export class Engine {
   kick(delay = this.opts.debounceMs): void {
     if (this.stopped) return;
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.run(), delay);
-  }
-
-  private async run(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        await this.tick();
-      } while (this.again && !this.stopped);
-    } catch (e) {
-      this.opts.log?.(`engine: ${(e as Error).message}`);
-    } finally {
-      this.running = false;
-    }
+    this.debounce = setTimeout(this.run, delay);
   }
 
   private async tick(): Promise<void> {
@@ -91,19 +77,27 @@ export class Engine {
       this.reg.listSchedule(),
       this.reg.listReasons(),
     ]);
-    const sched: SchedUnit[] = units.map((u) => ({ name: u.name, desiredState: u.desiredState, xfleet: parseXFleet(u.options, u.name) }));
+    const sched: SchedUnit[] = units.map((u) => ({
+      name: u.name,
+      desiredState: u.desiredState,
+      xfleet: parseXFleet(u.options, u.name),
+    }));
     const leaseOf = new Map(machines.map((m) => [m.id, m.lease]));
     const result = schedule(sched, machines, current);
 
     const k = (p: { unit: string; machineID: string }) => `${p.machineID}/${p.unit}`;
     const have = new Map(current.map((p) => [k(p), p]));
-    const want = new Map<string, ScheduledUnit>(result.placements.map((p) => [k(p), { ...p, lease: leaseOf.get(p.machineID)! }]));
+    const want = new Map<string, ScheduledUnit>(
+      result.placements.map((p) => [k(p), { ...p, lease: leaseOf.get(p.machineID)! }]),
+    );
     const puts = [...want.values()].filter((p) => {
       const h = have.get(k(p));
       return !h || h.target !== p.target || h.lease !== p.lease;
     });
     const deletes = [...have.values()].filter((p) => !want.has(k(p)));
-    const set = Object.fromEntries(Object.entries(result.reasons).filter(([u, r]) => oldReasons[u] !== r));
+    const set = Object.fromEntries(
+      Object.entries(result.reasons).filter(([u, r]) => oldReasons[u] !== r),
+    );
     const clear = Object.keys(oldReasons).filter((u) => !(u in result.reasons));
     if (!puts.length && !deletes.length && !Object.keys(set).length && !clear.length) return;
     const ok = await this.reg.applySchedule(this.id, puts, deletes, { set, clear });

@@ -26,7 +26,11 @@ export interface ScheduleResult {
 
 type Filter = { why: string; ok: (m: SchedMachine) => boolean };
 
-export function schedule(units: readonly SchedUnit[], machines: readonly SchedMachine[], current: readonly Placement[]): ScheduleResult {
+export function schedule(
+  units: readonly SchedUnit[],
+  machines: readonly SchedMachine[],
+  current: readonly Placement[],
+): ScheduleResult {
   const sortedMachines = [...machines].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const onMachine = new Map<string, Set<string>>(sortedMachines.map((m) => [m.id, new Set()]));
   const placed = new Map<string, Set<string>>(); // unit -> machines
@@ -47,7 +51,8 @@ export function schedule(units: readonly SchedUnit[], machines: readonly SchedMa
   const machineById = new Map(sortedMachines.map((m) => [m.id, m]));
 
   // machines arrive sorted by ID, so ties go to the lowest ID
-  const leastLoaded = (ms: SchedMachine[]) => ms.reduce((a, b) => (onMachine.get(b.id)!.size < onMachine.get(a.id)!.size ? b : a)).id;
+  const leastLoaded = (ms: SchedMachine[]) =>
+    ms.reduce((a, b) => (onMachine.get(b.id)!.size < onMachine.get(a.id)!.size ? b : a)).id;
   const filtersFor = (u: SchedUnit): Filter[] => {
     const x = u.xfleet;
     const f: Filter[] = [];
@@ -56,15 +61,23 @@ export function schedule(units: readonly SchedUnit[], machines: readonly SchedMa
       f.push({ why: `MachineOf=${peer}`, ok: (m) => onMachine.get(m.id)!.has(peer) });
     }
     for (const [key, values] of Object.entries(x.machineMetadata)) {
-      f.push({ why: `MachineMetadata ${key}=${values.join("|")}`, ok: (m) => values.includes(m.metadata[key]) });
+      f.push({
+        why: `MachineMetadata ${key}=${values.join("|")}`,
+        ok: (m) => values.includes(m.metadata[key]),
+      });
     }
     if (x.conflicts.length) {
       f.push({
         why: `Conflicts=${x.conflicts.join(" ")}`,
-        ok: (m) => ![...onMachine.get(m.id)!].some((other) => other !== u.name && x.conflicts.some((g) => globMatch(g, other))),
+        ok: (m) =>
+          ![...onMachine.get(m.id)!].some(
+            (other) => other !== u.name && x.conflicts.some((g) => globMatch(g, other)),
+          ),
       });
     }
-    const blockers = withConflicts.filter((o) => o.name !== u.name && o.xfleet.conflicts.some((g) => globMatch(g, u.name)));
+    const blockers = withConflicts.filter(
+      (o) => o.name !== u.name && o.xfleet.conflicts.some((g) => globMatch(g, u.name)),
+    );
     if (blockers.length) {
       f.push({
         why: `no conflict with ${blockers.map((b) => b.name).join(", ")}`,
@@ -73,7 +86,10 @@ export function schedule(units: readonly SchedUnit[], machines: readonly SchedMa
     }
     const by = replacers.get(u.name) ?? [];
     if (by.length) {
-      f.push({ why: `not beside ${by.join(", ")} (Replaces)`, ok: (m) => !by.some((r) => onMachine.get(m.id)!.has(r)) });
+      f.push({
+        why: `not beside ${by.join(", ")} (Replaces)`,
+        ok: (m) => !by.some((r) => onMachine.get(m.id)!.has(r)),
+      });
     }
     return f;
   };
@@ -91,11 +107,16 @@ export function schedule(units: readonly SchedUnit[], machines: readonly SchedMa
   const active = units.filter((u) => u.desiredState !== "inactive");
   // Replacers go first so the units they replace see where they landed; then by name
   // for a deterministic result.
-  const order = [...active].sort((a, b) => Number(b.xfleet.replaces.length > 0) - Number(a.xfleet.replaces.length > 0) || (a.name < b.name ? -1 : 1));
+  const order = [...active].sort(
+    (a, b) =>
+      Number(b.xfleet.replaces.length > 0) - Number(a.xfleet.replaces.length > 0) ||
+      (a.name < b.name ? -1 : 1),
+  );
 
   // 1. keep current placements that are still valid (stability: never move a running unit needlessly)
   const currentOf = new Map<string, string[]>();
-  for (const p of current) (currentOf.get(p.unit) ?? currentOf.set(p.unit, []).get(p.unit)!).push(p.machineID);
+  for (const p of current)
+    (currentOf.get(p.unit) ?? currentOf.set(p.unit, []).get(p.unit)!).push(p.machineID);
   let changed = true;
   const kept = new Set<string>();
   // Iterate because MachineOf validity depends on the peer having been kept.
@@ -144,7 +165,9 @@ export function schedule(units: readonly SchedUnit[], machines: readonly SchedMa
 
   // A replacer that landed beside the unit it replaces pushes that unit elsewhere.
   for (const [replaced, by] of replacers) {
-    const at = [...(placed.get(replaced) ?? [])].filter((id) => by.some((r) => onMachine.get(id)!.has(r)));
+    const at = [...(placed.get(replaced) ?? [])].filter((id) =>
+      by.some((r) => onMachine.get(id)!.has(r)),
+    );
     if (at.length === 0) continue;
     at.forEach((id) => {
       onMachine.get(id)!.delete(replaced);
@@ -158,7 +181,11 @@ export function schedule(units: readonly SchedUnit[], machines: readonly SchedMa
   const placements: Placement[] = [];
   for (const u of active) {
     for (const id of placed.get(u.name) ?? []) {
-      placements.push({ unit: u.name, machineID: id, target: u.desiredState as Placement["target"] });
+      placements.push({
+        unit: u.name,
+        machineID: id,
+        target: u.desiredState as Placement["target"],
+      });
     }
   }
   return { placements, reasons };

@@ -71,7 +71,10 @@ export class Registry {
 
   private async listJSON<T>(prefix: string): Promise<Array<{ key: string; value: T }>> {
     const res = await this.count(this.client.getAll().prefix(prefix).exec());
-    return res.kvs.map((kv) => ({ key: kv.key.toString(), value: JSON.parse(kv.value.toString()) as T }));
+    return res.kvs.map((kv) => ({
+      key: kv.key.toString(),
+      value: JSON.parse(kv.value.toString()) as T,
+    }));
   }
 
   // ---- units
@@ -92,9 +95,15 @@ export class Registry {
       checkReplacesCycles(graph);
     }
     const res = await this.count(
-      this.client.if(keys.unit(unit.name), "Create", "==", 0).then(this.client.put(keys.unit(unit.name)).value(JSON.stringify(unit))).commit(),
+      this.client
+        .if(keys.unit(unit.name), "Create", "==", 0)
+        .then(this.client.put(keys.unit(unit.name)).value(JSON.stringify(unit)))
+        .commit(),
     );
-    if (!res.succeeded) throw new ConflictError(`unit ${unit.name} already exists: destroy it first to change its contents`);
+    if (!res.succeeded)
+      throw new ConflictError(
+        `unit ${unit.name} already exists: destroy it first to change its contents`,
+      );
   }
 
   /** Change only the desired state, compare-and-swap on the unit's revision. */
@@ -107,7 +116,9 @@ export class Registry {
     const ok = await this.count(
       this.client
         .if(keys.unit(name), "Mod", "==", kv.mod_revision)
-        .then(this.client.put(keys.unit(name)).value(JSON.stringify({ ...unit, desiredState: state })))
+        .then(
+          this.client.put(keys.unit(name)).value(JSON.stringify({ ...unit, desiredState: state })),
+        )
         .commit(),
     );
     if (!ok.succeeded) throw new ConflictError(`unit ${name} changed concurrently: retry`);
@@ -117,7 +128,10 @@ export class Registry {
     const res = await this.count(
       this.client
         .if(keys.unit(name), "Create", ">", 0)
-        .then(this.client.delete().key(keys.unit(name)), this.client.delete().key(keys.reason(name)))
+        .then(
+          this.client.delete().key(keys.unit(name)),
+          this.client.delete().key(keys.reason(name)),
+        )
         .commit(),
     );
     if (!res.succeeded) throw new NotFoundError(`unit ${name} does not exist`);
@@ -125,15 +139,23 @@ export class Registry {
 
   // ---- machines (present only while their lease lives)
   async listMachines(): Promise<Machine[]> {
-    return (await this.listMachinesWithLease()).map(({ id, primaryIP, metadata }) => ({ id, primaryIP, metadata }));
+    return (await this.listMachinesWithLease()).map(({ id, primaryIP, metadata }) => ({
+      id,
+      primaryIP,
+      metadata,
+    }));
   }
   /** Machines with the lease they registered under (the API strips `lease`). */
   async listMachinesWithLease(): Promise<Array<Machine & { lease: string }>> {
-    return (await this.listJSON<Machine & { lease: string }>(keys.machinesPrefix)).map((e) => e.value);
+    return (await this.listJSON<Machine & { lease: string }>(keys.machinesPrefix)).map(
+      (e) => e.value,
+    );
   }
   async registerMachine(m: Machine, leaseID: string): Promise<void> {
     const rec = { id: m.id, primaryIP: m.primaryIP, metadata: m.metadata, lease: leaseID };
-    await this.count(this.client.put(keys.machine(m.id)).value(JSON.stringify(rec)).lease(leaseID).exec());
+    await this.count(
+      this.client.put(keys.machine(m.id)).value(JSON.stringify(rec)).lease(leaseID).exec(),
+    );
   }
 
   // ---- schedule: /schedule/<machine>/<unit> = "<target> <lease>"
@@ -147,7 +169,11 @@ export class Registry {
   async machineSchedule(machineID: string): Promise<ScheduledUnit[]> {
     const prefix = keys.machineSchedulePrefix(machineID);
     const res = await this.count(this.client.getAll().prefix(prefix).exec());
-    return res.kvs.map((kv) => ({ unit: kv.key.toString().slice(prefix.length), machineID, ...decodeTarget(kv.value.toString()) }));
+    return res.kvs.map((kv) => ({
+      unit: kv.key.toString().slice(prefix.length),
+      machineID,
+      ...decodeTarget(kv.value.toString()),
+    }));
   }
 
   /**
@@ -164,12 +190,19 @@ export class Registry {
     const ops = [
       // Deletes first: when a unit moves, its old placement goes in the same or an earlier transaction.
       ...deletes.map((d) => this.client.delete().key(keys.schedule(d.machineID, d.unit))),
-      ...puts.map((p) => this.client.put(keys.schedule(p.machineID, p.unit)).value(`${p.target} ${p.lease}`)),
+      ...puts.map((p) =>
+        this.client.put(keys.schedule(p.machineID, p.unit)).value(`${p.target} ${p.lease}`),
+      ),
       ...Object.entries(reasons.set).map(([u, r]) => this.client.put(keys.reason(u)).value(r)),
       ...reasons.clear.map((u) => this.client.delete().key(keys.reason(u))),
     ];
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) {
-      const res = await this.count(this.client.if(keys.leader, "Value", "==", leaderID).then(...ops.slice(i, i + MAX_TXN_OPS)).commit());
+      const res = await this.count(
+        this.client
+          .if(keys.leader, "Value", "==", leaderID)
+          .then(...ops.slice(i, i + MAX_TXN_OPS))
+          .commit(),
+      );
       if (!res.succeeded) return false;
     }
     return true;
@@ -177,7 +210,9 @@ export class Registry {
 
   async listReasons(): Promise<Record<string, string>> {
     const res = await this.count(this.client.getAll().prefix(keys.reasonsPrefix).strings());
-    return Object.fromEntries(Object.entries(res).map(([k, v]) => [k.slice(keys.reasonsPrefix.length), v]));
+    return Object.fromEntries(
+      Object.entries(res).map(([k, v]) => [k.slice(keys.reasonsPrefix.length), v]),
+    );
   }
 
   // ---- unit states reported by agents (bound to the machine lease)
@@ -185,7 +220,13 @@ export class Registry {
     return (await this.listJSON<UnitState>(keys.statePrefix)).map((e) => e.value);
   }
   async putState(s: UnitState, leaseID: string): Promise<void> {
-    await this.count(this.client.put(keys.state(s.name, s.machineID)).value(JSON.stringify(s)).lease(leaseID).exec());
+    await this.count(
+      this.client
+        .put(keys.state(s.name, s.machineID))
+        .value(JSON.stringify(s))
+        .lease(leaseID)
+        .exec(),
+    );
   }
   async deleteState(unit: string, machineID: string): Promise<void> {
     await this.count(this.client.delete().key(keys.state(unit, machineID)).exec());
@@ -194,7 +235,11 @@ export class Registry {
   // ---- engine leadership: a key bound to the leader machine's lease
   async tryLead(id: string, leaseID: string): Promise<boolean> {
     const res = await this.count(
-      this.client.if(keys.leader, "Create", "==", 0).then(this.client.put(keys.leader).value(id).lease(leaseID)).else(this.client.get(keys.leader)).commit(),
+      this.client
+        .if(keys.leader, "Create", "==", 0)
+        .then(this.client.put(keys.leader).value(id).lease(leaseID))
+        .else(this.client.get(keys.leader))
+        .commit(),
     );
     if (res.succeeded) return true;
     const kv = res.responses[0]?.response_range?.kvs?.[0];

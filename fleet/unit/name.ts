@@ -2,7 +2,19 @@
 // expanded in [X-Fleet] values (%n %N %p %i), following systemd's definitions.
 import { UnitError } from "./unit";
 
-const SUFFIXES = ["service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "slice", "scope"];
+const SUFFIXES = [
+  "service",
+  "socket",
+  "device",
+  "mount",
+  "automount",
+  "swap",
+  "target",
+  "path",
+  "timer",
+  "slice",
+  "scope",
+];
 const NAME_RE = /^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.([a-z]+)$/;
 export const MAX_NAME_LENGTH = 255;
 
@@ -31,8 +43,17 @@ export function parseUnitName(full: string): UnitName {
   const at = base.indexOf("@");
   const prefix = at >= 0 ? base.slice(0, at) : base;
   const instance = at >= 0 ? base.slice(at + 1) : "";
-  if (at === 0) throw new UnitError(`invalid unit name ${JSON.stringify(full)}: nothing before "@"`);
-  return { full, base, prefix, instance, isTemplate: at >= 0 && instance === "", isInstance: instance !== "", suffix };
+  if (at === 0)
+    throw new UnitError(`invalid unit name ${JSON.stringify(full)}: nothing before "@"`);
+  return {
+    full,
+    base,
+    prefix,
+    instance,
+    isTemplate: at >= 0 && instance === "",
+    isInstance: instance !== "",
+    suffix,
+  };
 }
 
 /** Name of the template an instance comes from (foo@1.service -> foo@.service), or undefined. */
@@ -44,9 +65,18 @@ export function templateOf(full: string): string | undefined {
 /** Expand %n %N %p %i %% in an [X-Fleet] value for the given unit name. */
 export function expandSpecifiers(value: string, unitName: string): string {
   const n = parseUnitName(unitName);
-  const table: Record<string, string> = { n: n.full, N: n.base, p: n.prefix, i: n.instance, "%": "%" };
+  const table: Record<string, string> = {
+    n: n.full,
+    N: n.base,
+    p: n.prefix,
+    i: n.instance,
+    "%": "%",
+  };
   return value.replace(/%(.)/g, (whole, c: string) => {
-    if (!(c in table)) throw new UnitError(`unknown specifier ${whole} in ${JSON.stringify(value)}: use %n %N %p %i or %%`);
+    if (!(c in table))
+      throw new UnitError(
+        `unknown specifier ${whole} in ${JSON.stringify(value)}: use %n %N %p %i or %%`,
+      );
     return table[c];
   });
 }

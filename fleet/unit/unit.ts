@@ -43,7 +43,9 @@ export function parseUnitFile(text: string): UnitOption[] {
       continue;
     }
     if (line.startsWith("[")) {
-      throw new UnitError(`line ${lineNo}: malformed section header ${JSON.stringify(line)}: use [Name]`);
+      throw new UnitError(
+        `line ${lineNo}: malformed section header ${JSON.stringify(line)}: use [Name]`,
+      );
     }
     const eq = line.indexOf("=");
     if (eq <= 0) {
@@ -54,7 +56,9 @@ export function parseUnitFile(text: string): UnitOption[] {
       throw new UnitError(`line ${lineNo}: invalid key ${JSON.stringify(name)}`);
     }
     if (section === undefined) {
-      throw new UnitError(`line ${lineNo}: ${JSON.stringify(name)} appears before any [Section] header`);
+      throw new UnitError(
+        `line ${lineNo}: ${JSON.stringify(name)} appears before any [Section] header`,
+      );
     }
     options.push({ section, name, value: line.slice(eq + 1).trim() });
   }
@@ -83,7 +87,8 @@ export function unitHash(options: readonly UnitOption[]): string {
 
 /** Check every option's shape (for units that arrive as JSON through the API). */
 export function validateOptions(options: unknown): UnitOption[] {
-  if (!Array.isArray(options)) throw new UnitError("options must be an array of {section, name, value}");
+  if (!Array.isArray(options))
+    throw new UnitError("options must be an array of {section, name, value}");
   const out = options.map((o, i) => {
     const ok =
       o !== null &&
@@ -92,9 +97,12 @@ export function validateOptions(options: unknown): UnitOption[] {
       typeof o.name === "string" &&
       typeof o.value === "string";
     if (!ok) throw new UnitError(`options[${i}] must be {section, name, value} with string fields`);
-    if (!KEY_RE.test(o.name)) throw new UnitError(`options[${i}].name ${JSON.stringify(o.name)} is not a valid key`);
+    if (!KEY_RE.test(o.name))
+      throw new UnitError(`options[${i}].name ${JSON.stringify(o.name)} is not a valid key`);
     if (o.section === "" || /[\][\n]/.test(o.section)) {
-      throw new UnitError(`options[${i}].section ${JSON.stringify(o.section)} is not a valid section name`);
+      throw new UnitError(
+        `options[${i}].section ${JSON.stringify(o.section)} is not a valid section name`,
+      );
     }
     if (/\n/.test(o.value)) throw new UnitError(`options[${i}].value must be one line`);
     return { section: o.section, name: o.name, value: o.value } as UnitOption;

@@ -5,7 +5,14 @@ import { expandSpecifiers } from "./name";
 import { UnitError, UnitOption } from "./unit";
 
 export const XFLEET = "X-Fleet";
-export const XFLEET_KEYS = ["MachineID", "MachineOf", "MachineMetadata", "Conflicts", "Global", "Replaces"] as const;
+export const XFLEET_KEYS = [
+  "MachineID",
+  "MachineOf",
+  "MachineMetadata",
+  "Conflicts",
+  "Global",
+  "Replaces",
+] as const;
 
 export interface XFleet {
   machineID?: string;
@@ -23,16 +30,25 @@ function words(value: string): string[] {
 }
 
 export function parseXFleet(options: readonly UnitOption[], unitName: string): XFleet {
-  const x: XFleet = { machineOf: [], machineMetadata: {}, conflicts: [], global: false, replaces: [] };
+  const x: XFleet = {
+    machineOf: [],
+    machineMetadata: {},
+    conflicts: [],
+    global: false,
+    replaces: [],
+  };
   for (const o of options) {
     if (o.section !== XFLEET) continue;
     const value = expandSpecifiers(o.value, unitName);
     switch (o.name) {
       case "MachineID":
         if (x.machineID !== undefined && x.machineID !== value) {
-          throw new UnitError(`[X-Fleet] MachineID is given twice (${x.machineID}, ${value}): a unit runs on one machine`);
+          throw new UnitError(
+            `[X-Fleet] MachineID is given twice (${x.machineID}, ${value}): a unit runs on one machine`,
+          );
         }
-        if (!/^[A-Za-z0-9]+$/.test(value)) throw new UnitError(`[X-Fleet] MachineID=${value} is not a machine ID`);
+        if (!/^[A-Za-z0-9]+$/.test(value))
+          throw new UnitError(`[X-Fleet] MachineID=${value} is not a machine ID`);
         x.machineID = value;
         break;
       case "MachineOf":
@@ -52,11 +68,14 @@ export function parseXFleet(options: readonly UnitOption[], unitName: string): X
         x.replaces.push(...words(value));
         break;
       case "Global":
-        if (!/^(true|false)$/i.test(value)) throw new UnitError(`[X-Fleet] Global=${value}: use true or false`);
+        if (!/^(true|false)$/i.test(value))
+          throw new UnitError(`[X-Fleet] Global=${value}: use true or false`);
         x.global = value.toLowerCase() === "true";
         break;
       default:
-        throw new UnitError(`unknown [X-Fleet] option ${o.name}: use one of ${XFLEET_KEYS.join(", ")}`);
+        throw new UnitError(
+          `unknown [X-Fleet] option ${o.name}: use one of ${XFLEET_KEYS.join(", ")}`,
+        );
     }
   }
   validateCombination(x, unitName);
@@ -75,8 +94,10 @@ function validateCombination(x: XFleet, unitName: string): void {
   if (x.machineID && x.machineOf.length) {
     throw new UnitError(`${unitName}: MachineID and MachineOf both fix the machine: use one`);
   }
-  if (x.machineOf.includes(unitName)) throw new UnitError(`${unitName}: MachineOf names the unit itself`);
-  if (x.replaces.includes(unitName)) throw new UnitError(`${unitName}: Replaces names the unit itself`);
+  if (x.machineOf.includes(unitName))
+    throw new UnitError(`${unitName}: MachineOf names the unit itself`);
+  if (x.replaces.includes(unitName))
+    throw new UnitError(`${unitName}: Replaces names the unit itself`);
 }
 
 /** Reject Replaces cycles (a replaces b replaces ... a) among all units of the registry. */
@@ -85,7 +106,9 @@ export function checkReplacesCycles(units: ReadonlyMap<string, XFleet>): void {
   const visit = (name: string, path: string[]): void => {
     if (state.get(name) === "done") return;
     if (state.get(name) === "visiting") {
-      throw new UnitError(`Replaces cycle: ${[...path.slice(path.indexOf(name)), name].join(" -> ")}`);
+      throw new UnitError(
+        `Replaces cycle: ${[...path.slice(path.indexOf(name)), name].join(" -> ")}`,
+      );
     }
     state.set(name, "visiting");
     for (const r of units.get(name)?.replaces ?? []) visit(r, [...path, name]);
@@ -96,6 +119,9 @@ export function checkReplacesCycles(units: ReadonlyMap<string, XFleet>): void {
 
 /** fleet's Conflicts values are shell globs over unit names. */
 export function globMatch(glob: string, name: string): boolean {
-  const re = glob.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const re = glob
+    .replace(/[.+^${}()|\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${re}$`).test(name);
 }

@@ -19,7 +19,11 @@ export function spawnAgent(
   n: number,
   dir: string,
   endpoints: string[],
-  extra: { metadata?: string; logFile: string; timing?: { leaseTTL: number; renewMs: number; fenceMarginMs: number } },
+  extra: {
+    metadata?: string;
+    logFile: string;
+    timing?: { leaseTTL: number; renewMs: number; fenceMarginMs: number };
+  },
 ): AgentProcess {
   const id = machineID(n);
   const idFile = join(dir, `machine-id-${n}`);
@@ -36,9 +40,19 @@ export function spawnAgent(
     [AGENT_ENV.socket]: socket,
     [AGENT_ENV.systemd]: "recording",
     [AGENT_ENV.recordLog]: extra.logFile,
-    ...(t ? { [AGENT_ENV.leaseTTL]: String(t.leaseTTL), [AGENT_ENV.renewMs]: String(t.renewMs), [AGENT_ENV.fenceMarginMs]: String(t.fenceMarginMs) } : {}),
+    ...(t
+      ? {
+          [AGENT_ENV.leaseTTL]: String(t.leaseTTL),
+          [AGENT_ENV.renewMs]: String(t.renewMs),
+          [AGENT_ENV.fenceMarginMs]: String(t.fenceMarginMs),
+        }
+      : {}),
   };
-  const proc = spawn(process.execPath, ["-r", "ts-node/register", join(ROOT, "fleet", "main.ts"), "agent"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(
+    process.execPath,
+    ["-r", "ts-node/register", join(ROOT, "fleet", "main.ts"), "agent"],
+    { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
+  );
   const output: string[] = [];
   proc.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
   proc.stderr!.on("data", (d: Buffer) => output.push(d.toString()));

@@ -24,14 +24,25 @@ const socket = join(dir, "fleet.sock");
 let agents: Awaited<ReturnType<typeof startAgent>>[] = [];
 let reg: Registry;
 let api: Awaited<ReturnType<typeof serveApi>>;
-let tls: { ca: string; server: { cert: string; key: string }; client: { cert: string; key: string }; rogue: { cert: string; key: string } };
+let tls: {
+  ca: string;
+  server: { cert: string; key: string };
+  client: { cert: string; key: string };
+  rogue: { cert: string; key: string };
+};
 
-function raw(method: string, path: string, body?: string): Promise<{ status: number; body: string; type?: string }> {
+function raw(
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: string; type?: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath: socket, path, method }, (res) => {
       let b = "";
       res.on("data", (d) => (b += d));
-      res.on("end", () => resolve({ status: res.statusCode!, body: b, type: res.headers["content-type"] }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode!, body: b, type: res.headers["content-type"] }),
+      );
     });
     req.on("error", reject);
     req.end(body);
@@ -46,12 +57,16 @@ const sleep = [{ section: "Service", name: "ExecStart", value: "/bin/sleep infin
 async function dump(): Promise<Record<string, string>> {
   // everything except what agents refresh on their own (machines, states, leader)
   const all = await reg.client.getAll().prefix(PREFIX).strings();
-  return Object.fromEntries(Object.entries(all).filter(([k]) => /\/(units|schedule|reasons)\//.test(k)));
+  return Object.fromEntries(
+    Object.entries(all).filter(([k]) => /\/(units|schedule|reasons)\//.test(k)),
+  );
 }
 
 beforeAll(async () => {
   await etcd.start();
-  agents = await Promise.all([1, 2].map((n) => startAgent(etcd.endpoints, n, { role: n === 1 ? "web" : "db" })));
+  agents = await Promise.all(
+    [1, 2].map((n) => startAgent(etcd.endpoints, n, { role: n === 1 ? "web" : "db" })),
+  );
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
   makeCA(dir, "ca");
   makeCA(dir, "rogue-ca");
@@ -64,7 +79,13 @@ beforeAll(async () => {
   api = await serveApi(new FleetService(reg), {
     socket,
     pageSize: 2,
-    tcp: { host: "127.0.0.1", port: 0, certFile: tls.server.cert, keyFile: tls.server.key, caFile: tls.ca },
+    tcp: {
+      host: "127.0.0.1",
+      port: 0,
+      certFile: tls.server.cert,
+      keyFile: tls.server.key,
+      caFile: tls.ca,
+    },
   });
 });
 
@@ -77,30 +98,71 @@ afterAll(async () => {
 });
 
 test("create, read, list: fleet's Unit, UnitState and Machine shapes", async () => {
-  const created = await json("PUT", "/fleet/v1/units/hello.service", { desiredState: "launched", options: sleep });
+  const created = await json("PUT", "/fleet/v1/units/hello.service", {
+    desiredState: "launched",
+    options: sleep,
+  });
   expect(created.status).toBe(201);
   expect(created.json).toBeUndefined();
-  await waitFor("hello scheduled", async () => (await json("GET", "/fleet/v1/units/hello.service")).json.currentState === "launched");
+  await waitFor(
+    "hello scheduled",
+    async () =>
+      (await json("GET", "/fleet/v1/units/hello.service")).json.currentState === "launched",
+  );
   const u = await json("GET", "/fleet/v1/units/hello.service");
   expect(u.status).toBe(200);
   expect(u.type).toBe("application/json");
-  expect(u.json).toEqual({ name: "hello.service", options: sleep, desiredState: "launched", currentState: "launched", machineID: machineID(1) });
+  expect(u.json).toEqual({
+    name: "hello.service",
+    options: sleep,
+    desiredState: "launched",
+    currentState: "launched",
+    machineID: machineID(1),
+  });
 
-  const st = await waitFor("state reported", async () => (await json("GET", "/fleet/v1/state?unitName=hello.service")).json.states[0]);
-  expect(Object.keys(st).sort()).toEqual(["hash", "machineID", "name", "systemdActiveState", "systemdLoadState", "systemdSubState"]);
-  expect(st).toMatchObject({ name: "hello.service", machineID: machineID(1), systemdLoadState: "loaded", systemdActiveState: "active", systemdSubState: "running" });
+  const st = await waitFor(
+    "state reported",
+    async () => (await json("GET", "/fleet/v1/state?unitName=hello.service")).json.states[0],
+  );
+  expect(Object.keys(st).sort()).toEqual([
+    "hash",
+    "machineID",
+    "name",
+    "systemdActiveState",
+    "systemdLoadState",
+    "systemdSubState",
+  ]);
+  expect(st).toMatchObject({
+    name: "hello.service",
+    machineID: machineID(1),
+    systemdLoadState: "loaded",
+    systemdActiveState: "active",
+    systemdSubState: "running",
+  });
   expect(st.hash).toMatch(/^[0-9a-f]{40}$/);
   expect((await json("GET", `/fleet/v1/state?machineID=${machineID(2)}`)).json.states).toEqual([]);
 
   const ms = await json("GET", "/fleet/v1/machines");
-  expect(ms.json.machines[0]).toEqual({ id: machineID(1), primaryIP: "127.0.0.2", metadata: { role: "web" } });
+  expect(ms.json.machines[0]).toEqual({
+    id: machineID(1),
+    primaryIP: "127.0.0.2",
+    metadata: { role: "web" },
+  });
 
-  expect((await json("PUT", "/fleet/v1/units/hello.service", { desiredState: "loaded" })).status).toBe(204);
+  expect(
+    (await json("PUT", "/fleet/v1/units/hello.service", { desiredState: "loaded" })).status,
+  ).toBe(204);
   expect((await json("GET", "/fleet/v1/units/hello.service")).json.desiredState).toBe("loaded");
+  // the engine follows: the unit's currentState becomes "loaded"
+  await waitFor(
+    "currentState loaded",
+    async () => (await json("GET", "/fleet/v1/units/hello.service")).json.currentState === "loaded",
+  );
 });
 
 test("paging with nextPageToken", async () => {
-  for (const n of ["p1", "p2", "p3", "p4"]) await json("PUT", `/fleet/v1/units/${n}.service`, { desiredState: "inactive", options: sleep });
+  for (const n of ["p1", "p2", "p3", "p4"])
+    await json("PUT", `/fleet/v1/units/${n}.service`, { desiredState: "inactive", options: sleep });
   const first = await json("GET", "/fleet/v1/units");
   expect(first.json.units).toHaveLength(2);
   expect(typeof first.json.nextPageToken).toBe("string");
@@ -111,9 +173,18 @@ test("paging with nextPageToken", async () => {
     names.push(...page.json.units.map((u: { name: string }) => u.name));
     token = page.json.nextPageToken;
   }
-  expect(names.sort()).toEqual(["hello.service", "p1.service", "p2.service", "p3.service", "p4.service"]);
+  expect(names.sort()).toEqual([
+    "hello.service",
+    "p1.service",
+    "p2.service",
+    "p3.service",
+    "p4.service",
+  ]);
   const bad = await json("GET", "/fleet/v1/units?nextPageToken=!!");
-  expect(bad).toMatchObject({ status: 400, json: { error: { code: 400, message: "invalid value of nextPageToken query parameter" } } });
+  expect(bad).toMatchObject({
+    status: 400,
+    json: { error: { code: 400, message: "invalid value of nextPageToken query parameter" } },
+  });
   // the typed client follows the pages itself
   expect(await new FleetClient({ socket }).listUnits()).toHaveLength(5);
 });
@@ -122,24 +193,106 @@ test("bad input gets a clear error and leaves the registry unchanged", async () 
   const before = await dump();
   const cases: Array<[string, string, unknown, number, RegExp]> = [
     ["PUT", "bad.service", "{not json", 400, /not valid JSON/],
-    ["PUT", "bad.service", { desiredState: "launched", options: "ExecStart=/bin/true" }, 400, /options must be an array/],
-    ["PUT", "bad.service", { desiredState: "launched", options: [{ section: "X-Fleet", name: "MachineRole", value: "web" }] }, 400, /unknown \[X-Fleet\] option MachineRole/],
-    ["PUT", "bad.service", { desiredState: "launched", options: [{ section: "X-Fleet", name: "Global", value: "true" }, { section: "X-Fleet", name: "MachineID", value: "abc" }] }, 400, /cannot be combined with MachineID/],
-    ["PUT", "bad.service", { desiredState: "launched", options: [{ section: "Service", name: "ExecStart", value: "x".repeat(70_000) }] }, 400, /over the 65536-byte limit/],
-    ["PUT", "bad.service", { desiredState: "running", options: sleep }, 400, /desiredState "running" is invalid/],
+    [
+      "PUT",
+      "bad.service",
+      { desiredState: "launched", options: "ExecStart=/bin/true" },
+      400,
+      /options must be an array/,
+    ],
+    [
+      "PUT",
+      "bad.service",
+      {
+        desiredState: "launched",
+        options: [{ section: "X-Fleet", name: "MachineRole", value: "web" }],
+      },
+      400,
+      /unknown \[X-Fleet\] option MachineRole/,
+    ],
+    [
+      "PUT",
+      "bad.service",
+      {
+        desiredState: "launched",
+        options: [
+          { section: "X-Fleet", name: "Global", value: "true" },
+          { section: "X-Fleet", name: "MachineID", value: "abc" },
+        ],
+      },
+      400,
+      /cannot be combined with MachineID/,
+    ],
+    [
+      "PUT",
+      "bad.service",
+      {
+        desiredState: "launched",
+        options: [{ section: "Service", name: "ExecStart", value: "x".repeat(70_000) }],
+      },
+      400,
+      /over the 65536-byte limit/,
+    ],
+    [
+      "PUT",
+      "bad.service",
+      { desiredState: "running", options: sleep },
+      400,
+      /desiredState "running" is invalid/,
+    ],
     ["PUT", "bad.service", { options: sleep }, 400, /desiredState is required/],
-    ["PUT", "bad.service", { name: "other.service", desiredState: "launched", options: sleep }, 400, /does not match/],
-    ["PUT", "bad name.service", { desiredState: "launched", options: sleep }, 400, /invalid unit name/],
+    [
+      "PUT",
+      "bad.service",
+      { name: "other.service", desiredState: "launched", options: sleep },
+      400,
+      /does not match/,
+    ],
+    [
+      "PUT",
+      "bad name.service",
+      { desiredState: "launched", options: sleep },
+      400,
+      /invalid unit name/,
+    ],
     ["PUT", "web@.service", { desiredState: "launched", options: sleep }, 400, /is a template/],
-    ["PUT", "missing.service", { desiredState: "launched" }, 409, /does not exist and the request has no options/],
-    ["PUT", "hello.service", { desiredState: "launched", options: [{ section: "Service", name: "ExecStart", value: "/bin/false" }] }, 409, /already exists with different options/],
-    ["PUT", "r1.service", { desiredState: "launched", options: [{ section: "X-Fleet", name: "Replaces", value: "r1.service" }] }, 400, /Replaces names the unit itself/],
+    [
+      "PUT",
+      "missing.service",
+      { desiredState: "launched" },
+      409,
+      /does not exist and the request has no options/,
+    ],
+    [
+      "PUT",
+      "hello.service",
+      {
+        desiredState: "launched",
+        options: [{ section: "Service", name: "ExecStart", value: "/bin/false" }],
+      },
+      409,
+      /already exists with different options/,
+    ],
+    [
+      "PUT",
+      "r1.service",
+      {
+        desiredState: "launched",
+        options: [{ section: "X-Fleet", name: "Replaces", value: "r1.service" }],
+      },
+      400,
+      /Replaces names the unit itself/,
+    ],
     ["GET", "missing.service", undefined, 404, /missing.service does not exist/],
     ["DELETE", "missing.service", undefined, 404, /missing.service does not exist/],
     ["POST", "hello.service", undefined, 405, /not allowed/],
   ];
   for (const [method, name, body, code, msg] of cases) {
-    const r = await raw(method, `/fleet/v1/units/${encodeURIComponent(name)}`, typeof body === "string" ? body : body === undefined ? undefined : JSON.stringify(body));
+    const r = await raw(
+      method,
+      `/fleet/v1/units/${encodeURIComponent(name)}`,
+      typeof body === "string" ? body : body === undefined ? undefined : JSON.stringify(body),
+    );
     expect({ name, status: r.status }).toEqual({ name, status: code });
     const e = JSON.parse(r.body);
     expect(e.error.code).toBe(code);
@@ -150,7 +303,10 @@ test("bad input gets a clear error and leaves the registry unchanged", async () 
 });
 
 test("Replaces cycles are rejected at submit time", async () => {
-  const rep = (target: string) => ({ desiredState: "inactive", options: [...sleep, { section: "X-Fleet", name: "Replaces", value: target }] });
+  const rep = (target: string) => ({
+    desiredState: "inactive",
+    options: [...sleep, { section: "X-Fleet", name: "Replaces", value: target }],
+  });
   expect((await json("PUT", "/fleet/v1/units/ra.service", rep("rb.service"))).status).toBe(201);
   const before = await dump();
   const r = await json("PUT", "/fleet/v1/units/rb.service", rep("ra.service"));
@@ -172,9 +328,18 @@ test("TCP needs a client certificate from the lab CA", async () => {
       req.end();
     });
   await expect(get({})).rejects.toThrow(/certificate|handshake|socket hang up|ECONNRESET|alert/i);
-  await expect(get({ cert: readFileSync(tls.rogue.cert), key: readFileSync(tls.rogue.key) })).rejects.toThrow();
-  expect(await get({ cert: readFileSync(tls.client.cert), key: readFileSync(tls.client.key) })).toBe(200);
-  const c = new FleetClient({ url, certFile: tls.client.cert, keyFile: tls.client.key, caFile: tls.ca });
+  await expect(
+    get({ cert: readFileSync(tls.rogue.cert), key: readFileSync(tls.rogue.key) }),
+  ).rejects.toThrow();
+  expect(
+    await get({ cert: readFileSync(tls.client.cert), key: readFileSync(tls.client.key) }),
+  ).toBe(200);
+  const c = new FleetClient({
+    url,
+    certFile: tls.client.cert,
+    keyFile: tls.client.key,
+    caFile: tls.ca,
+  });
   expect((await c.listMachines()).map((m) => m.id).sort()).toEqual([machineID(1), machineID(2)]);
 });
 
@@ -182,20 +347,36 @@ test("fleetctl: submit, start, list, cat, stop, destroy", async () => {
   const out: string[] = [];
   const ctl = (...args: string[]) => runCli(["--socket", socket, ...args], {}, (s) => out.push(s));
   const file = join(dir, "db.service");
-  writeFileSync(file, "[Service]\nExecStart=/bin/sleep infinity\n\n[X-Fleet]\nMachineMetadata=role=db\n");
+  writeFileSync(
+    file,
+    "[Service]\nExecStart=/bin/sleep infinity\n\n[X-Fleet]\nMachineMetadata=role=db\n",
+  );
   await ctl("start", file);
   expect(out.pop()).toBe("Unit db.service launched");
-  await waitFor("db running", async () => (await reg.listStates()).some((s) => s.name === "db.service" && s.systemdActiveState === "active"));
+  await waitFor("db running", async () =>
+    (await reg.listStates()).some(
+      (s) => s.name === "db.service" && s.systemdActiveState === "active",
+    ),
+  );
   await ctl("list-machines");
   expect(out.pop()!.split("\n")[0]).toMatch(/^MACHINE\s+IP\s+METADATA$/);
   await ctl("list-units");
   const units = out.pop()!.split("\n");
   expect(units[0]).toMatch(/^UNIT\s+MACHINE\s+ACTIVE\s+SUB$/);
-  expect(units.find((l) => l.startsWith("db.service"))).toMatch(new RegExp(`db.service\\s+${machineID(2).slice(0, 8)}.../127.0.0.3\\s+active\\s+running`));
+  expect(units.find((l) => l.startsWith("db.service"))).toMatch(
+    new RegExp(`db.service\\s+${machineID(2).slice(0, 8)}.../127.0.0.3\\s+active\\s+running`),
+  );
   await ctl("list-unit-files");
-  expect(out.pop()!.split("\n").find((l) => l.startsWith("db.service"))).toMatch(/db.service\s+[0-9a-f]{7}\s+launched\s+launched\s+02020202.../);
+  expect(
+    out
+      .pop()!
+      .split("\n")
+      .find((l) => l.startsWith("db.service")),
+  ).toMatch(/db.service\s+[0-9a-f]{7}\s+launched\s+launched\s+02020202.../);
   await ctl("cat", "db.service");
-  expect(out.pop()).toBe("[Service]\nExecStart=/bin/sleep infinity\n\n[X-Fleet]\nMachineMetadata=role=db");
+  expect(out.pop()).toBe(
+    "[Service]\nExecStart=/bin/sleep infinity\n\n[X-Fleet]\nMachineMetadata=role=db",
+  );
   await ctl("stop", "db.service");
   await ctl("destroy", "db.service");
   expect(out.pop()).toBe("Destroyed db.service");

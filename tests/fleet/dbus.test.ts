@@ -16,7 +16,8 @@ const etcd = new EtcdCluster();
 let container = "";
 let reg: Registry;
 
-const docker = (...args: string[]) => execFileSync(DOCKER, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const docker = (...args: string[]) =>
+  execFileSync(DOCKER, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 const inside = (...cmd: string[]) => {
   try {
     return docker("exec", container, ...cmd);
@@ -29,14 +30,37 @@ beforeAll(async () => {
   await etcd.start();
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
   container = docker(
-    "run", "-d", "--rm", "--name", `fleet-dbus-test-${process.pid}`, "--net=host",
-    "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
-    "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", IMAGE,
+    "run",
+    "-d",
+    "--rm",
+    "--name",
+    `fleet-dbus-test-${process.pid}`,
+    "--net=host",
+    "--cap-add",
+    "SYS_ADMIN",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "-v",
+    "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+    IMAGE,
   );
-  await waitFor("systemd up in the container", () => /^(running|degraded)$/.test(inside("systemctl", "is-system-running")), 60_000, 500);
+  await waitFor(
+    "systemd up in the container",
+    () => /^(running|degraded)$/.test(inside("systemctl", "is-system-running")),
+    60_000,
+    500,
+  );
   inside("sh", "-c", `echo ${machineID(7)} > /etc/fleet-machine-id`);
   // A unit left running by an earlier agent run that the schedule no longer has.
-  inside("sh", "-c", "mkdir -p /run/fleet/units && printf '[Service]\\nExecStart=/bin/sleep infinity\\n' >/run/fleet/units/stale.service");
+  inside(
+    "sh",
+    "-c",
+    "mkdir -p /run/fleet/units && printf '[Service]\\nExecStart=/bin/sleep infinity\\n' >/run/fleet/units/stale.service",
+  );
   inside("systemctl", "link", "--runtime", "/run/fleet/units/stale.service");
   inside("systemctl", "start", "stale.service");
   expect(inside("systemctl", "is-active", "stale.service")).toBe("active");
@@ -46,8 +70,21 @@ beforeAll(async () => {
     FLEET_PUBLIC_IP: "127.0.0.8",
     FLEET_METADATA: "role=test",
   };
-  docker("exec", "-d", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), container, "sh", "-c", "node /usr/lib/fleet/lib/fleet.js agent >/run/fleet-agent.log 2>&1");
-  await waitFor("agent registered", async () => (await reg.listMachines()).some((m) => m.id === machineID(7)), 30_000, 250);
+  docker(
+    "exec",
+    "-d",
+    ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+    container,
+    "sh",
+    "-c",
+    "node /usr/lib/fleet/lib/fleet.js agent >/run/fleet-agent.log 2>&1",
+  );
+  await waitFor(
+    "agent registered",
+    async () => (await reg.listMachines()).some((m) => m.id === machineID(7)),
+    30_000,
+    250,
+  );
 });
 
 afterAll(async () => {
@@ -60,8 +97,18 @@ afterAll(async () => {
 });
 
 test("a unit left by an earlier agent run and no longer scheduled is stopped and removed", async () => {
-  await waitFor("stale unit stopped", () => inside("systemctl", "is-active", "stale.service") !== "active", 30_000, 250);
-  await waitFor("stale unit file removed", () => inside("sh", "-c", "test -e /run/fleet/units/stale.service || echo gone") === "gone", 30_000, 250);
+  await waitFor(
+    "stale unit stopped",
+    () => inside("systemctl", "is-active", "stale.service") !== "active",
+    30_000,
+    250,
+  );
+  await waitFor(
+    "stale unit file removed",
+    () => inside("sh", "-c", "test -e /run/fleet/units/stale.service || echo gone") === "gone",
+    30_000,
+    250,
+  );
 });
 
 test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
@@ -73,18 +120,52 @@ test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
       { section: "Service", name: "ExecStart", value: "/bin/sleep infinity" },
     ],
   });
-  const st = await waitFor("state active/running from D-Bus", async () => (await svc.listStates({ unitName: "hello.service" })).find((s) => s.systemdSubState === "running"), 30_000, 250);
-  expect(st).toMatchObject({ machineID: machineID(7), systemdLoadState: "loaded", systemdActiveState: "active" });
+  const st = await waitFor(
+    "state active/running from D-Bus",
+    async () =>
+      (await svc.listStates({ unitName: "hello.service" })).find(
+        (s) => s.systemdSubState === "running",
+      ),
+    30_000,
+    250,
+  );
+  expect(st).toMatchObject({
+    machineID: machineID(7),
+    systemdLoadState: "loaded",
+    systemdActiveState: "active",
+  });
   expect(inside("systemctl", "is-active", "hello.service")).toBe("active");
   // linked as a runtime unit from the agent's unit directory
-  expect(inside("readlink", "/run/systemd/system/hello.service")).toBe("/run/fleet/units/hello.service");
-  expect(inside("fleetctl", "list-units")).toMatch(/hello.service\s+07070707...\/127.0.0.8\s+active\s+running/);
+  expect(inside("readlink", "/run/systemd/system/hello.service")).toBe(
+    "/run/fleet/units/hello.service",
+  );
+  expect(inside("fleetctl", "list-units")).toMatch(
+    /hello.service\s+07070707...\/127.0.0.8\s+active\s+running/,
+  );
 
   await svc.putUnit("hello.service", { desiredState: "loaded" });
-  await waitFor("stopped", () => inside("systemctl", "is-active", "hello.service") === "inactive", 30_000, 250);
-  await waitFor("state inactive reported", async () => (await svc.listStates({ unitName: "hello.service" }))[0]?.systemdActiveState === "inactive", 30_000, 250);
+  await waitFor(
+    "stopped",
+    () => inside("systemctl", "is-active", "hello.service") === "inactive",
+    30_000,
+    250,
+  );
+  await waitFor(
+    "state inactive reported",
+    async () =>
+      (await svc.listStates({ unitName: "hello.service" }))[0]?.systemdActiveState === "inactive",
+    30_000,
+    250,
+  );
 
   await svc.deleteUnit("hello.service");
-  await waitFor("unit file removed", () => inside("sh", "-c", "test -e /run/fleet/units/hello.service || echo gone") === "gone", 30_000, 250);
-  expect(inside("systemctl", "show", "-p", "LoadState", "--value", "hello.service")).toBe("not-found");
+  await waitFor(
+    "unit file removed",
+    () => inside("sh", "-c", "test -e /run/fleet/units/hello.service || echo gone") === "gone",
+    30_000,
+    250,
+  );
+  expect(inside("systemctl", "show", "-p", "LoadState", "--value", "hello.service")).toBe(
+    "not-found",
+  );
 });

@@ -41,7 +41,9 @@ export class EtcdCluster {
       this.peers.push(await freePort());
       this.members.push({ name: `m${i}`, clientPort, clientURL: `http://127.0.0.1:${clientPort}` });
     }
-    this.initial = this.members.map((m, i) => `${m.name}=http://127.0.0.1:${this.peers[i]}`).join(",");
+    this.initial = this.members
+      .map((m, i) => `${m.name}=http://127.0.0.1:${this.peers[i]}`)
+      .join(",");
     this.members.forEach((_, i) => this.startMember(i));
     await this.waitHealthy();
   }
@@ -105,7 +107,12 @@ export class EtcdCluster {
 }
 
 /** Poll until check() returns a truthy value; bounded in time. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -117,5 +124,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`,
+  );
 }

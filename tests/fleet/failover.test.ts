@@ -24,12 +24,23 @@ beforeAll(async () => {
   await etcd.start();
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
   svc = new FleetService(reg);
-  agents = [1, 2, 3].map((n) => spawnAgent(n, dir, etcd.endpoints, { logFile, timing: DEFAULT_TIMING }));
+  agents = [1, 2, 3].map((n) =>
+    spawnAgent(n, dir, etcd.endpoints, { logFile, timing: DEFAULT_TIMING }),
+  );
   await waitFor("3 machines", async () => (await reg.listMachines()).length === 3, 60_000, 250);
   for (const u of UNITS) {
-    await svc.putUnit(u, { desiredState: "launched", options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }] });
+    await svc.putUnit(u, {
+      desiredState: "launched",
+      options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
+    });
   }
-  await waitFor("all units active", async () => (await reg.listStates()).filter((s) => s.systemdActiveState === "active").length === UNITS.length, 30_000);
+  await waitFor(
+    "all units active",
+    async () =>
+      (await reg.listStates()).filter((s) => s.systemdActiveState === "active").length ===
+      UNITS.length,
+    30_000,
+  );
 });
 
 afterAll(async () => {
@@ -41,14 +52,18 @@ afterAll(async () => {
 
 /** Kill one agent; wait until each of its units has started on another machine; return seconds. */
 async function killAndMeasure(victim: AgentProcess): Promise<number> {
-  const mine = (await reg.listSchedule()).filter((p) => p.machineID === victim.id).map((p) => p.unit);
+  const mine = (await reg.listSchedule())
+    .filter((p) => p.machineID === victim.id)
+    .map((p) => p.unit);
   expect(mine.length).toBeGreaterThan(0);
   const killedAt = Date.now();
   await victim.kill("SIGKILL");
   const started = await waitFor(
     `units ${mine.join(",")} restarted elsewhere`,
     () => {
-      const ev = readEvents(logFile).filter((e) => e.t >= killedAt && e.event === "start" && e.machine !== victim.id);
+      const ev = readEvents(logFile).filter(
+        (e) => e.t >= killedAt && e.event === "start" && e.machine !== victim.id,
+      );
       const times = mine.map((u) => ev.find((e) => e.unit === u)?.t);
       return times.every((t) => t !== undefined) && (times as number[]);
     },
@@ -73,7 +88,9 @@ test("SIGKILL of a non-leader agent: its units run elsewhere", async () => {
   const leader = await reg.leader();
   const victim = agents.find((a) => a.id !== leader && a.proc.exitCode === null)!;
   const s = await killAndMeasure(victim);
-  console.log(`failover after SIGKILL of a non-leader agent: ${s.toFixed(2)} s (lease TTL ${DEFAULT_TIMING.leaseTTL} s)`);
+  console.log(
+    `failover after SIGKILL of a non-leader agent: ${s.toFixed(2)} s (lease TTL ${DEFAULT_TIMING.leaseTTL} s)`,
+  );
 });
 
 test("SIGKILL of the engine leader: a new leader takes over, nothing placed twice", async () => {

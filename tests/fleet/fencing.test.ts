@@ -18,7 +18,7 @@ const etcd = new EtcdCluster();
 const dir = mkdtempSync(join(tmpdir(), "fleet-fence-"));
 const logFile = join(dir, "events.jsonl");
 const proxies: BlackholeProxy[] = [];
-let agents: Awaited<ReturnType<typeof startAgent>>[] = [];
+const agents: Awaited<ReturnType<typeof startAgent>>[] = [];
 let reg: Registry;
 const UNITS = ["db.service", "dhcp.service", "ldap.service", "www.service"];
 const timing = { ...DEFAULT_TIMING, reconcileMs: 1000 };
@@ -52,10 +52,17 @@ test("a cut-off agent stops its units before they start elsewhere; never two cop
   agents.push(victim);
   const svc = new FleetService(reg);
   for (const u of UNITS) {
-    await svc.putUnit(u, { desiredState: "launched", options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }] });
+    await svc.putUnit(u, {
+      desiredState: "launched",
+      options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
+    });
   }
-  await waitFor("units running on the victim", () => victim.systemd.running().length === UNITS.length);
-  for (const n of [2, 3]) agents.push(await startAgent(etcd.endpoints, n, {}, { ...timing, logFile }));
+  await waitFor(
+    "units running on the victim",
+    () => victim.systemd.running().length === UNITS.length,
+  );
+  for (const n of [2, 3])
+    agents.push(await startAgent(etcd.endpoints, n, {}, { ...timing, logFile }));
   expect(await reg.leader()).toBe(victim.id);
 
   const cutAt = Date.now();
@@ -73,20 +80,35 @@ test("a cut-off agent stops its units before they start elsewhere; never two cop
 
   const events = readEvents(logFile);
   for (const u of UNITS) {
-    const stop = events.find((e) => e.unit === u && e.machine === victim.id && e.event === "stop" && e.t >= cutAt);
-    const restart = events.find((e) => e.unit === u && e.machine !== victim.id && e.event === "start");
+    const stop = events.find(
+      (e) => e.unit === u && e.machine === victim.id && e.event === "stop" && e.t >= cutAt,
+    );
+    const restart = events.find(
+      (e) => e.unit === u && e.machine !== victim.id && e.event === "start",
+    );
     expect(stop).toBeDefined();
     expect(restart).toBeDefined();
     expect(stop!.t).toBeLessThan(restart!.t);
     expect(overlaps(intervals(events, u))).toEqual([]);
   }
-  const fencedAfter = Math.max(...events.filter((e) => e.machine === victim.id && e.event === "stop").map((e) => e.t)) - cutAt;
-  console.log(`fencing: victim stopped its units ${fencedAfter} ms after the cut; units running elsewhere ${movedAt - cutAt} ms after the cut`);
+  const fencedAfter =
+    Math.max(
+      ...events.filter((e) => e.machine === victim.id && e.event === "stop").map((e) => e.t),
+    ) - cutAt;
+  console.log(
+    `fencing: victim stopped its units ${fencedAfter} ms after the cut; units running elsewhere ${movedAt - cutAt} ms after the cut`,
+  );
 
   // Heal the partition: the victim finds its lease expired, registers again, and
   // may get work again, but a singleton still never runs twice.
   proxies.forEach((p) => p.thaw());
-  await waitFor("victim registered again", async () => !victim.agent.isFenced && (await reg.listMachines()).some((m) => m.id === victim.id), 30_000, 200);
+  await waitFor(
+    "victim registered again",
+    async () =>
+      !victim.agent.isFenced && (await reg.listMachines()).some((m) => m.id === victim.id),
+    30_000,
+    200,
+  );
   await new Promise((r) => setTimeout(r, 3000));
   const after = readEvents(logFile);
   for (const u of UNITS) expect(overlaps(intervals(after, u))).toEqual([]);

@@ -8,7 +8,9 @@ import { connect, Registry } from "../../fleet/registry/registry";
 export const FAST = { leaseTTL: 3, renewMs: 500, fenceMarginMs: 1000, reconcileMs: 500 };
 
 // FLEET_TEST_LOG=1 prints the agents' and engines' decisions while a test runs.
-const log = process.env.FLEET_TEST_LOG ? (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`) : undefined;
+const log = process.env.FLEET_TEST_LOG
+  ? (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`)
+  : undefined;
 
 export function machineID(n: number): string {
   return n.toString(16).padStart(2, "0").repeat(16);
@@ -23,7 +25,14 @@ export async function startAgent(
   const id = machineID(n);
   const reg = new Registry(connect({ endpoints }));
   const systemd = new RecordingSystemd(id, opts.logFile);
-  const agent = new Agent(reg, systemd, { machineID: id, publicIP: `127.0.0.${n + 1}`, metadata, ...FAST, ...opts, log });
+  const agent = new Agent(reg, systemd, {
+    machineID: id,
+    publicIP: `127.0.0.${n + 1}`,
+    metadata,
+    ...FAST,
+    ...opts,
+    log,
+  });
   await agent.start();
   return { agent, systemd, reg, id };
 }
@@ -47,7 +56,10 @@ export function readEvents(file: string): RecordedEvent[] {
 }
 
 /** Running intervals per (unit, machine) from the log; an open interval ends at +Inf. */
-export function intervals(events: RecordedEvent[], unit: string): Array<{ machine: string; from: number; to: number }> {
+export function intervals(
+  events: RecordedEvent[],
+  unit: string,
+): Array<{ machine: string; from: number; to: number }> {
   const open = new Map<string, number>();
   const out: Array<{ machine: string; from: number; to: number }> = [];
   for (const e of events.filter((x) => x.unit === unit).sort((a, b) => a.t - b.t)) {
@@ -68,7 +80,8 @@ export function overlaps(iv: ReturnType<typeof intervals>): string[] {
     for (let j = i + 1; j < iv.length; j++) {
       const a = iv[i];
       const b = iv[j];
-      if (a.machine !== b.machine && a.from < b.to && b.from < a.to) bad.push(`${a.machine}[${a.from},${a.to}] vs ${b.machine}[${b.from},${b.to}]`);
+      if (a.machine !== b.machine && a.from < b.to && b.from < a.to)
+        bad.push(`${a.machine}[${a.from},${a.to}] vs ${b.machine}[${b.from},${b.to}]`);
     }
   }
   return bad;

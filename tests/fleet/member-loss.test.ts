@@ -14,7 +14,9 @@ let reg: Registry;
 
 beforeAll(async () => {
   await etcd.start();
-  agents = await Promise.all([1, 2, 3].map((n) => startAgent(etcd.endpoints, n, {}, DEFAULT_TIMING)));
+  agents = await Promise.all(
+    [1, 2, 3].map((n) => startAgent(etcd.endpoints, n, {}, DEFAULT_TIMING)),
+  );
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
 });
 
@@ -25,7 +27,8 @@ afterAll(async () => {
 });
 
 const sleepUnit = [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }];
-const runningOn = (u: string) => agents.filter((a) => a.systemd.running().includes(u)).map((a) => a.id);
+const runningOn = (u: string) =>
+  agents.filter((a) => a.systemd.running().includes(u)).map((a) => a.id);
 
 test("scheduling goes on after one etcd member is killed", async () => {
   const svc = new FleetService(reg);
@@ -35,10 +38,15 @@ test("scheduling goes on after one etcd member is killed", async () => {
   etcd.killMember(0);
   // Clients that used member 0 fail over to the others (the etcd3 client retries on another host).
   for (const u of ["after1.service", "after2.service", "after3.service"]) {
-    await waitFor(`submit ${u}`, async () => {
-      await svc.putUnit(u, { desiredState: "launched", options: sleepUnit });
-      return true;
-    }, 20_000, 500);
+    await waitFor(
+      `submit ${u}`,
+      async () => {
+        await svc.putUnit(u, { desiredState: "launched", options: sleepUnit });
+        return true;
+      },
+      20_000,
+      500,
+    );
   }
   for (const u of ["after1.service", "after2.service", "after3.service"]) {
     await waitFor(`${u} placed with 2 of 3 members`, () => runningOn(u).length === 1, 30_000);

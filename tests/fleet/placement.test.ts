@@ -15,15 +15,22 @@ let reg: Registry;
 
 const opts = (xfleet: Record<string, string | string[]> = {}): UnitOption[] => [
   { section: "Service", name: "ExecStart", value: "/bin/sleep infinity" },
-  ...Object.entries(xfleet).flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({ section: "X-Fleet", name, value }))),
+  ...Object.entries(xfleet).flatMap(([name, v]) =>
+    (Array.isArray(v) ? v : [v]).map((value) => ({ section: "X-Fleet", name, value })),
+  ),
 ];
 
 async function launch(name: string, xfleet: Record<string, string | string[]> = {}) {
   await svc.putUnit(name, { desiredState: "launched", options: opts(xfleet) });
 }
 /** machines a unit runs on, per the recording adapters (what "systemd" was told) */
-const runningOn = (unit: string) => agents.filter((a) => a.systemd.running().includes(unit)).map((a) => a.id);
-const placed = (unit: string, count = 1) => waitFor(`${unit} running on ${count} machine(s)`, () => runningOn(unit).length === count && runningOn(unit));
+const runningOn = (unit: string) =>
+  agents.filter((a) => a.systemd.running().includes(unit)).map((a) => a.id);
+const placed = (unit: string, count = 1) =>
+  waitFor(
+    `${unit} running on ${count} machine(s)`,
+    () => runningOn(unit).length === count && runningOn(unit),
+  );
 
 beforeAll(async () => {
   await etcd.start();
@@ -70,13 +77,19 @@ test("MachineOf follows its peer", async () => {
 });
 
 test("Conflicts (glob, both directions) spreads instances of a template", async () => {
-  await svc.putUnit("web@.service", { desiredState: "inactive", options: opts({ Conflicts: "web@*.service" }) });
+  await svc.putUnit("web@.service", {
+    desiredState: "inactive",
+    options: opts({ Conflicts: "web@*.service" }),
+  });
   for (const i of [1, 2, 3]) await svc.putUnit(`web@${i}.service`, { desiredState: "launched" });
   const where = await Promise.all([1, 2, 3].map((i) => placed(`web@${i}.service`)));
   expect(new Set(where.flat()).size).toBe(3);
   // a fourth instance has nowhere to go: it stays unscheduled with a reason
   await svc.putUnit("web@4.service", { desiredState: "launched" });
-  const u = await waitFor("reason for web@4", async () => (await svc.getUnit("web@4.service")).reason);
+  const u = await waitFor(
+    "reason for web@4",
+    async () => (await svc.getUnit("web@4.service")).reason,
+  );
   expect(u).toMatch(/Conflicts=web@\*\.service/);
   expect((await svc.getUnit("web@4.service")).currentState).toBe("inactive");
   expect(runningOn("web@4.service")).toEqual([]);
@@ -104,15 +117,24 @@ test("unsatisfiable units stay inactive with a reason", async () => {
   const reason = await waitFor("reason", async () => (await svc.getUnit("nowhere.service")).reason);
   expect(reason).toBe("no machine satisfies MachineMetadata region=mars");
   await launch("lonely.service", { MachineOf: "missing.service" });
-  expect(await waitFor("reason", async () => (await svc.getUnit("lonely.service")).reason)).toMatch(/MachineOf unit missing.service is not scheduled/);
+  expect(await waitFor("reason", async () => (await svc.getUnit("lonely.service")).reason)).toMatch(
+    /MachineOf unit missing.service is not scheduled/,
+  );
   expect(runningOn("nowhere.service")).toEqual([]);
 });
 
 test("stop (loaded) stops the unit but keeps it loaded; unload removes it", async () => {
   await svc.putUnit("a.service", { desiredState: "loaded" });
   await waitFor("a stopped", () => runningOn("a.service").length === 0);
-  const st = await waitFor("state loaded/inactive", async () => (await svc.listStates({ unitName: "a.service" })).find((s) => s.systemdActiveState === "inactive"));
+  const st = await waitFor("state loaded/inactive", async () =>
+    (await svc.listStates({ unitName: "a.service" })).find(
+      (s) => s.systemdActiveState === "inactive",
+    ),
+  );
   expect(st.systemdLoadState).toBe("loaded");
   await svc.putUnit("a.service", { desiredState: "inactive" });
-  await waitFor("a state gone", async () => (await svc.listStates({ unitName: "a.service" })).length === 0);
+  await waitFor(
+    "a state gone",
+    async () => (await svc.listStates({ unitName: "a.service" })).length === 0,
+  );
 });
