@@ -2,7 +2,16 @@
 // own checker (Debian's kea-dhcp4 -t, nginx -t, slaptest: the versions the images
 // install). A broken config must fail the same checkers, so these tests can fail.
 import { spawnSync } from "child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseDhcpData, renderKeaConfig } from "../../containers/dhcp/render";
@@ -14,7 +23,8 @@ import { ROOT } from "./harness";
 const tmp = mkdtempSync(join(tmpdir(), "flt-checkers-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const data = (p: string) => readFileSync(join(ROOT, "data", p), "utf8");
-const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
+const run = (cmd: string, args: string[]) =>
+  spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
 
 function ldapData() {
   const dir = join(ROOT, "data/ldap");
@@ -31,12 +41,16 @@ describe("kea-dhcp4 -t", () => {
     return run("kea-dhcp4", ["-t", f]);
   };
   it("accepts the rendered config of data/dhcp.yaml", () => {
-    const r = check(renderKeaConfig(parseDhcpData(data("dhcp.yaml")), { runDir: tmp, interfaces: ["*"] }));
+    const r = check(
+      renderKeaConfig(parseDhcpData(data("dhcp.yaml")), { runDir: tmp, interfaces: ["*"] }),
+    );
     expect(r.stderr + r.stdout).not.toMatch(/ERROR/);
     expect(r.status).toBe(0);
   });
   it("rejects a config with a reservation Kea cannot place", () => {
-    const cfg = JSON.parse(renderKeaConfig(parseDhcpData(data("dhcp.yaml")), { runDir: tmp, interfaces: ["*"] }));
+    const cfg = JSON.parse(
+      renderKeaConfig(parseDhcpData(data("dhcp.yaml")), { runDir: tmp, interfaces: ["*"] }),
+    );
     cfg.Dhcp4.subnet4[0].reservations[0]["ip-address"] = "10.9.9.9";
     expect(check(JSON.stringify(cfg)).status).not.toBe(0);
   });
@@ -51,18 +65,24 @@ describe("nginx -t", () => {
     // cannot be opened by path, so give it a plain file as stdout.
     const out = openSync(join(tmp, "nginx.out"), "w");
     try {
-      return spawnSync("nginx", ["-t", "-p", prefix, "-e", "stderr", "-c", join(prefix, "nginx.conf")], {
-        encoding: "utf8",
-        timeout: 30_000,
-        stdio: ["ignore", out, "pipe"],
-      });
+      return spawnSync(
+        "nginx",
+        ["-t", "-p", prefix, "-e", "stderr", "-c", join(prefix, "nginx.conf")],
+        {
+          encoding: "utf8",
+          timeout: 30_000,
+          stdio: ["ignore", out, "pipe"],
+        },
+      );
     } finally {
       closeSync(out);
     }
   };
   it("accepts the rendered config", () => {
     const prefix = join(tmp, "nginx");
-    const r = check(renderNginxConf({ runDir: prefix, root: join(prefix, "site/current"), port: 18080 }));
+    const r = check(
+      renderNginxConf({ runDir: prefix, root: join(prefix, "site/current"), port: 18080 }),
+    );
     expect(r.stderr).toContain("syntax is ok");
     expect(r.stderr).toContain("test is successful");
   });
@@ -87,7 +107,13 @@ describe("slaptest", () => {
     expect(r.status).toBe(0);
     // slapadd -u (dry run) checks every entry against the schema and the suffix.
     writeFileSync(join(tmp, "entries.ldif"), writeLdif(directoryEntries(d)));
-    const add = run("slapadd", ["-u", "-f", join(tmp, "slapd.conf"), "-l", join(tmp, "entries.ldif")]);
+    const add = run("slapadd", [
+      "-u",
+      "-f",
+      join(tmp, "slapd.conf"),
+      "-l",
+      join(tmp, "entries.ldif"),
+    ]);
     expect(add.stderr).not.toMatch(/error|invalid/i);
     expect(add.status).toBe(0);
   });

@@ -20,7 +20,8 @@ const dataDir = mkdtempSync(join(tmpdir(), "flt-dhcp-data-"));
 const SERVER_IF = `fd${process.pid}s`;
 const CLIENT_IF = `fd${process.pid}c`;
 
-const inNs = (...cmd: string[]) => execFileSync("ip", ["netns", "exec", ns, ...cmd], { encoding: "utf8", timeout: 30_000 });
+const inNs = (...cmd: string[]) =>
+  execFileSync("ip", ["netns", "exec", ns, ...cmd], { encoding: "utf8", timeout: 30_000 });
 
 /** One DHCP exchange with busybox udhcpc using `mac`; returns the leased address. */
 function lease(mac: string): string {
@@ -31,13 +32,36 @@ function lease(mac: string): string {
   // the script does nothing, the address stays in the test's namespace.
   const r = spawnSync(
     "ip",
-    ["netns", "exec", ns, "busybox", "udhcpc", "-i", CLIENT_IF, "-f", "-q", "-n", "-t", "5", "-T", "1", "-A", "1", "-s", "/bin/true"],
+    [
+      "netns",
+      "exec",
+      ns,
+      "busybox",
+      "udhcpc",
+      "-i",
+      CLIENT_IF,
+      "-f",
+      "-q",
+      "-n",
+      "-t",
+      "5",
+      "-T",
+      "1",
+      "-A",
+      "1",
+      "-s",
+      "/bin/true",
+    ],
     { encoding: "utf8", timeout: 30_000 },
   );
   const m = /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr);
   if (!m) {
-    const kealog = spawnSync("/usr/bin/docker", ["logs", "--tail", "8", kea.name], { encoding: "utf8" });
-    throw new Error(`udhcpc got no lease for ${mac}: ${r.stdout}${r.stderr}\nsidekick: ${log.join("\n")}\nkea: ${kealog.stdout}`);
+    const kealog = spawnSync("/usr/bin/docker", ["logs", "--tail", "8", kea.name], {
+      encoding: "utf8",
+    });
+    throw new Error(
+      `udhcpc got no lease for ${mac}: ${r.stdout}${r.stderr}\nsidekick: ${log.join("\n")}\nkea: ${kealog.stdout}`,
+    );
   }
   return m[1];
 }
@@ -49,7 +73,19 @@ beforeAll(async () => {
   kea = env.runService("dhcp");
   ns = env.addNetns("dhcp");
   // Create the pair inside the test namespace with its peer directly in Kea's.
-  inNs("ip", "link", "add", CLIENT_IF, "type", "veth", "peer", "name", SERVER_IF, "netns", String(kea.pid));
+  inNs(
+    "ip",
+    "link",
+    "add",
+    CLIENT_IF,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    SERVER_IF,
+    "netns",
+    String(kea.pid),
+  );
   for (const c of [
     ["ip", "link", "set", "lo", "up"],
     ["ip", "addr", "add", "192.168.56.2/24", "dev", SERVER_IF],
@@ -93,7 +129,10 @@ test("a new reservation published through etcd is served without restarting Kea"
   expect(Number(lease(mac).split(".")[3])).toBeGreaterThanOrEqual(100);
   const before = kea.startedAt();
   const file = join(dataDir, "dhcp.yaml");
-  writeFileSync(file, `${readFileSync(file, "utf8")}  - { name: new-host, mac: "${mac}", ip: 192.168.56.77 }\n`);
+  writeFileSync(
+    file,
+    `${readFileSync(file, "utf8")}  - { name: new-host, mac: "${mac}", ip: 192.168.56.77 }\n`,
+  );
   await env.publish(sk, loadDataSet("dhcp", dataDir));
   expect(lease(mac)).toBe("192.168.56.77");
   expect(kea.startedAt()).toBe(before);

@@ -25,7 +25,10 @@ export function docker(...args: string[]): string {
 
 /** Builds the service images (no-op when up to date); starts dockerd if needed. */
 export function buildImages(...svcs: string[]): void {
-  execFileSync("bash", [join(ROOT, "containers/build.sh"), ...svcs], { stdio: "inherit", timeout: 900_000 });
+  execFileSync("bash", [join(ROOT, "containers/build.sh"), ...svcs], {
+    stdio: "inherit",
+    timeout: 900_000,
+  });
 }
 
 /** Runs a command on the host inside the container's network namespace. */
@@ -55,16 +58,32 @@ export class ServiceEnv {
   }
 
   /** Starts `svc`'s image with its run dir bind-mounted from a fresh temp dir. */
-  runService(svc: string, extra: string[] = []): Service {
-    const name = `${this.tag}-${svc}`;
+  runService(svc: string, extra: string[] = [], suffix = ""): Service {
+    const name = `${this.tag}-${svc}${suffix ? `-${suffix}` : ""}`;
     const dir = mkdtempSync(join(tmpdir(), `${name}-`));
     chmodSync(dir, 0o755);
     this.dirs.push(dir);
     this.containers.push(name);
-    docker("run", "-d", "--name", name, "--network", "none", "-v", `${dir}:/run/fleetlab/${svc}`, ...extra, IMAGE(svc));
+    docker(
+      "run",
+      "-d",
+      "--name",
+      name,
+      "--network",
+      "none",
+      "-v",
+      `${dir}:/run/fleetlab/${svc}`,
+      ...extra,
+      IMAGE(svc),
+    );
     const pid = Number(docker("inspect", "-f", "{{.State.Pid}}", name));
     if (!pid) throw new Error(`${name} did not start: ${docker("logs", name)}`);
-    return { name, pid, dir, startedAt: () => docker("inspect", "-f", "{{.State.StartedAt}} {{.RestartCount}}", name) };
+    return {
+      name,
+      pid,
+      dir,
+      startedAt: () => docker("inspect", "-f", "{{.State.StartedAt}} {{.RestartCount}}", name),
+    };
   }
 
   /** A namespace created by this test (cleaned up by name). */

@@ -20,7 +20,16 @@ const URL = "ldap://127.0.0.1:1389/";
 const search = (filter: string, ...attrs: string[]) =>
   inNet(ldap.pid, ["ldapsearch", "-x", "-LLL", "-H", URL, "-b", BASE, filter, ...attrs]);
 const whoami = (uid: string, password: string) =>
-  inNet(ldap.pid, ["ldapwhoami", "-x", "-H", URL, "-D", `uid=${uid},ou=people,${BASE}`, "-w", password]);
+  inNet(ldap.pid, [
+    "ldapwhoami",
+    "-x",
+    "-H",
+    URL,
+    "-D",
+    `uid=${uid},ou=people,${BASE}`,
+    "-w",
+    password,
+  ]);
 
 beforeAll(async () => {
   buildImages("ldap");

@@ -20,16 +20,25 @@ function verify(files: { name: string; text: string }[]) {
 }
 
 // Lines about the host's own units (not ours) are not our concern.
-const ours = (stderr: string) => stderr.split("\n").filter((l) => l.includes(dir) || /(dhcp|www|ldap)[-@.]/.test(l));
+const ours = (stderr: string) =>
+  stderr.split("\n").filter((l) => l.includes(dir) || /(dhcp|www|ldap)[-@.]/.test(l));
 
-test.each([1, 2])("systemd-analyze verify accepts every unit (%i LDAP replicas)", (ldapReplicas) => {
-  const r = verify(serviceUnits({ ldapReplicas }));
-  expect(ours(r.stderr)).toEqual([]);
-  expect(r.status).toBe(0);
-});
+test.each([1, 2])(
+  "systemd-analyze verify accepts every unit (%i LDAP replicas)",
+  (ldapReplicas) => {
+    const r = verify(serviceUnits({ ldapReplicas }));
+    expect(ours(r.stderr)).toEqual([]);
+    expect(r.status).toBe(0);
+  },
+);
 
 test("systemd-analyze verify catches a broken unit (the check can fail)", () => {
   const [dhcp] = serviceUnits();
-  const r = verify([{ name: "broken.service", text: dhcp.text.replace("ExecStart=/usr/bin/docker", "ExecStart=docker-nowhere") }]);
+  const r = verify([
+    {
+      name: "broken.service",
+      text: dhcp.text.replace("ExecStart=/usr/bin/docker", "ExecStart=docker-nowhere"),
+    },
+  ]);
   expect(r.status).not.toBe(0);
 });
