@@ -9,7 +9,8 @@
 #   scripts/toolchain.sh check       exit 0 only when the toolchain is complete
 #   scripts/toolchain.sh versions    print the pinned versions as JSON
 #
-# What is built (see docs/toolchain.md for why these versions):
+# What is built (why these versions: the comment at CLI_VERSION below, and
+# scripts/toolchain/langhost-nodejs/README.md):
 #   pulumi                  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi at $CLI_VERSION
 #   pulumi-language-nodejs  scripts/toolchain/langhost-nodejs (our own, see its README)
 # and `pulumi-resource-pulumi-nodejs` (the dynamic-provider shim) is put on PATH from
@@ -71,7 +72,7 @@ ensure_go() {
   have=$("$GO" env GOVERSION | sed 's/^go//')
   need=$(go_version_needed)
   if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
-    die "Go $have at $GO is older than the go $need that pulumi v$CLI_VERSION declares; install Go >= $need (https://go.dev/dl is not reachable here: use a newer Go on PATH)"
+    die "Go $have at $GO is older than the go $need that pulumi v$CLI_VERSION declares; install Go >= $need and put it first on PATH"
   fi
   say "using $GO (go$have)"
 }
@@ -207,10 +208,8 @@ install() {
     return
   fi
   if cli_ok && langhost_ok; then
-    local t0
-    t0=$(now)
     check
-    record_timing warm "$(elapsed "$t0")" warm
+    record_timing warm "$(elapsed "$started")" warm
     say "pulumi v$CLI_VERSION and pulumi-language-nodejs ready in $bin"
     return
   fi
@@ -229,6 +228,10 @@ install() {
 # shellcheck source=scripts/toolchain/langhost.sh
 . "$here/toolchain/langhost.sh"
 
+started=$(now)
+# Everything below runs from one parsed compound command, so editing this file while
+# a long build runs cannot change what the running build does next.
+{
 case "${1:-install}" in
   install) install ;;
   env) print_env ;;
@@ -237,3 +240,5 @@ case "${1:-install}" in
   versions) printf '{"sdk":"%s","cli":"%s","cache":"%s","bin":"%s"}\n' "$SDK_VERSION" "$CLI_VERSION" "$cache_root" "$(toolchain_bin)" ;;
   *) die "unknown command '$1' (install|env|check|versions)" ;;
 esac
+exit
+}
