@@ -2,6 +2,5 @@
 # The fleet agent image (ghcr.io/fleetlab/fleet:0.1.0) and, for the D-Bus test, the
 # same image with systemd + dbus. Both rebuild only when their inputs changed.
 set -euo pipefail
-. "$FLEETLAB_ROOT/containers/lib.sh"
 bash "$FLEETLAB_ROOT/fleet/build-image.sh"
 bash "$FLEETLAB_ROOT/tests/fleet/systemd-image/build.sh"
