@@ -3,44 +3,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { labSpecFromFile } from "../config";
 import type { HypervisorDriver, MachineInput } from "../hypervisors";
-import { createCa, createCert, describeCert, verifySignedBy } from "../pki/certs";
+import { describeCert, verifySignedBy } from "../pki/certs";
+import { MockedResource, pkiMocks, outputValue as value } from "../pki/mocks";
 
-interface Created {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  parent?: string;
-}
+const created: MockedResource[] = [];
 
-const created: Created[] = [];
-
-beforeAll(() =>
-  pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        created.push({ type: args.type, name: args.name, inputs: args.inputs });
-        if (args.type !== "pulumi-nodejs:dynamic:Resource")
-          return { id: `${args.name}-id`, state: args.inputs };
-        // Secret inputs reach mocks wrapped ({<signature>: ..., value}); the engine
-        // hands providers plain values.
-        const i = Object.fromEntries(
-          Object.entries(args.inputs).map(([k, v]) => [
-            k,
-            v && typeof v === "object" && "value" in v ? v.value : v,
-          ]),
-        ) as Record<string, never>;
-        const pair =
-          i.caCertPem !== undefined
-            ? createCert({ certPem: i.caCertPem, keyPem: i.caKeyPem }, i as never)
-            : createCa(i.commonName, i.validityDays);
-        return { id: `${args.name}-id`, state: { ...i, ...pair } };
-      },
-      call: (args) => args.inputs,
-    },
-    "fleetlab",
-    "test",
-  ),
-);
+beforeAll(() => pulumi.runtime.setMocks(pkiMocks(created), "fleetlab", "test"));
 
 beforeEach(() => {
   created.length = 0;
@@ -49,8 +17,6 @@ beforeEach(() => {
 // Import after setMocks so the program's module-level code sees the mock runtime.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = () => require("./lab") as typeof import("./lab");
-
-const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => resolve(v)));
 
 describe.each(["dev", "faculty", "local"])("stack %s under mocks", (stack) => {
   jest.setTimeout(60_000);

@@ -9,7 +9,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseLabSpec } from "../../infra/config";
 import { DEMO_SSH_KEY } from "../../infra/config/fixtures";
-import { CA_PATH, decodeDataUrl, ETCD_DATA_DIR, ETCD_ENV_PATH, ETCD_UNIT, TLS_DIR } from "../../infra/ignition";
+import {
+  CA_PATH,
+  decodeDataUrl,
+  ETCD_DATA_DIR,
+  ETCD_ENV_PATH,
+  ETCD_UNIT,
+  TLS_DIR,
+} from "../../infra/ignition";
 import { createCa, createCert, adminCertRequest } from "../../infra/pki";
 import { renderLab, requireTool, run, tempDir } from "./lab";
 
@@ -23,7 +30,12 @@ const spec = parseLabSpec("etcdtls", {
   environment: "local",
   hypervisor: { kind: "libvirt", uri: "qemu:///system" },
   network: { cidr: "127.0.0.0/24", gateway: "127.0.0.1" },
-  nodes: [{ name: "core-01" }, { name: "core-02" }, { name: "core-03" }, { name: "worker-01", role: "worker" }],
+  nodes: [
+    { name: "core-01" },
+    { name: "core-02" },
+    { name: "core-03" },
+    { name: "worker-01", role: "worker" },
+  ],
   sshKeys: [DEMO_SSH_KEY],
   etcdClientPort: clientPort,
   etcdPeerPort: clientPort + 1,
@@ -36,7 +48,8 @@ const procs: { name: string; child: ChildProcess; log: string[] }[] = [];
 function materialize(name: string): string {
   const nodeRoot = path.join(root, name);
   const { ignition } = lab.nodes.find((n) => n.node.name === name)!;
-  for (const d of ignition.storage.directories) fs.mkdirSync(nodeRoot + d.path, { recursive: true, mode: d.mode });
+  for (const d of ignition.storage.directories)
+    fs.mkdirSync(nodeRoot + d.path, { recursive: true, mode: d.mode });
   for (const f of ignition.storage.files) {
     fs.mkdirSync(path.dirname(nodeRoot + f.path), { recursive: true });
     fs.writeFileSync(nodeRoot + f.path, decodeDataUrl(f.contents.source), { mode: f.mode });
@@ -65,9 +78,17 @@ function adminArgs(): string[] {
   const dir = path.join(root, "admin");
   fs.mkdirSync(dir, { recursive: true });
   const files = { ca: lab.tls.ca.certPem, cert: lab.tls.admin.certPem, key: lab.tls.admin.keyPem };
-  for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, `${k}.pem`), v, { mode: 0o600 });
-  const endpoints = spec.nodes.filter((n) => n.role === "etcd").map((n) => `https://${n.ip}:${clientPort}`);
-  return [`--endpoints=${endpoints.join(",")}`, `--cacert=${dir}/ca.pem`, `--cert=${dir}/cert.pem`, `--key=${dir}/key.pem`];
+  for (const [k, v] of Object.entries(files))
+    fs.writeFileSync(path.join(dir, `${k}.pem`), v, { mode: 0o600 });
+  const endpoints = spec.nodes
+    .filter((n) => n.role === "etcd")
+    .map((n) => `https://${n.ip}:${clientPort}`);
+  return [
+    `--endpoints=${endpoints.join(",")}`,
+    `--cacert=${dir}/ca.pem`,
+    `--cert=${dir}/cert.pem`,
+    `--key=${dir}/key.pem`,
+  ];
 }
 
 const ctl = (args: string[], env: NodeJS.ProcessEnv = { ...process.env, ETCDCTL_API: "3" }) =>
@@ -89,7 +110,9 @@ beforeAll(async () => {
     if (procs.some((p) => p.child.exitCode !== null)) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`etcd cluster did not become healthy:\n${procs.map((p) => `--- ${p.name}\n${p.log.join("").slice(-3000)}`).join("\n")}`);
+  throw new Error(
+    `etcd cluster did not become healthy:\n${procs.map((p) => `--- ${p.name}\n${p.log.join("").slice(-3000)}`).join("\n")}`,
+  );
 });
 
 afterAll(async () => {
@@ -111,7 +134,9 @@ test("the three members form one cluster from the static initial-cluster", () =>
   const r = ctl([...adminArgs(), "member", "list"]);
   expect(r.code).toBe(0);
   for (const n of spec.nodes.filter((x) => x.role === "etcd")) {
-    expect(r.output).toContain(`${n.name}, https://${n.ip}:${clientPort + 1}, https://${n.ip}:${clientPort}`);
+    expect(r.output).toContain(
+      `${n.name}, https://${n.ip}:${clientPort + 1}, https://${n.ip}:${clientPort}`,
+    );
   }
   expect(r.output.trim().split("\n")).toHaveLength(3);
 });
@@ -119,7 +144,10 @@ test("the three members form one cluster from the static initial-cluster", () =>
 test("the worker's etcd.env is a working client config", () => {
   const workerRoot = path.join(root, "worker-01");
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-  for (const line of fs.readFileSync(workerRoot + ETCD_ENV_PATH, "utf8").trim().split("\n")) {
+  for (const line of fs
+    .readFileSync(workerRoot + ETCD_ENV_PATH, "utf8")
+    .trim()
+    .split("\n")) {
     const [k, v] = line.split(/=(.*)/s);
     env[k] = v.replaceAll(TLS_DIR, workerRoot + TLS_DIR);
   }
@@ -132,7 +160,9 @@ test("the worker's etcd.env is a working client config", () => {
 function version(tlsArgs: string[]) {
   const ca = path.join(root, "admin", "ca.pem");
   const url = `https://${spec.nodes[0].ip}:${clientPort}/version`;
-  return run("curl", ["-sS", "--max-time", "5", "--cacert", ca, ...tlsArgs, url], { timeoutMs: 10_000 });
+  return run("curl", ["-sS", "--max-time", "5", "--cacert", ca, ...tlsArgs, url], {
+    timeoutMs: 10_000,
+  });
 }
 
 test("clients need a certificate from the lab CA", () => {

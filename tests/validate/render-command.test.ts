@@ -11,7 +11,8 @@ const validator = requireTool("ignition-validate", "ignition");
 const dir = tempDir("render");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const render = (...args: string[]) => run("npm", ["run", "--silent", "render", "--", ...args], { cwd: PROJECT_DIR, timeoutMs: 60_000 });
+const render = (...args: string[]) =>
+  run("npm", ["run", "--silent", "render", "--", ...args], { cwd: PROJECT_DIR, timeoutMs: 60_000 });
 
 test.each([
   ["dev", ["core-01", "core-02", "core-03"]],
@@ -25,7 +26,9 @@ test.each([
   for (const n of nodes) {
     const file = path.join(out, `${n}.ign`);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(fs.readFileSync(file, "utf8")).toMatch(/^\{\n {2}"ignition": \{\n {4}"version": "3\.3\.0"/);
+    expect(fs.readFileSync(file, "utf8")).toMatch(
+      /^\{\n {2}"ignition": \{\n {4}"version": "3\.3\.0"/,
+    );
     expect(run(validator, [file])).toEqual({ code: 0, output: "" });
   }
 });

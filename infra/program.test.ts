@@ -1,0 +1,56 @@
+// infra/index.ts as the engine runs it: config arrives as text (structured values as
+// JSON) through the runtime, the program builds the lab and exports the outputs.
+import * as pulumi from "@pulumi/pulumi";
+import { labSpecFromPulumi, loadStackFile } from "./config";
+import { pkiMocks, outputValue as value } from "./pki/mocks";
+
+// The libvirt/VirtualBox drivers have their own tests; here the graph stops at Ignition.
+jest.mock("./hypervisors", () => ({ loadDriver: () => undefined }));
+
+function engineConfig(stack: string): Record<string, string> {
+  const raw = loadStackFile(stack);
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [
+      `fleetlab:${k}`,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
+  );
+}
+
+async function runProgram(stack: string, config: Record<string, string>) {
+  pulumi.runtime.setAllConfig(config);
+  await pulumi.runtime.setMocks(pkiMocks(), "fleetlab", stack);
+  // Once per test file: the program registers resources as it is loaded.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("./index") as Record<string, unknown>;
+}
+
+jest.setTimeout(60_000);
+
+test("the faculty program exports names, IPs, roles, endpoints and a secret admin key", async () => {
+  const out = await runProgram("faculty", engineConfig("faculty"));
+  expect(out.nodes).toEqual(["core-01", "core-02", "core-03", "worker-01"]);
+  expect(out.nodeRoles).toEqual({
+    "core-01": "etcd",
+    "core-02": "etcd",
+    "core-03": "etcd",
+    "worker-01": "worker",
+  });
+  expect(out.nodeIps).toMatchObject({ "worker-01": "10.40.0.14" });
+  expect(out.etcdEndpoints).toEqual([
+    "https://10.40.0.11:2379",
+    "https://10.40.0.12:2379",
+    "https://10.40.0.13:2379",
+  ]);
+  expect(await value(out.caCert as pulumi.Output<string>)).toMatch(/BEGIN CERTIFICATE/);
+  expect(await pulumi.isSecret(out.adminKey as pulumi.Output<string>)).toBe(true);
+  expect(out.machinesCreated).toBe(false);
+});
+
+test("bad config from the engine fails before any resource, naming the key", () => {
+  pulumi.runtime.setAllConfig({
+    ...engineConfig("local"),
+    "fleetlab:nodes": JSON.stringify([{ name: "a" }, { name: "b" }]),
+  });
+  expect(() => labSpecFromPulumi()).toThrow(/fleetlab:nodes = \["a","b"\]: has 2 etcd members/);
+});
