@@ -15,7 +15,11 @@ function parsed(opts: Parameters<typeof serviceUnits>[0] = {}) {
 }
 
 function placements(opts: Parameters<typeof serviceUnits>[0] = {}, ms = machines) {
-  const units = parsed(opts).map(({ unit, xfleet }) => ({ name: unit.name, desiredState: unit.desiredState, xfleet }));
+  const units = parsed(opts).map(({ unit, xfleet }) => ({
+    name: unit.name,
+    desiredState: unit.desiredState,
+    xfleet,
+  }));
   const r = schedule(units, ms, []);
   return { where: new Map(r.placements.map((p) => [p.unit, p.machineID])), reasons: r.reasons };
 }
@@ -52,7 +56,9 @@ describe("service units", () => {
       const sidekick = svc.includes("@") ? svc.replace("@", "-sidekick@") : `${svc}-sidekick`;
       expect(where.get(`${sidekick}.service`)).toBe(where.get(`${svc}.service`));
     }
-    expect(new Set(["ldap@1", "ldap@2", "ldap@3"].map((u) => where.get(`${u}.service`))).size).toBe(3);
+    expect(new Set(["ldap@1", "ldap@2", "ldap@3"].map((u) => where.get(`${u}.service`))).size).toBe(
+      3,
+    );
   });
 
   it("DHCP stays unplaced, with a reason, when no machine is on the LAN", () => {
@@ -64,8 +70,10 @@ describe("service units", () => {
   it("runs each container with --rm under a fixed name and removes leftovers first", () => {
     const www = serviceUnits().find((u) => u.name === "www.service")!.text;
     expect(www).toContain("ExecStartPre=-/usr/bin/docker rm -f www");
-    expect(www).toMatch(/ExecStart=\/usr\/bin\/docker run --rm --name=www \\\n  -p 80:8080/);
-    expect(serviceUnits().find((u) => u.name === "www-sidekick.service")!.text).toContain("--pid=container:www");
+    expect(www).toMatch(/ExecStart=\/usr\/bin\/docker run --rm --name=www \\\n {2}-p 80:8080/);
+    expect(serviceUnits().find((u) => u.name === "www-sidekick.service")!.text).toContain(
+      "--pid=container:www",
+    );
   });
 
   it("rejects bad options naming the option, the value and the fix", () => {

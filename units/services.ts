@@ -70,7 +70,10 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
         `-${execLine([DOCKER, "rm", "-f", c.container])}`,
         execLine(["/usr/bin/mkdir", "-p", `${RUN_ROOT}/${c.container.replace(/-sidekick$/, "")}`]),
       ],
-      ExecStart: execLine([DOCKER, "run", "--rm", `--name=${c.container}`], ...c.args, [c.image, ...(c.command ?? [])]),
+      ExecStart: execLine([DOCKER, "run", "--rm", `--name=${c.container}`], ...c.args, [
+        c.image,
+        ...(c.command ?? []),
+      ]),
       ExecStop: execLine([DOCKER, "stop", c.container]),
     },
   };
@@ -82,7 +85,13 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
 const runDir = (svc: string) => ["-v", `${RUN_ROOT}/${svc}:${RUN_ROOT}/${svc}`];
 
 /** The sidekick of `svc`: etcd (TLS) from the node's etcd.env, the shared directory. */
-function sidekick(o: ServiceUnitOptions, svc: string, serviceUnit: string, container: string, extra: string[][] = []): FleetUnitFile {
+function sidekick(
+  o: ServiceUnitOptions,
+  svc: string,
+  serviceUnit: string,
+  container: string,
+  extra: string[][] = [],
+): FleetUnitFile {
   return containerUnit({
     unit: serviceUnit.replace(/^([^@.]+)/, "$1-sidekick"),
     container: `${container}-sidekick`,
@@ -113,7 +122,9 @@ export function dhcpUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       image: `${o.imageRepo}/dhcp:${o.version}`,
       xfleet: { MachineMetadata: "lan=true" },
     }),
-    sidekick(o, "dhcp", "dhcp.service", "dhcp", [["-e", `FLEETLAB_DHCP_INTERFACES=${o.dhcpInterface}`]]),
+    sidekick(o, "dhcp", "dhcp.service", "dhcp", [
+      ["-e", `FLEETLAB_DHCP_INTERFACES=${o.dhcpInterface}`],
+    ]),
   ];
 }
 
@@ -134,7 +145,13 @@ export function wwwUnits(o: ServiceUnitOptions): FleetUnitFile[] {
 
 export function ldapUnits(o: ServiceUnitOptions): FleetUnitFile[] {
   const n = o.ldapReplicas;
-  const replicas = n === 1 ? [{ unit: "ldap.service", container: "ldap" }] : Array.from({ length: n }, (_, i) => ({ unit: `ldap@${i + 1}.service`, container: `ldap-${i + 1}` }));
+  const replicas =
+    n === 1
+      ? [{ unit: "ldap.service", container: "ldap" }]
+      : Array.from({ length: n }, (_, i) => ({
+          unit: `ldap@${i + 1}.service`,
+          container: `ldap-${i + 1}`,
+        }));
   return replicas.flatMap(({ unit, container }) => [
     containerUnit({
       unit,
@@ -155,13 +172,18 @@ export function serviceUnits(partial: Partial<ServiceUnitOptions> = {}): FleetUn
   const o = { ...DEFAULT_SERVICE_UNIT_OPTIONS, ...partial };
   const problems: string[] = [];
   if (!Number.isInteger(o.ldapReplicas) || o.ldapReplicas < 1 || o.ldapReplicas > 9) {
-    problems.push(`ldapReplicas = ${JSON.stringify(o.ldapReplicas)}: must be an integer from 1 to 9; fix: use 1, or one per machine`);
+    problems.push(
+      `ldapReplicas = ${JSON.stringify(o.ldapReplicas)}: must be an integer from 1 to 9; fix: use 1, or one per machine`,
+    );
   }
   for (const k of ["wwwPort", "ldapPort"] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > 65535) problems.push(`${k} = ${JSON.stringify(o[k])}: not a TCP port; fix: use 1-65535`);
+    if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > 65535)
+      problems.push(`${k} = ${JSON.stringify(o[k])}: not a TCP port; fix: use 1-65535`);
   }
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(o.dhcpInterface)) {
-    problems.push(`dhcpInterface = ${JSON.stringify(o.dhcpInterface)}: not an interface name; fix: use the node's LAN link, e.g. eth1`);
+    problems.push(
+      `dhcpInterface = ${JSON.stringify(o.dhcpInterface)}: not an interface name; fix: use the node's LAN link, e.g. eth1`,
+    );
   }
   if (problems.length > 0) throw new Error(`service units: ${problems.join("; ")}`);
   return [...dhcpUnits(o), ...wwwUnits(o), ...ldapUnits(o)];

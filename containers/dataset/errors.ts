@@ -96,6 +96,12 @@ export function findDuplicates<T>(
     if (v === undefined) return;
     const first = seen.get(v);
     if (first === undefined) seen.set(v, i);
-    else p.add(path(i), v, `duplicate ${what}: also at ${path(first)}`, `give each entry its own ${what}`);
+    else
+      p.add(
+        path(i),
+        v,
+        `duplicate ${what}: also at ${path(first)}`,
+        `give each entry its own ${what}`,
+      );
   });
 }

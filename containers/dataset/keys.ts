@@ -23,7 +23,8 @@ export const dataKeys = (set: string) => ({
   current: `${DATA_PREFIX}${set}/current`,
   blobsPrefix: `${DATA_PREFIX}${set}/blobs/`,
   manifest: (hash: string) => `${DATA_PREFIX}${set}/blobs/${hash}`,
-  chunk: (hash: string, i: number) => `${DATA_PREFIX}${set}/blobs/${hash}/${String(i).padStart(3, "0")}`,
+  chunk: (hash: string, i: number) =>
+    `${DATA_PREFIX}${set}/blobs/${hash}/${String(i).padStart(3, "0")}`,
 });
 
 export interface Manifest {
@@ -45,9 +46,14 @@ export function contentHash(payload: string): string {
   return createHash("sha256").update(payload).digest("hex").slice(0, 20);
 }
 
-export function encodeDataSet(set: DataSetName, encoding: Manifest["encoding"], payload: string): EncodedDataSet {
+export function encodeDataSet(
+  set: DataSetName,
+  encoding: Manifest["encoding"],
+  payload: string,
+): EncodedDataSet {
   const chunks: string[] = [];
-  for (let i = 0; i < payload.length; i += CHUNK_SIZE) chunks.push(payload.slice(i, i + CHUNK_SIZE));
+  for (let i = 0; i < payload.length; i += CHUNK_SIZE)
+    chunks.push(payload.slice(i, i + CHUNK_SIZE));
   if (chunks.length === 0) chunks.push("");
   const hash = contentHash(payload);
   return { set, manifest: { hash, encoding, size: payload.length, chunks: chunks.length }, chunks };

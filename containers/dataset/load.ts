@@ -15,7 +15,8 @@ function siteFiles(dir: string): SiteFile[] {
       const full = join(d, name);
       const st = statSync(full);
       if (st.isDirectory()) walk(full);
-      else if (st.isFile()) out.push({ path: relative(dir, full).split("\\").join("/"), data: readFileSync(full) });
+      else if (st.isFile())
+        out.push({ path: relative(dir, full).split("\\").join("/"), data: readFileSync(full) });
     }
   };
   walk(dir);
@@ -28,7 +29,11 @@ export function loadDataSet(set: DataSetName, dataDir: string): EncodedDataSet {
   switch (set) {
     case "dhcp": {
       const file = join(dataDir, "dhcp.yaml");
-      return encodeDataSet("dhcp", "json", JSON.stringify(parseDhcpData(readFileSync(file, "utf8"), rel(file))));
+      return encodeDataSet(
+        "dhcp",
+        "json",
+        JSON.stringify(parseDhcpData(readFileSync(file, "utf8"), rel(file))),
+      );
     }
     case "ldap": {
       const dir = join(dataDir, "ldap");

@@ -35,7 +35,7 @@ describe("parseDhcpData", () => {
 
   it("rejects a reservation outside the subnet, naming file, key, value and fix", () => {
     const m = problems(base.replace("ip: 192.168.56.10", "ip: 10.0.0.5"));
-    expect(m).toContain("data/dhcp.yaml: reservations[0].ip = \"10.0.0.5\"");
+    expect(m).toContain('data/dhcp.yaml: reservations[0].ip = "10.0.0.5"');
     expect(m).toContain("outside the usable addresses of subnet 192.168.56.0/24");
     expect(m).toContain("fix: use an address inside 192.168.56.0/24");
   });
@@ -49,29 +49,45 @@ describe("parseDhcpData", () => {
   });
 
   it("rejects a reservation inside the pool, a broadcast address and a bad MAC", () => {
-    expect(problems(base.replace("ip: 192.168.56.10", "ip: 192.168.56.150"))).toContain("inside the dynamic pool");
-    expect(problems(base.replace("ip: 192.168.56.10", "ip: 192.168.56.255"))).toContain("outside the usable addresses");
-    expect(problems(base.replace('"52:54:00:aa:00:01"', "01:00:5e:00:00:01"))).toContain("not a unicast MAC");
+    expect(problems(base.replace("ip: 192.168.56.10", "ip: 192.168.56.150"))).toContain(
+      "inside the dynamic pool",
+    );
+    expect(problems(base.replace("ip: 192.168.56.10", "ip: 192.168.56.255"))).toContain(
+      "outside the usable addresses",
+    );
+    expect(problems(base.replace('"52:54:00:aa:00:01"', "01:00:5e:00:00:01"))).toContain(
+      "not a unicast MAC",
+    );
   });
 
   it("rejects a pool whose end is before its start and a subnet with host bits", () => {
-    expect(problems(base.replace("end: 192.168.56.199", "end: 192.168.56.50"))).toContain("pool.end");
+    expect(problems(base.replace("end: 192.168.56.199", "end: 192.168.56.50"))).toContain(
+      "pool.end",
+    );
     expect(problems(base.replace("192.168.56.0/24", "192.168.56.7/24"))).toContain("subnet");
   });
 
   it("reports every problem at once", () => {
-    const m = problems(base.replace("ip: 192.168.56.10", "ip: nope").replace("router: 192.168.56.1", "router: 1.2.3.4"));
+    const m = problems(
+      base
+        .replace("ip: 192.168.56.10", "ip: nope")
+        .replace("router: 192.168.56.1", "router: 1.2.3.4"),
+    );
     expect(m).toMatch(/2 problems/);
   });
 });
 
 describe("renderKeaConfig", () => {
   it("renders reservations by hardware address and the control socket in the run dir", () => {
-    const cfg = JSON.parse(renderKeaConfig(parseDhcpData(base), { runDir: "/run/x", interfaces: ["eth1"] }));
+    const cfg = JSON.parse(
+      renderKeaConfig(parseDhcpData(base), { runDir: "/run/x", interfaces: ["eth1"] }),
+    );
     const d4 = cfg.Dhcp4;
     expect(d4["interfaces-config"].interfaces).toEqual(["eth1"]);
     expect(d4["control-socket"]["socket-name"]).toBe("/run/x/kea4-ctrl.sock");
-    expect(d4.subnet4[0].reservations).toEqual([{ "hw-address": "52:54:00:aa:00:01", "ip-address": "192.168.56.10", hostname: "a" }]);
+    expect(d4.subnet4[0].reservations).toEqual([
+      { "hw-address": "52:54:00:aa:00:01", "ip-address": "192.168.56.10", hostname: "a" },
+    ]);
     expect(d4.subnet4[0].pools).toEqual([{ pool: "192.168.56.100 - 192.168.56.199" }]);
     expect(d4.subnet4[0]["option-data"]).toEqual([{ name: "routers", data: "192.168.56.1" }]);
   });

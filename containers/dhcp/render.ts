@@ -2,7 +2,14 @@
 // Pure: the Pulumi program validates with it before writing etcd, and the dhcp
 // sidekick renders with it on the node.
 import { parse as parseYaml } from "yaml";
-import { formatIPv4, inCidr, normalizeMac, parseCidr, parseIPv4, broadcastOf } from "../../infra/config/net";
+import {
+  formatIPv4,
+  inCidr,
+  normalizeMac,
+  parseCidr,
+  parseIPv4,
+  broadcastOf,
+} from "../../infra/config/net";
 import { DataProblems, findDuplicates, int, isMapping, str } from "../dataset/errors";
 
 export interface Reservation {
@@ -30,7 +37,12 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    p.add("(document)", undefined, `is not valid YAML: ${(e as Error).message}`, "fix the YAML syntax");
+    p.add(
+      "(document)",
+      undefined,
+      `is not valid YAML: ${(e as Error).message}`,
+      "fix the YAML syntax",
+    );
     p.check("dhcp");
   }
   if (!isMapping(doc)) {
@@ -38,10 +50,24 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
     p.check("dhcp");
   }
   const d = doc as Record<string, unknown>;
-  const subnetText = str(p, d, "subnet", "subnet", "write the lab LAN as CIDR, e.g. 192.168.56.0/24");
+  const subnetText = str(
+    p,
+    d,
+    "subnet",
+    "subnet",
+    "write the lab LAN as CIDR, e.g. 192.168.56.0/24",
+  );
   const cidr = subnetText === undefined ? undefined : parseCidr(subnetText);
-  if (subnetText !== undefined && (cidr === undefined || cidr.hostBitsSet || cidr.prefixLength > 30)) {
-    p.add("subnet", subnetText, "is not a network address in CIDR form (/8 to /30)", "e.g. 192.168.56.0/24");
+  if (
+    subnetText !== undefined &&
+    (cidr === undefined || cidr.hostBitsSet || cidr.prefixLength > 30)
+  ) {
+    p.add(
+      "subnet",
+      subnetText,
+      "is not a network address in CIDR form (/8 to /30)",
+      "e.g. 192.168.56.0/24",
+    );
   }
   const net = cidr && !cidr.hostBitsSet ? cidr : undefined;
 
@@ -53,7 +79,12 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
       return undefined;
     }
     if (net && (!inCidr(net, ip) || ip === net.address || ip === broadcastOf(net))) {
-      p.add(key, value, `is outside the usable addresses of subnet ${subnetText}`, `use an address inside ${subnetText}`);
+      p.add(
+        key,
+        value,
+        `is outside the usable addresses of subnet ${subnetText}`,
+        `use an address inside ${subnetText}`,
+      );
       return undefined;
     }
     return ip;
@@ -63,12 +94,23 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
   let pool: { start: string; end: string } = { start: "", end: "" };
   let poolRange: [number, number] | undefined;
   if (!isMapping(poolRaw)) {
-    p.add("pool", poolRaw, "must be a mapping with start and end", "e.g. pool: { start: 192.168.56.100, end: 192.168.56.199 }");
+    p.add(
+      "pool",
+      poolRaw,
+      "must be a mapping with start and end",
+      "e.g. pool: { start: 192.168.56.100, end: 192.168.56.199 }",
+    );
   } else {
     const s = hostIp(poolRaw.start, "pool.start");
     const e = hostIp(poolRaw.end, "pool.end");
     if (s !== undefined && e !== undefined) {
-      if (s > e) p.add("pool.end", poolRaw.end, `is below pool.start ${String(poolRaw.start)}`, "swap start and end");
+      if (s > e)
+        p.add(
+          "pool.end",
+          poolRaw.end,
+          `is below pool.start ${String(poolRaw.start)}`,
+          "swap start and end",
+        );
       else poolRange = [s, e];
     }
     pool = { start: String(poolRaw.start), end: String(poolRaw.end) };
@@ -77,57 +119,119 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
   const router = d.router === undefined ? undefined : hostIp(d.router, "router");
   const dnsRaw = d.dns ?? [];
   const dns: string[] = [];
-  if (!Array.isArray(dnsRaw)) p.add("dns", dnsRaw, "must be a list of IPv4 addresses", "e.g. dns: [192.168.56.1]");
+  if (!Array.isArray(dnsRaw))
+    p.add("dns", dnsRaw, "must be a list of IPv4 addresses", "e.g. dns: [192.168.56.1]");
   else
     dnsRaw.forEach((v, i) => {
       if (typeof v === "string" && parseIPv4(v) !== undefined) dns.push(v);
       else p.add(`dns[${i}]`, v, "is not an IPv4 address", "write a dotted quad");
     });
-  const domain = d.domain === undefined ? undefined : str(p, d, "domain", "domain", "e.g. domain: lab.example");
+  const domain =
+    d.domain === undefined ? undefined : str(p, d, "domain", "domain", "e.g. domain: lab.example");
   const leaseSeconds =
     d.leaseSeconds === undefined
       ? 600
-      : int(p, d, "leaseSeconds", "leaseSeconds", [60, 86400], "keep leases short (e.g. 600) so a failover forgets little") ?? 600;
+      : (int(
+          p,
+          d,
+          "leaseSeconds",
+          "leaseSeconds",
+          [60, 86400],
+          "keep leases short (e.g. 600) so a failover forgets little",
+        ) ?? 600);
 
   const resRaw = d.reservations ?? [];
   const reservations: Reservation[] = [];
   if (!Array.isArray(resRaw)) {
-    p.add("reservations", resRaw, "must be a list", "e.g. reservations: [{ name: printer-1, mac: 52:54:00:aa:00:01, ip: 192.168.56.10 }]");
+    p.add(
+      "reservations",
+      resRaw,
+      "must be a list",
+      "e.g. reservations: [{ name: printer-1, mac: 52:54:00:aa:00:01, ip: 192.168.56.10 }]",
+    );
   } else {
     resRaw.forEach((r, i) => {
       const key = `reservations[${i}]`;
       if (!isMapping(r)) {
-        p.add(key, r, "must be a mapping with name, mac and ip", "e.g. { name: printer-1, mac: 52:54:00:aa:00:01, ip: 192.168.56.10 }");
+        p.add(
+          key,
+          r,
+          "must be a mapping with name, mac and ip",
+          "e.g. { name: printer-1, mac: 52:54:00:aa:00:01, ip: 192.168.56.10 }",
+        );
         return;
       }
       const name = str(p, r, "name", `${key}.name`, "give the host a name");
       if (name !== undefined && !HOSTNAME.test(name)) {
-        p.add(`${key}.name`, name, "is not a valid host name", "use lower-case letters, digits and '-'");
+        p.add(
+          `${key}.name`,
+          name,
+          "is not a valid host name",
+          "use lower-case letters, digits and '-'",
+        );
       }
       const mac = typeof r.mac === "string" ? normalizeMac(r.mac) : undefined;
       if (mac === undefined) {
-        p.add(`${key}.mac`, r.mac, "is not a unicast MAC address", "write six hex pairs, e.g. 52:54:00:aa:00:01");
+        p.add(
+          `${key}.mac`,
+          r.mac,
+          "is not a unicast MAC address",
+          "write six hex pairs, e.g. 52:54:00:aa:00:01",
+        );
       }
       const ip = hostIp(r.ip, `${key}.ip`);
-      if (ip === router && ip !== undefined) p.add(`${key}.ip`, r.ip, "is the router's address", "pick a free address");
-      if (name !== undefined && mac !== undefined && ip !== undefined) reservations.push({ name, mac, ip: formatIPv4(ip) });
+      if (ip === router && ip !== undefined)
+        p.add(`${key}.ip`, r.ip, "is the router's address", "pick a free address");
+      if (name !== undefined && mac !== undefined && ip !== undefined)
+        reservations.push({ name, mac, ip: formatIPv4(ip) });
       else reservations.push({ name: name ?? "", mac: mac ?? "", ip: "" });
     });
-    findDuplicates(p, reservations, (r) => r.mac || undefined, (i) => `reservations[${i}].mac`, "MAC address");
-    findDuplicates(p, reservations, (r) => r.ip || undefined, (i) => `reservations[${i}].ip`, "IP address");
-    findDuplicates(p, reservations, (r) => r.name || undefined, (i) => `reservations[${i}].name`, "host name");
+    findDuplicates(
+      p,
+      reservations,
+      (r) => r.mac || undefined,
+      (i) => `reservations[${i}].mac`,
+      "MAC address",
+    );
+    findDuplicates(
+      p,
+      reservations,
+      (r) => r.ip || undefined,
+      (i) => `reservations[${i}].ip`,
+      "IP address",
+    );
+    findDuplicates(
+      p,
+      reservations,
+      (r) => r.name || undefined,
+      (i) => `reservations[${i}].name`,
+      "host name",
+    );
   }
   // A reservation inside the dynamic pool could be handed to another client first.
   if (poolRange) {
     reservations.forEach((r, i) => {
       const ip = r.ip ? parseIPv4(r.ip) : undefined;
       if (ip !== undefined && ip >= poolRange[0] && ip <= poolRange[1]) {
-        p.add(`reservations[${i}].ip`, r.ip, `is inside the dynamic pool ${pool.start}-${pool.end}`, "reserve an address outside the pool");
+        p.add(
+          `reservations[${i}].ip`,
+          r.ip,
+          `is inside the dynamic pool ${pool.start}-${pool.end}`,
+          "reserve an address outside the pool",
+        );
       }
     });
   }
   p.check("dhcp");
-  return { subnet: subnetText as string, pool, router: router === undefined ? undefined : formatIPv4(router), dns, domain, leaseSeconds, reservations };
+  return {
+    subnet: subnetText as string,
+    pool,
+    router: router === undefined ? undefined : formatIPv4(router),
+    dns,
+    domain,
+    leaseSeconds,
+    reservations,
+  };
 }
 
 export interface KeaOptions {
@@ -169,7 +273,11 @@ export function renderKeaConfig(data: DhcpData, opts: KeaOptions): string {
           subnet: data.subnet,
           pools: [{ pool: `${data.pool.start} - ${data.pool.end}` }],
           "option-data": options,
-          reservations: data.reservations.map((r) => ({ "hw-address": r.mac, "ip-address": r.ip, hostname: r.name })),
+          reservations: data.reservations.map((r) => ({
+            "hw-address": r.mac,
+            "ip-address": r.ip,
+            hostname: r.name,
+          })),
         },
       ],
       loggers: [{ name: "kea-dhcp4", severity: "INFO", output_options: [{ output: "stdout" }] }],

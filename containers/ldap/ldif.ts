@@ -14,7 +14,9 @@ function needsBase64(v: string): boolean {
 }
 
 function line(name: string, value: string): string {
-  return needsBase64(value) ? `${name}:: ${Buffer.from(value, "utf8").toString("base64")}` : `${name}: ${value}`;
+  return needsBase64(value)
+    ? `${name}:: ${Buffer.from(value, "utf8").toString("base64")}`
+    : `${name}: ${value}`;
 }
 
 export function writeEntry(e: Entry): string {
@@ -67,12 +69,16 @@ export function parseLdif(text: string, file = "(ldif)"): Entry[] {
       continue;
     }
     const m = /^([A-Za-z][A-Za-z0-9;-]*)(::?)\s*(.*)$/.exec(l);
-    if (!m) throw new Error(`${file}:${no}: "${l.slice(0, 60)}" is not an LDIF line; write "attribute: value"`);
+    if (!m)
+      throw new Error(
+        `${file}:${no}: "${l.slice(0, 60)}" is not an LDIF line; write "attribute: value"`,
+      );
     const [, name, sep, rest] = m;
     const value = sep === "::" ? Buffer.from(rest, "base64").toString("utf8") : rest;
     if (name.toLowerCase() === "version" && !cur) continue;
     if (!cur) {
-      if (name.toLowerCase() !== "dn") throw new Error(`${file}:${no}: an entry must start with "dn:", found "${name}:"`);
+      if (name.toLowerCase() !== "dn")
+        throw new Error(`${file}:${no}: an entry must start with "dn:", found "${name}:"`);
       cur = { dn: value, attrs: {} };
       entries.push(cur);
       continue;
@@ -85,7 +91,8 @@ export function parseLdif(text: string, file = "(ldif)"): Entry[] {
 /** Attribute names lower-cased, values kept: LDAP attribute types are case-insensitive. */
 function byType(e: Entry): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const [k, vs] of Object.entries(e.attrs)) m.set(k.toLowerCase(), [...(m.get(k.toLowerCase()) ?? []), ...vs]);
+  for (const [k, vs] of Object.entries(e.attrs))
+    m.set(k.toLowerCase(), [...(m.get(k.toLowerCase()) ?? []), ...vs]);
   return m;
 }
 
@@ -106,14 +113,17 @@ export function diffEntries(current: Entry[], desired: Entry[]): string {
   for (const e of [...desired].sort((a, b) => depth(a.dn) - depth(b.dn))) {
     const old = cur.get(normDn(e.dn));
     if (!old) {
-      out.push(`${line("dn", e.dn)}\nchangetype: add\n${writeEntry(e).split("\n").slice(1).join("\n")}`);
+      out.push(
+        `${line("dn", e.dn)}\nchangetype: add\n${writeEntry(e).split("\n").slice(1).join("\n")}`,
+      );
       continue;
     }
     const a = byType(old);
     const b = byType(e);
     const mods: string[] = [];
     for (const [type, vs] of b) {
-      if (!sameValues(a.get(type) ?? [], vs)) mods.push([`replace: ${type}`, ...vs.map((v) => line(type, v)), "-"].join("\n"));
+      if (!sameValues(a.get(type) ?? [], vs))
+        mods.push([`replace: ${type}`, ...vs.map((v) => line(type, v)), "-"].join("\n"));
     }
     for (const type of a.keys()) if (!b.has(type)) mods.push(`delete: ${type}\n-`);
     if (mods.length > 0) out.push(`${line("dn", e.dn)}\nchangetype: modify\n${mods.join("\n")}`);

@@ -41,20 +41,28 @@ describe("parseLdapData", () => {
   });
 
   it("rejects an LDIF entry outside the suffix, naming the file and DN", () => {
-    const bad = { file: "data/ldap/x.ldif", text: "dn: ou=x,dc=other,dc=org\nobjectClass: organizationalUnit\nou: x\n" };
+    const bad = {
+      file: "data/ldap/x.ldif",
+      text: "dn: ou=x,dc=other,dc=org\nobjectClass: organizationalUnit\nou: x\n",
+    };
     const m = message(() => parseLdapData(user(), [bad]));
-    expect(m).toContain('data/ldap/x.ldif: entry 1 dn = "ou=x,dc=other,dc=org": is outside the suffix dc=t,dc=example');
+    expect(m).toContain(
+      'data/ldap/x.ldif: entry 1 dn = "ou=x,dc=other,dc=org": is outside the suffix dc=t,dc=example',
+    );
   });
 
   it("rejects unknown group members, duplicate uids and a primary group that does not exist", () => {
     const m = message(() =>
       parseLdapData(
         user().replace("members: [u1]", "members: [u1, ghost]") +
-          '  - { cn: h, gidNumber: 3001, members: [] }\nx: 1\n',
+          "  - { cn: h, gidNumber: 3001, members: [] }\nx: 1\n",
       ),
     );
     expect(m).toContain("groups[0].members[1]");
-    const dup = user().replace("groups:", '  - { uid: u1, cn: X, sn: X, uidNumber: 2002, gidNumber: 4000, passwordHash: "{CRYPT}x" }\ngroups:');
+    const dup = user().replace(
+      "groups:",
+      '  - { uid: u1, cn: X, sn: X, uidNumber: 2002, gidNumber: 4000, passwordHash: "{CRYPT}x" }\ngroups:',
+    );
     const m2 = message(() => parseLdapData(dup));
     expect(m2).toContain("duplicate uid");
     expect(m2).toContain("users[1].gidNumber = 4000: matches no group");
@@ -72,12 +80,22 @@ describe("LDIF", () => {
   });
 
   it("diffs current into desired: add parents first, delete children first, replace changed attributes", () => {
-    const cur = parseLdif("dn: dc=x\ndc: x\n\ndn: ou=a,dc=x\nou: a\n\ndn: cn=old,ou=a,dc=x\ncn: old\n\ndn: cn=m,dc=x\ncn: m\nsn: 1\nmail: z\n");
-    const want = parseLdif("dn: dc=x\ndc: x\n\ndn: cn=m,dc=x\ncn: m\nsn: 2\n\ndn: cn=n,ou=b,dc=x\ncn: n\n\ndn: ou=b,dc=x\nou: b\n");
+    const cur = parseLdif(
+      "dn: dc=x\ndc: x\n\ndn: ou=a,dc=x\nou: a\n\ndn: cn=old,ou=a,dc=x\ncn: old\n\ndn: cn=m,dc=x\ncn: m\nsn: 1\nmail: z\n",
+    );
+    const want = parseLdif(
+      "dn: dc=x\ndc: x\n\ndn: cn=m,dc=x\ncn: m\nsn: 2\n\ndn: cn=n,ou=b,dc=x\ncn: n\n\ndn: ou=b,dc=x\nou: b\n",
+    );
     const d = diffEntries(cur, want);
-    expect(d.indexOf("dn: ou=b,dc=x\nchangetype: add")).toBeLessThan(d.indexOf("dn: cn=n,ou=b,dc=x\nchangetype: add"));
-    expect(d.indexOf("dn: cn=old,ou=a,dc=x\nchangetype: delete")).toBeLessThan(d.indexOf("dn: ou=a,dc=x\nchangetype: delete"));
-    expect(d).toContain("dn: cn=m,dc=x\nchangetype: modify\nreplace: sn\nsn: 2\n-\ndelete: mail\n-");
+    expect(d.indexOf("dn: ou=b,dc=x\nchangetype: add")).toBeLessThan(
+      d.indexOf("dn: cn=n,ou=b,dc=x\nchangetype: add"),
+    );
+    expect(d.indexOf("dn: cn=old,ou=a,dc=x\nchangetype: delete")).toBeLessThan(
+      d.indexOf("dn: ou=a,dc=x\nchangetype: delete"),
+    );
+    expect(d).toContain(
+      "dn: cn=m,dc=x\nchangetype: modify\nreplace: sn\nsn: 2\n-\ndelete: mail\n-",
+    );
     expect(d).not.toContain("dn: dc=x\n");
     expect(diffEntries(want, want)).toBe("");
   });
@@ -88,6 +106,8 @@ describe("renderSlapdConf", () => {
     const c = renderSlapdConf(parseLdapData(yaml), { runDir: "/run/l", dbDir: "/var/lib/ldap" });
     expect(c).toContain('suffix "dc=lab,dc=example"');
     expect(c).toContain('rootdn "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"');
-    expect(c).toMatch(/access to attrs=userPassword\n  by self write\n  by anonymous auth\n  by \* none/);
+    expect(c).toMatch(
+      /access to attrs=userPassword\n {2}by self write\n {2}by anonymous auth\n {2}by \* none/,
+    );
   });
 });

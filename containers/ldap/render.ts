@@ -37,13 +37,22 @@ const SUFFIX = /^dc=[a-z0-9-]+(,dc=[a-z0-9-]+)*$/i;
 const NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** Parses and validates the directory; throws a DataError listing every problem. */
-export function parseLdapData(yamlText: string, ldifFiles: { file: string; text: string }[] = [], file = "data/ldap/directory.yaml"): LdapData {
+export function parseLdapData(
+  yamlText: string,
+  ldifFiles: { file: string; text: string }[] = [],
+  file = "data/ldap/directory.yaml",
+): LdapData {
   const p = new DataProblems(file);
   let doc: unknown;
   try {
     doc = parseYaml(yamlText);
   } catch (e) {
-    p.add("(document)", undefined, `is not valid YAML: ${(e as Error).message}`, "fix the YAML syntax");
+    p.add(
+      "(document)",
+      undefined,
+      `is not valid YAML: ${(e as Error).message}`,
+      "fix the YAML syntax",
+    );
   }
   p.check("ldap");
   if (!isMapping(doc)) {
@@ -52,8 +61,16 @@ export function parseLdapData(yamlText: string, ldifFiles: { file: string; text:
   }
   const d = doc as Record<string, unknown>;
   const suffix = str(p, d, "suffix", "suffix", "e.g. suffix: dc=lab,dc=example") ?? "";
-  if (suffix && !SUFFIX.test(suffix)) p.add("suffix", suffix, "must be a dc=...,dc=... DN", "e.g. dc=lab,dc=example");
-  const organization = str(p, d, "organization", "organization", "name the organisation, e.g. organization: Faculty Lab") ?? "";
+  if (suffix && !SUFFIX.test(suffix))
+    p.add("suffix", suffix, "must be a dc=...,dc=... DN", "e.g. dc=lab,dc=example");
+  const organization =
+    str(
+      p,
+      d,
+      "organization",
+      "organization",
+      "name the organisation, e.g. organization: Faculty Lab",
+    ) ?? "";
 
   const list = (key: string): Record<string, unknown>[] => {
     const v = d[key] ?? [];
@@ -61,13 +78,23 @@ export function parseLdapData(yamlText: string, ldifFiles: { file: string; text:
       p.add(key, v, "must be a list", `write ${key}: [] or a list of mappings`);
       return [];
     }
-    return v.filter((x, i) => isMapping(x) || (p.add(`${key}[${i}]`, x, "must be a mapping", "see the examples in the file"), false));
+    return v.filter(
+      (x, i) =>
+        isMapping(x) ||
+        (p.add(`${key}[${i}]`, x, "must be a mapping", "see the examples in the file"), false),
+    );
   };
 
   const users: LdapUser[] = list("users").map((u, i) => {
     const k = (f: string) => `users[${i}].${f}`;
     const uid = str(p, u, "uid", k("uid"), "give the login name") ?? "";
-    if (uid && !NAME.test(uid)) p.add(k("uid"), uid, "is not a valid login name", "use lower-case letters, digits, '_' and '-'");
+    if (uid && !NAME.test(uid))
+      p.add(
+        k("uid"),
+        uid,
+        "is not a valid login name",
+        "use lower-case letters, digits, '_' and '-'",
+      );
     const passwordHash = typeof u.passwordHash === "string" ? u.passwordHash : "";
     if (!HASH.test(passwordHash)) {
       p.add(
@@ -81,40 +108,111 @@ export function parseLdapData(yamlText: string, ldifFiles: { file: string; text:
       uid,
       cn: str(p, u, "cn", k("cn"), "give the full name") ?? "",
       sn: str(p, u, "sn", k("sn"), "give the surname") ?? "",
-      uidNumber: int(p, u, "uidNumber", k("uidNumber"), [1000, 2 ** 31 - 1], "pick a free uid from 1000 up") ?? 0,
-      gidNumber: int(p, u, "gidNumber", k("gidNumber"), [1000, 2 ** 31 - 1], "use the gidNumber of the user's primary group") ?? 0,
+      uidNumber:
+        int(
+          p,
+          u,
+          "uidNumber",
+          k("uidNumber"),
+          [1000, 2 ** 31 - 1],
+          "pick a free uid from 1000 up",
+        ) ?? 0,
+      gidNumber:
+        int(
+          p,
+          u,
+          "gidNumber",
+          k("gidNumber"),
+          [1000, 2 ** 31 - 1],
+          "use the gidNumber of the user's primary group",
+        ) ?? 0,
       home: typeof u.home === "string" ? u.home : `/home/${uid}`,
       shell: typeof u.shell === "string" ? u.shell : "/bin/bash",
       mail: typeof u.mail === "string" ? u.mail : undefined,
       passwordHash,
     };
   });
-  findDuplicates(p, users, (u) => u.uid || undefined, (i) => `users[${i}].uid`, "uid");
-  findDuplicates(p, users, (u) => (u.uidNumber ? String(u.uidNumber) : undefined), (i) => `users[${i}].uidNumber`, "uidNumber");
+  findDuplicates(
+    p,
+    users,
+    (u) => u.uid || undefined,
+    (i) => `users[${i}].uid`,
+    "uid",
+  );
+  findDuplicates(
+    p,
+    users,
+    (u) => (u.uidNumber ? String(u.uidNumber) : undefined),
+    (i) => `users[${i}].uidNumber`,
+    "uidNumber",
+  );
 
   const uids = new Set(users.map((u) => u.uid));
   const groups: LdapGroup[] = list("groups").map((g, i) => {
     const k = (f: string) => `groups[${i}].${f}`;
     const members = Array.isArray(g.members) ? g.members.map(String) : [];
     members.forEach((m, j) => {
-      if (!uids.has(m)) p.add(`${k("members")}[${j}]`, m, "is not a uid of any user", "add the user under users: or remove the member");
+      if (!uids.has(m))
+        p.add(
+          `${k("members")}[${j}]`,
+          m,
+          "is not a uid of any user",
+          "add the user under users: or remove the member",
+        );
     });
     const cn = str(p, g, "cn", k("cn"), "name the group") ?? "";
-    if (cn && !NAME.test(cn)) p.add(k("cn"), cn, "is not a valid group name", "use lower-case letters, digits, '_' and '-'");
-    return { cn, gidNumber: int(p, g, "gidNumber", k("gidNumber"), [1000, 2 ** 31 - 1], "pick a free gid from 1000 up") ?? 0, members };
+    if (cn && !NAME.test(cn))
+      p.add(
+        k("cn"),
+        cn,
+        "is not a valid group name",
+        "use lower-case letters, digits, '_' and '-'",
+      );
+    return {
+      cn,
+      gidNumber:
+        int(
+          p,
+          g,
+          "gidNumber",
+          k("gidNumber"),
+          [1000, 2 ** 31 - 1],
+          "pick a free gid from 1000 up",
+        ) ?? 0,
+      members,
+    };
   });
-  findDuplicates(p, groups, (g) => g.cn || undefined, (i) => `groups[${i}].cn`, "group name");
-  findDuplicates(p, groups, (g) => (g.gidNumber ? String(g.gidNumber) : undefined), (i) => `groups[${i}].gidNumber`, "gidNumber");
+  findDuplicates(
+    p,
+    groups,
+    (g) => g.cn || undefined,
+    (i) => `groups[${i}].cn`,
+    "group name",
+  );
+  findDuplicates(
+    p,
+    groups,
+    (g) => (g.gidNumber ? String(g.gidNumber) : undefined),
+    (i) => `groups[${i}].gidNumber`,
+    "gidNumber",
+  );
   users.forEach((u, i) => {
     if (u.gidNumber && !groups.some((g) => g.gidNumber === u.gidNumber)) {
-      p.add(`users[${i}].gidNumber`, u.gidNumber, "matches no group's gidNumber", "add the group under groups: or fix the number");
+      p.add(
+        `users[${i}].gidNumber`,
+        u.gidNumber,
+        "matches no group's gidNumber",
+        "add the group under groups: or fix the number",
+      );
     }
   });
   p.check("ldap");
 
   // Extra LDIF files: every entry below the suffix, and no DN twice.
   const extra: Entry[] = [];
-  const generated = new Set(directoryEntries({ suffix, organization, users, groups, extra: [] }).map((e) => normDn(e.dn)));
+  const generated = new Set(
+    directoryEntries({ suffix, organization, users, groups, extra: [] }).map((e) => normDn(e.dn)),
+  );
   const lp = new DataProblems("data/ldap/*.ldif");
   for (const f of ldifFiles) {
     const fp = new DataProblems(f.file);
@@ -125,11 +223,33 @@ export function parseLdapData(yamlText: string, ldifFiles: { file: string; text:
       fp.add("(document)", undefined, (e as Error).message, "fix the LDIF syntax");
     }
     entries.forEach((e, i) => {
-      if (!underSuffix(e.dn, suffix)) fp.add(`entry ${i + 1} dn`, e.dn, `is outside the suffix ${suffix}`, `end the DN with ,${suffix}`);
-      else if (generated.has(normDn(e.dn))) fp.add(`entry ${i + 1} dn`, e.dn, "is already generated from directory.yaml or another LDIF file", "define each entry once");
-      else if (!Object.keys(e.attrs).some((a) => a.toLowerCase() === "objectclass")) fp.add(`entry ${i + 1} objectClass`, undefined, "missing", "add objectClass lines");
-      else if (Object.keys(e.attrs).some((a) => a.toLowerCase() === "userpassword" && !e.attrs[a].every((v) => HASH.test(v)))) {
-        fp.add(`entry ${i + 1} userPassword`, "(hidden)", "is not a hash", "generate one with `slappasswd -h {SSHA}`");
+      if (!underSuffix(e.dn, suffix))
+        fp.add(
+          `entry ${i + 1} dn`,
+          e.dn,
+          `is outside the suffix ${suffix}`,
+          `end the DN with ,${suffix}`,
+        );
+      else if (generated.has(normDn(e.dn)))
+        fp.add(
+          `entry ${i + 1} dn`,
+          e.dn,
+          "is already generated from directory.yaml or another LDIF file",
+          "define each entry once",
+        );
+      else if (!Object.keys(e.attrs).some((a) => a.toLowerCase() === "objectclass"))
+        fp.add(`entry ${i + 1} objectClass`, undefined, "missing", "add objectClass lines");
+      else if (
+        Object.keys(e.attrs).some(
+          (a) => a.toLowerCase() === "userpassword" && !e.attrs[a].every((v) => HASH.test(v)),
+        )
+      ) {
+        fp.add(
+          `entry ${i + 1} userPassword`,
+          "(hidden)",
+          "is not a hash",
+          "generate one with `slappasswd -h {SSHA}`",
+        );
       } else {
         generated.add(normDn(e.dn));
         extra.push(e);
@@ -145,7 +265,10 @@ export function parseLdapData(yamlText: string, ldifFiles: { file: string; text:
 export function directoryEntries(d: LdapData): Entry[] {
   const dc = /^dc=([^,]+)/i.exec(d.suffix)?.[1] ?? "";
   return [
-    { dn: d.suffix, attrs: { objectClass: ["top", "dcObject", "organization"], dc: [dc], o: [d.organization] } },
+    {
+      dn: d.suffix,
+      attrs: { objectClass: ["top", "dcObject", "organization"], dc: [dc], o: [d.organization] },
+    },
     { dn: `ou=people,${d.suffix}`, attrs: { objectClass: ["organizationalUnit"], ou: ["people"] } },
     { dn: `ou=groups,${d.suffix}`, attrs: { objectClass: ["organizationalUnit"], ou: ["groups"] } },
     ...d.users.map((u) => ({

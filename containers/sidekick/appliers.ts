@@ -33,8 +33,15 @@ export const applyDhcp: Applier = async (payload, hash, ctx) => {
   writeIfChanged(join(ctx.hostDir, "kea-dhcp4.conf"), conf);
   // Reload even when the file was unchanged: a restarted Kea may still run its
   // placeholder config, and config-reload is cheap and idempotent.
-  const answer = await keaCommandWhenUp(join(ctx.hostDir, "kea4-ctrl.sock"), "config-reload", ctx.log);
-  if (answer.result !== 0) throw new Error(`kea config-reload of ${hash} failed: ${answer.text ?? JSON.stringify(answer)}`);
+  const answer = await keaCommandWhenUp(
+    join(ctx.hostDir, "kea4-ctrl.sock"),
+    "config-reload",
+    ctx.log,
+  );
+  if (answer.result !== 0)
+    throw new Error(
+      `kea config-reload of ${hash} failed: ${answer.text ?? JSON.stringify(answer)}`,
+    );
   ctx.log(`dhcp ${hash}: ${data.reservations.length} reservations, Kea reloaded`);
 };
 
@@ -57,9 +64,14 @@ export const applyWww: Applier = async (payload, hash, ctx) => {
   symlinkSync(hash, link);
   renameSync(link, join(sites, "current"));
   for (const old of readdirSync(sites)) {
-    if (old !== hash && old !== "current") rmSync(join(sites, old), { recursive: true, force: true });
+    if (old !== hash && old !== "current")
+      rmSync(join(sites, old), { recursive: true, force: true });
   }
-  const conf = renderNginxConf({ runDir: ctx.containerDir, root: `${ctx.containerDir}/site/current`, port: ctx.port });
+  const conf = renderNginxConf({
+    runDir: ctx.containerDir,
+    root: `${ctx.containerDir}/site/current`,
+    port: ctx.port,
+  });
   if (writeIfChanged(join(ctx.hostDir, "nginx.conf"), conf)) ctx.hangup();
   ctx.log(`www ${hash}: site unpacked`);
 };
@@ -71,17 +83,35 @@ export const ldapiUrl = (dir: string) => `ldapi://${encodeURIComponent(join(dir,
 function currentEntries(url: string, suffix: string): string {
   const r = spawnSync(
     "ldapsearch",
-    ["-Q", "-LLL", "-Y", "EXTERNAL", "-H", url, "-o", "ldif-wrap=no", "-b", suffix, "(objectClass=*)", "*"],
+    [
+      "-Q",
+      "-LLL",
+      "-Y",
+      "EXTERNAL",
+      "-H",
+      url,
+      "-o",
+      "ldif-wrap=no",
+      "-b",
+      suffix,
+      "(objectClass=*)",
+      "*",
+    ],
     { encoding: "utf8", timeout: 15000 },
   );
   if (r.status === 32) return ""; // No such object: a fresh, empty database
-  if (r.status !== 0) throw new Error(`ldapsearch on ${url} failed (${r.status}): ${r.stderr.trim()}`);
+  if (r.status !== 0)
+    throw new Error(`ldapsearch on ${url} failed (${r.status}): ${r.stderr.trim()}`);
   return r.stdout;
 }
 
 async function waitForLdapi(url: string, log: (m: string) => void): Promise<void> {
   for (let i = 0; i < 120; i++) {
-    const r = spawnSync("ldapsearch", ["-x", "-LLL", "-H", url, "-s", "base", "-b", "", "namingContexts"], { timeout: 5000 });
+    const r = spawnSync(
+      "ldapsearch",
+      ["-x", "-LLL", "-H", url, "-s", "base", "-b", "", "namingContexts"],
+      { timeout: 5000 },
+    );
     if (r.status === 0) return;
     if (i === 0) log("ldap: waiting for slapd on the ldapi socket");
     await new Promise((res) => setTimeout(res, 500));
@@ -93,14 +123,26 @@ export const applyLdap: Applier = async (payload, hash, ctx) => {
   const data = JSON.parse(payload) as LdapData;
   // slapd reads slapd.conf only at start; the container waits for this file.
   const conf = renderSlapdConf(data, { runDir: ctx.containerDir, dbDir: "/var/lib/ldap" });
-  if (writeIfChanged(join(ctx.hostDir, "slapd.conf"), conf)) ctx.log("ldap: slapd.conf written (used at slapd start)");
+  if (writeIfChanged(join(ctx.hostDir, "slapd.conf"), conf))
+    ctx.log("ldap: slapd.conf written (used at slapd start)");
   const url = ldapiUrl(ctx.hostDir);
   await waitForLdapi(url, ctx.log);
-  const changes = diffEntries(parseLdif(currentEntries(url, data.suffix), "ldapsearch"), directoryEntries(data));
+  const changes = diffEntries(
+    parseLdif(currentEntries(url, data.suffix), "ldapsearch"),
+    directoryEntries(data),
+  );
   if (changes) {
-    execFileSync("ldapmodify", ["-Q", "-Y", "EXTERNAL", "-H", url], { input: changes, timeout: 30000, stdio: ["pipe", "ignore", "pipe"] });
+    execFileSync("ldapmodify", ["-Q", "-Y", "EXTERNAL", "-H", url], {
+      input: changes,
+      timeout: 30000,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
   }
   ctx.log(`ldap ${hash}: ${changes ? changes.split("\n\n").length : 0} change records applied`);
 };
 
-export const APPLIERS: Record<string, Applier> = { dhcp: applyDhcp, www: applyWww, ldap: applyLdap };
+export const APPLIERS: Record<string, Applier> = {
+  dhcp: applyDhcp,
+  www: applyWww,
+  ldap: applyLdap,
+};

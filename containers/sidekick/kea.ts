@@ -8,7 +8,11 @@ export interface KeaAnswer {
 }
 
 /** Sends one command to Kea's control socket and returns its answer (bounded by timeoutMs). */
-export function keaCommand(socketPath: string, command: string, timeoutMs = 5000): Promise<KeaAnswer> {
+export function keaCommand(
+  socketPath: string,
+  command: string,
+  timeoutMs = 5000,
+): Promise<KeaAnswer> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(socketPath);
     let buf = "";
@@ -30,13 +34,21 @@ export function keaCommand(socketPath: string, command: string, timeoutMs = 5000
     });
     sock.on("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`kea ${command}: ${e.message} (is the dhcp container running with ${socketPath} shared?)`));
+      reject(
+        new Error(
+          `kea ${command}: ${e.message} (is the dhcp container running with ${socketPath} shared?)`,
+        ),
+      );
     });
   });
 }
 
 /** Like keaCommand, but waits (bounded: 60 s) for Kea to open its socket after a (re)start. */
-export async function keaCommandWhenUp(socketPath: string, command: string, log: (m: string) => void): Promise<KeaAnswer> {
+export async function keaCommandWhenUp(
+  socketPath: string,
+  command: string,
+  log: (m: string) => void,
+): Promise<KeaAnswer> {
   for (let i = 0; ; i++) {
     try {
       return await keaCommand(socketPath, command);

@@ -10,7 +10,9 @@ import { runSidekick } from "./watch";
 function env(name: string, fallback?: string): string {
   const v = process.env[name] ?? fallback;
   if (v === undefined || v === "") {
-    console.error(`sidekick: environment variable ${name} is not set; set it in the unit (see units/)`);
+    console.error(
+      `sidekick: environment variable ${name} is not set; set it in the unit (see units/)`,
+    );
     process.exit(2);
   }
   return v;

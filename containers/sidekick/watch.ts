@@ -13,7 +13,8 @@ export async function fetchBlob(client: Etcd3, set: string, hash: string): Promi
   if (manifestText === null) throw new Error(`${k.manifest(hash)} is missing; re-run pulumi up`);
   const manifest = JSON.parse(manifestText) as Manifest;
   const chunks: string[] = [];
-  for (let i = 0; i < manifest.chunks; i++) chunks.push((await client.get(k.chunk(hash, i)).string()) ?? "");
+  for (let i = 0; i < manifest.chunks; i++)
+    chunks.push((await client.get(k.chunk(hash, i)).string()) ?? "");
   return decodeChunks(manifest, chunks);
 }
 
@@ -25,7 +26,12 @@ export interface Sidekick {
   stop(): Promise<void>;
 }
 
-export async function runSidekick(client: Etcd3, set: string, apply: Applier, ctx: ApplyContext): Promise<Sidekick> {
+export async function runSidekick(
+  client: Etcd3,
+  set: string,
+  apply: Applier,
+  ctx: ApplyContext,
+): Promise<Sidekick> {
   const k = dataKeys(set);
   let applied: string | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -41,13 +47,19 @@ export async function runSidekick(client: Etcd3, set: string, apply: Applier, ct
       try {
         await apply(await fetchBlob(client, set, hash), hash, ctx);
         applied = hash;
-        for (const w of waiters.splice(0)) (w.hash === hash ? w.resolve() : waiters.push(w));
+        for (const w of waiters.splice(0)) {
+          if (w.hash === hash) w.resolve();
+          else waiters.push(w);
+        }
       } catch (e) {
         ctx.log(`${set} ${hash}: apply failed, keeping the previous data: ${(e as Error).message}`);
         clearTimeout(retry);
         if (stopped) return;
         retry = setTimeout(() => {
-          client.get(k.current).string().then(applyHash, (err: Error) => ctx.log(`${set}: etcd: ${err.message}`));
+          client
+            .get(k.current)
+            .string()
+            .then(applyHash, (err: Error) => ctx.log(`${set}: etcd: ${err.message}`));
         }, 5000);
       }
     });
@@ -61,7 +73,10 @@ export async function runSidekick(client: Etcd3, set: string, apply: Applier, ct
     waitFor: (hash, timeoutMs) =>
       new Promise((resolve, reject) => {
         if (applied === hash) return resolve();
-        const t = setTimeout(() => reject(new Error(`${set}: ${hash} not applied within ${timeoutMs} ms`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`${set}: ${hash} not applied within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({ hash, resolve: () => (clearTimeout(t), resolve()) });
       }),
     stop: async () => {

@@ -6,7 +6,10 @@
 import { Etcd3 } from "etcd3";
 import { dataKeys, EncodedDataSet } from "../dataset/keys";
 
-export async function writeDataSet(client: Etcd3, ds: EncodedDataSet): Promise<{ changed: boolean }> {
+export async function writeDataSet(
+  client: Etcd3,
+  ds: EncodedDataSet,
+): Promise<{ changed: boolean }> {
   const k = dataKeys(ds.set);
   const hash = ds.manifest.hash;
   if ((await client.get(k.current).string()) === hash) return { changed: false };
@@ -20,7 +23,11 @@ export async function writeDataSet(client: Etcd3, ds: EncodedDataSet): Promise<{
 /** Removes every blob of `set` except `keep` (all of them when keep is undefined). */
 export async function deleteOtherBlobs(client: Etcd3, set: string, keep?: string): Promise<void> {
   const k = dataKeys(set);
-  const keys = await client.getAll().prefix(k.blobsPrefix).keys().then((ks) => ks.map(String));
+  const keys = await client
+    .getAll()
+    .prefix(k.blobsPrefix)
+    .keys()
+    .then((ks) => ks.map(String));
   for (const key of keys) {
     const hash = key.slice(k.blobsPrefix.length).split("/")[0];
     if (hash !== keep) await client.delete().key(key);

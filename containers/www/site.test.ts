@@ -23,8 +23,12 @@ describe("site archive", () => {
   });
 
   it("rejects unsafe paths and a missing index.html", () => {
-    expect(() => validateSite([{ path: "../etc/passwd", data: Buffer.alloc(1) }])).toThrow(DataError);
-    expect(() => validateSite([{ path: "a.html", data: Buffer.alloc(1) }])).toThrow(/data\/www: index.html = \(not set\): missing/);
+    expect(() => validateSite([{ path: "../etc/passwd", data: Buffer.alloc(1) }])).toThrow(
+      DataError,
+    );
+    expect(() => validateSite([{ path: "a.html", data: Buffer.alloc(1) }])).toThrow(
+      /data\/www: index.html = \(not set\): missing/,
+    );
     expect(() => validateSite(files)).not.toThrow();
   });
 });

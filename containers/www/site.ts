@@ -19,12 +19,24 @@ export function validateSite(files: SiteFile[], dir = "data/www"): void {
   const p = new DataProblems(dir);
   for (const f of files) {
     if (!SAFE_PATH.test(f.path) || f.path.length > 100) {
-      p.add(f.path, f.path, "is not a safe relative path of at most 100 characters", "rename it: letters, digits, . _ ~ + - and / only");
+      p.add(
+        f.path,
+        f.path,
+        "is not a safe relative path of at most 100 characters",
+        "rename it: letters, digits, . _ ~ + - and / only",
+      );
     }
   }
-  if (!files.some((f) => f.path === "index.html")) p.add("index.html", undefined, "missing", `add ${dir}/index.html (the page served at /)`);
+  if (!files.some((f) => f.path === "index.html"))
+    p.add("index.html", undefined, "missing", `add ${dir}/index.html (the page served at /)`);
   const total = files.reduce((n, f) => n + f.data.length, 0);
-  if (total > MAX_SITE_BYTES) p.add("(total size)", total, `exceeds ${MAX_SITE_BYTES} bytes`, "serve large files from elsewhere");
+  if (total > MAX_SITE_BYTES)
+    p.add(
+      "(total size)",
+      total,
+      `exceeds ${MAX_SITE_BYTES} bytes`,
+      "serve large files from elsewhere",
+    );
   p.check("www");
 }
 
@@ -50,7 +62,11 @@ function header(path: string, size: number): Buffer {
 export function packSite(files: SiteFile[]): Buffer {
   const parts: Buffer[] = [];
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    parts.push(header(f.path, f.data.length), f.data, Buffer.alloc((512 - (f.data.length % 512)) % 512));
+    parts.push(
+      header(f.path, f.data.length),
+      f.data,
+      Buffer.alloc((512 - (f.data.length % 512)) % 512),
+    );
   }
   parts.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(parts), { level: 9 });
@@ -60,13 +76,16 @@ export function packSite(files: SiteFile[]): Buffer {
 export function unpackSite(archive: Buffer): SiteFile[] {
   const tar = gunzipSync(archive);
   const files: SiteFile[] = [];
-  for (let off = 0; off + 512 <= tar.length; ) {
+  for (let off = 0; off + 512 <= tar.length;) {
     const h = tar.subarray(off, off + 512);
     if (h.every((b) => b === 0)) break;
     const path = h.toString("utf8", 0, 100).replace(/\0.*$/s, "");
     const size = parseInt(h.toString("ascii", 124, 136).replace(/\0.*$/s, "").trim() || "0", 8);
     const type = String.fromCharCode(h[156] || 48);
-    if (type !== "0") throw new Error(`site archive: entry ${path} has type ${type}; only regular files are allowed`);
+    if (type !== "0")
+      throw new Error(
+        `site archive: entry ${path} has type ${type}; only regular files are allowed`,
+      );
     if (!SAFE_PATH.test(path)) throw new Error(`site archive: unsafe path ${JSON.stringify(path)}`);
     files.push({ path, data: Buffer.from(tar.subarray(off + 512, off + 512 + size)) });
     off += 512 + Math.ceil(size / 512) * 512;

@@ -5,7 +5,7 @@ import { loadDataSet } from "../../containers/dataset/load";
 import { applyLdap, applyWww } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
 import { waitFor } from "../fleet/etcd";
-import { buildImages, docker, inNet, quietLog, ROOT, Service, ServiceEnv } from "./harness";
+import { buildImages, docker, inNet, contextFor, ROOT, Service, ServiceEnv } from "./harness";
 import { join } from "path";
 
 jest.setTimeout(300_000);
@@ -24,14 +24,11 @@ async function instance(
   suffix: string,
 ): Promise<{ s: Service; sk: Sidekick }> {
   const s = env.runService(svc, [], suffix);
-  const sk = await env.sidekick(svc, svc === "ldap" ? applyLdap : applyWww, {
-    hostDir: s.dir,
-    containerDir: `/run/fleetlab/${svc}`,
-    interfaces: [],
-    port: 8080,
-    hangup: () => docker("kill", "-s", "HUP", s.name),
-    log: quietLog(log),
-  });
+  const sk = await env.sidekick(
+    svc,
+    svc === "ldap" ? applyLdap : applyWww,
+    contextFor(s, svc, log),
+  );
   return { s, sk };
 }
 

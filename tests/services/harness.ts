@@ -119,3 +119,21 @@ export class ServiceEnv {
 }
 
 export const quietLog = (lines: string[]) => (m: string) => void lines.push(m);
+
+/** The sidekick's view of a test container: its run dir, nginx HUP through docker. */
+export function contextFor(
+  s: Service,
+  svc: string,
+  log: string[],
+  extra: Partial<ApplyContext> = {},
+): ApplyContext {
+  return {
+    hostDir: s.dir,
+    containerDir: `/run/fleetlab/${svc}`,
+    interfaces: [],
+    port: 8080,
+    hangup: () => docker("kill", "-s", "HUP", s.name),
+    log: quietLog(log),
+    ...extra,
+  };
+}

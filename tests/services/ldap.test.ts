@@ -6,7 +6,7 @@ import { join } from "path";
 import { loadDataSet } from "../../containers/dataset/load";
 import { applyLdap } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
-import { buildImages, inNet, quietLog, ROOT, Service, ServiceEnv } from "./harness";
+import { buildImages, inNet, contextFor, ROOT, Service, ServiceEnv } from "./harness";
 
 jest.setTimeout(300_000);
 const env = new ServiceEnv();
@@ -36,14 +36,7 @@ beforeAll(async () => {
   cpSync(join(ROOT, "data"), dataDir, { recursive: true });
   await env.startEtcd();
   ldap = env.runService("ldap");
-  sk = await env.sidekick("ldap", applyLdap, {
-    hostDir: ldap.dir,
-    containerDir: "/run/fleetlab/ldap",
-    interfaces: [],
-    port: 0,
-    hangup: () => undefined,
-    log: quietLog(log),
-  });
+  sk = await env.sidekick("ldap", applyLdap, contextFor(ldap, "ldap", log));
   await env.publish(sk, loadDataSet("ldap", dataDir), 90_000);
 });
 
@@ -87,7 +80,7 @@ test("a changed data set (user added, user removed, group changed) is applied wi
   const before = ldap.startedAt();
   const file = join(dataDir, "ldap/directory.yaml");
   const text = readFileSync(file, "utf8")
-    .replace(/  - uid: bob\n(    .*\n)+?(?=  - uid:)/, "")
+    .replace(/ {2}- uid: bob\n( {4}.*\n)+?(?= {2}- uid:)/, "")
     .replace("members: [alice, bob]", "members: [alice, dave]")
     .replace(
       "groups:",

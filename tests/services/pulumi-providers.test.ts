@@ -1,7 +1,7 @@
 // The LabData and FleetUnit dynamic providers, serialized the way the Pulumi engine
 // ships them and run against a real etcd and the real /fleet/v1 API (unix socket).
 import * as pulumi from "@pulumi/pulumi";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import Module from "module";
 import { tmpdir } from "os";
 import { join } from "path";
@@ -68,7 +68,7 @@ test("LabData: create writes the blob and current, update moves current, delete 
 
   writeFileSync(
     join(dataDir, "dhcp.yaml"),
-    `${require("fs").readFileSync(join(dataDir, "dhcp.yaml"), "utf8")}  - { name: x, mac: "52:54:00:dd:00:01", ip: 192.168.56.90 }\n`,
+    `${readFileSync(join(dataDir, "dhcp.yaml"), "utf8")}  - { name: x, mac: "52:54:00:dd:00:01", ip: 192.168.56.90 }\n`,
   );
   const next = { ...inputs, hash: loadDataSet("dhcp", dataDir).manifest.hash };
   const diff = await p.diff!("labdata-dhcp", inputs, next);

@@ -7,7 +7,7 @@ import { loadDataSet } from "../../containers/dataset/load";
 import { applyWww } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
 import { waitFor } from "../fleet/etcd";
-import { buildImages, docker, inNet, quietLog, ROOT, Service, ServiceEnv } from "./harness";
+import { buildImages, docker, inNet, contextFor, ROOT, Service, ServiceEnv } from "./harness";
 
 jest.setTimeout(300_000);
 const env = new ServiceEnv();
@@ -27,14 +27,7 @@ beforeAll(async () => {
   cpSync(join(ROOT, "data"), dataDir, { recursive: true });
   await env.startEtcd();
   www = env.runService("www");
-  sk = await env.sidekick("www", applyWww, {
-    hostDir: www.dir,
-    containerDir: "/run/fleetlab/www",
-    interfaces: [],
-    port: 8080,
-    hangup: () => docker("kill", "-s", "HUP", www.name),
-    log: quietLog(log),
-  });
+  sk = await env.sidekick("www", applyWww, contextFor(www, "www", log));
   await env.publish(sk, loadDataSet("www", dataDir));
   // The sidekick's SIGHUP makes nginx load the rendered config asynchronously.
   await waitFor("nginx to serve the site", () => get("/").status === 200, 15_000);
