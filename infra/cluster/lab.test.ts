@@ -73,4 +73,18 @@ describe.each(["dev", "faculty", "local"])("stack %s under mocks", (stack) => {
     expect(seen.map((m) => m.node.name)).toEqual(spec.nodes.map((n) => n.name));
     for (const m of seen) expect(await pulumi.isSecret(m.ignition)).toBe(true);
   });
+
+  it("calls no driver when fleetlab:machines is false", async () => {
+    const { Lab } = load();
+    const driver: HypervisorDriver = {
+      kind: spec.hypervisor.kind,
+      createLab: () => {
+        throw new Error("driver called");
+      },
+    };
+    const lab = new Lab(stack, { ...spec, machines: false }, { driver });
+    expect(lab.machines).toBeUndefined();
+    // Let the mocked registrations finish before the test ends.
+    await value(lab.nodes[0].ignition);
+  });
 });

@@ -28,7 +28,12 @@ export class Lab extends pulumi.ComponentResource {
         .apply(([caCert, certPem, key]) => ({ caCert, cert: certPem, key }));
       return new LabNode(node.name, { spec, node, tls }, { parent: this });
     });
-    const driver = driverOverride === undefined ? loadDriver(spec.hypervisor.kind) : driverOverride;
+    // fleetlab:machines=false renders the lab (PKI, Ignition, outputs) without VMs.
+    const driver = !spec.machines
+      ? null
+      : driverOverride === undefined
+        ? loadDriver(spec.hypervisor.kind)
+        : driverOverride;
     if (driver === undefined) {
       pulumi.log.warn(
         `no ${spec.hypervisor.kind} driver yet (infra/hypervisors/${spec.hypervisor.kind}/): Ignition only, no VMs`,

@@ -9,6 +9,7 @@ export const DEFAULTS = {
   etcdClientPort: 2379,
   etcdPeerPort: 2380,
   fleetImage: "ghcr.io/fleetlab/fleet:0.1.0",
+  machines: true,
 } as const;
 
 export const NODE_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 10 } as const;

@@ -91,7 +91,9 @@ describe("parseLabSpec: a valid config", () => {
     });
   });
 
-  it("accepts integers given as text (how the Pulumi engine passes them)", () => {
+  it("accepts booleans and integers given as text (how the Pulumi engine passes them)", () => {
+    expect(spec.machines).toBe(true);
+    expect(parseLabSpec("test", { ...validRawConfig(), machines: "false" }).machines).toBe(false);
     expect(
       parseLabSpec("test", { ...validRawConfig(), etcdClientPort: "12379" }).etcd.clientPort,
     ).toBe(12379);

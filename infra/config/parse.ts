@@ -24,6 +24,7 @@ export const CONFIG_KEYS = [
   "etcdPeerPort",
   "fleetImage",
   "data",
+  "machines",
 ] as const;
 
 // A registry reference with an explicit tag or digest: "latest" would make two
@@ -76,6 +77,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
   const etcd = parseEtcd(r, raw);
   const fleet = { image: image(r, "fleetImage", raw.fleetImage, DEFAULTS.fleetImage) };
   const data = parseData(r, raw.data);
+  const machines = r.boolean(fullKey("machines"), raw.machines, DEFAULTS.machines);
   if (problems.count > 0 || !environment || !hypervisor || !net) {
     throw new ConfigError(stackName, problems.list);
   }
@@ -90,6 +92,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
     etcd,
     fleet,
     data,
+    machines,
   };
 }
 

@@ -77,6 +77,7 @@ describe("Pulumi.yaml declarations", () => {
   it("has the same defaults as the program (the engine applies Pulumi.yaml's)", () => {
     for (const [key, value] of Object.entries(DEFAULTS)) {
       expect([key, declared[key]?.default]).toEqual([key, value]);
+      expect(declared[key].type).toBe(typeof value === "number" ? "integer" : typeof value);
     }
   });
 

@@ -138,4 +138,6 @@ export interface LabSpec {
   etcd: EtcdSpec;
   fleet: FleetSpec;
   data: LabDataSpec;
+  /** false: Ignition, PKI and outputs only, no hypervisor driver is called. */
+  machines: boolean;
 }
