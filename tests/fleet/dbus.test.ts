@@ -69,15 +69,17 @@ beforeAll(async () => {
     FLEET_MACHINE_ID_FILE: "/etc/fleet-machine-id",
     FLEET_PUBLIC_IP: "127.0.0.8",
     FLEET_METADATA: "role=test",
+    // The agent's own systemd unit, as on a node; every unit it writes is bound to it.
+    FLEET_BINDS_TO: "fleet-agent.service",
   };
-  docker(
-    "exec",
-    "-d",
-    ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
-    container,
-    "sh",
-    "-c",
-    "node /usr/lib/fleet/lib/fleet.js agent >/run/fleet-agent.log 2>&1",
+  // Run the agent as a systemd unit, as Ignition does on a node (there via docker run).
+  inside(
+    "systemd-run",
+    "--unit=fleet-agent",
+    ...Object.entries(env).map(([k, v]) => `--setenv=${k}=${v}`),
+    "/usr/bin/node",
+    "/usr/lib/fleet/lib/fleet.js",
+    "agent",
   );
   await waitFor(
     "agent registered",
@@ -89,7 +91,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (container) {
-    if (process.env.FLEET_TEST_LOG) console.log(inside("cat", "/run/fleet-agent.log"));
+    if (process.env.FLEET_TEST_LOG)
+      console.log(inside("journalctl", "-u", "fleet-agent", "--no-pager"));
     docker("rm", "-f", container);
   }
   reg?.client.close();
@@ -167,5 +170,30 @@ test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
   );
   expect(inside("systemctl", "show", "-p", "LoadState", "--value", "hello.service")).toBe(
     "not-found",
+  );
+});
+
+test("when the agent process dies, systemd stops the units bound to it", async () => {
+  const svc = new FleetService(reg);
+  await svc.putUnit("bound.service", {
+    desiredState: "launched",
+    options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
+  });
+  await waitFor(
+    "bound running",
+    () => inside("systemctl", "is-active", "bound.service") === "active",
+    30_000,
+    250,
+  );
+  expect(inside("systemctl", "show", "-p", "BindsTo", "--value", "bound.service")).toBe(
+    "fleet-agent.service",
+  );
+  // SIGKILL: the agent gets no chance to fence; systemd's BindsTo does the stopping.
+  inside("systemctl", "kill", "-s", "SIGKILL", "fleet-agent.service");
+  await waitFor(
+    "bound stopped by systemd",
+    () => inside("systemctl", "is-active", "bound.service") !== "active",
+    30_000,
+    250,
   );
 });
