@@ -2,7 +2,16 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "build/**", "**/*.js", "**/*.mjs", ".pulumi-state/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "build/**",
+      "**/*.js",
+      "**/*.mjs",
+      ".pulumi-state/**",
+      ".fleetlab/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
