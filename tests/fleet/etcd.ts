@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "fs";
 import * as net from "net";
 import { tmpdir } from "os";
 import { join } from "path";
-import { Etcd3 } from "etcd3";
+import { connect } from "../../fleet/registry/registry";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,8 +25,18 @@ export interface EtcdMember {
   proc?: ChildProcess;
 }
 
+/** Client TLS for the cluster: server cert (SAN 127.0.0.1) + CA that signs client certs. */
+export interface EtcdTLS {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** a client certificate for the harness's own health check */
+  client: { certFile: string; keyFile: string };
+}
+
 export class EtcdCluster {
   members: EtcdMember[] = [];
+  constructor(private tls?: EtcdTLS) {}
   dir = mkdtempSync(join(tmpdir(), "fleet-etcd-"));
   private initial = "";
   private peers: number[] = [];
@@ -39,7 +49,11 @@ export class EtcdCluster {
     for (let i = 0; i < size; i++) {
       const clientPort = await freePort();
       this.peers.push(await freePort());
-      this.members.push({ name: `m${i}`, clientPort, clientURL: `http://127.0.0.1:${clientPort}` });
+      this.members.push({
+        name: `m${i}`,
+        clientPort,
+        clientURL: `${this.tls ? "https" : "http"}://127.0.0.1:${clientPort}`,
+      });
     }
     this.initial = this.members
       .map((m, i) => `${m.name}=http://127.0.0.1:${this.peers[i]}`)
@@ -66,6 +80,14 @@ export class EtcdCluster {
         "--heartbeat-interval=100",
         "--election-timeout=1000",
         "--log-level=error",
+        ...(this.tls
+          ? [
+              `--cert-file=${this.tls.certFile}`,
+              `--key-file=${this.tls.keyFile}`,
+              `--trusted-ca-file=${this.tls.caFile}`,
+              "--client-cert-auth",
+            ]
+          : []),
       ],
       { stdio: "ignore" },
     );
@@ -77,7 +99,10 @@ export class EtcdCluster {
   }
 
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
-    const c = new Etcd3({ hosts: this.endpoints });
+    const c = connect({
+      endpoints: this.endpoints,
+      ...(this.tls ? { caFile: this.tls.caFile, ...this.tls.client } : {}),
+    });
     const end = Date.now() + timeoutMs;
     try {
       while (Date.now() < end) {
