@@ -9,6 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 FLEETLAB_IMAGE_REPO=${FLEETLAB_IMAGE_REPO:-ghcr.io/fleetlab}
 FLEETLAB_IMAGE_VERSION=${FLEETLAB_IMAGE_VERSION:-0.1.0}
+# FLEETLAB_BUILD_NO_CACHE=1: ignore Docker's layer cache (cold-build benchmark).
+no_cache=()
+[ "${FLEETLAB_BUILD_NO_CACHE:-}" = 1 ] && no_cache=(--no-cache)
 services=("$@")
 [ ${#services[@]} -gt 0 ] || services=(dhcp www ldap sidekick)
 
@@ -47,7 +50,7 @@ for svc in "${services[@]}"; do
     context="$FLEETLAB_CACHE/sidekick-context"
     bash "$here/sidekick/context.sh" "$context"
   fi
-  if ! nice "$FLEETLAB_DOCKER" build --label "org.fleetlab.context-hash=$want" -t "$image" "$context" >"$log" 2>&1; then
+  if ! nice "$FLEETLAB_DOCKER" build "${no_cache[@]}" --label "org.fleetlab.context-hash=$want" -t "$image" "$context" >"$log" 2>&1; then
     echo "build.sh: docker build of $image failed; last lines of $log:" >&2
     tail -n 25 "$log" >&2
     exit 1
