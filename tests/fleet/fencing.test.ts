@@ -115,3 +115,40 @@ test("a cut-off agent stops its units before they start elsewhere; never two cop
   const sched = await reg.listSchedule();
   for (const u of UNITS) expect(sched.filter((p) => p.unit === u)).toHaveLength(1);
 });
+
+test("a short cut (fenced, then back before or just after expiry): still never two copies", async () => {
+  const [victim, ...others] = agents;
+  const svc = new FleetService(reg);
+  const blips = ["blip1.service", "blip2.service"];
+  for (const u of blips) {
+    await svc.putUnit(u, {
+      desiredState: "launched",
+      options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
+    });
+  }
+  // the victim came back empty, so least-loaded placement gives it the new units
+  await waitFor("blips on the victim", () =>
+    blips.every((u) => victim.systemd.running().includes(u)),
+  );
+  const fencesBefore = victim.agent.fences;
+  proxies.forEach((p) => p.freeze());
+  // past the fencing deadline (<= 3.5 s after the cut), around the lease expiry (4-5 s)
+  await new Promise((r) => setTimeout(r, 3700));
+  proxies.forEach((p) => p.thaw());
+  expect(victim.agent.fences).toBe(fencesBefore + 1);
+  await waitFor(
+    "each blip running exactly once",
+    () =>
+      blips.every(
+        (u) => [victim, ...others].filter((a) => a.systemd.running().includes(u)).length === 1,
+      ),
+    30_000,
+  );
+  await new Promise((r) => setTimeout(r, 2000));
+  const events = readEvents(logFile);
+  for (const u of [...UNITS, ...blips]) expect(overlaps(intervals(events, u))).toEqual([]);
+  const resumed = blips.filter((u) => victim.systemd.running().includes(u)).length;
+  console.log(
+    `short cut: ${resumed} of ${blips.length} units resumed on the victim, the rest moved`,
+  );
+});
