@@ -21,6 +21,7 @@ import {
   contextFor,
   DOCKER,
   inNet,
+  ldapSearch,
   ROOT,
   Service,
   ServiceEnv,
@@ -69,18 +70,6 @@ interface Probe {
 
 const appendTo = (file: string, text: string) =>
   writeFileSync(file, readFileSync(file, "utf8") + text);
-const ldapSearch = (s: Service, filter: string) =>
-  inNet(s.pid, [
-    "ldapsearch",
-    "-x",
-    "-LLL",
-    "-H",
-    "ldap://127.0.0.1:1389/",
-    "-b",
-    "dc=lab,dc=example",
-    filter,
-    "dn",
-  ]).stdout;
 const page = (s: Service, path: string) =>
   inNet(s.pid, ["curl", "-sS", `http://127.0.0.1:8080${path}`]).stdout;
 

@@ -2,6 +2,8 @@
 // fix, and all problems of a data set are reported together before anything is
 // written to etcd (so a bad edit never reaches a running service).
 
+import { parse as parseYaml } from "yaml";
+
 export interface DataProblem {
   /** Repository-relative file, e.g. data/dhcp.yaml */
   file: string;
@@ -76,6 +78,33 @@ export function int(
   if (typeof v === "number" && Number.isInteger(v) && v >= range[0] && v <= range[1]) return v;
   p.add(path, v, `must be an integer from ${range[0]} to ${range[1]}`, fix);
   return undefined;
+}
+
+/**
+ * Parses `text` as a YAML mapping; records why it is not one and throws the
+ * DataError at once (nothing else can be checked without the document).
+ */
+export function yamlMapping(
+  p: DataProblems,
+  text: string,
+  dataSet: string,
+  example: string,
+): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    p.add(
+      "(document)",
+      undefined,
+      `is not valid YAML: ${(e as Error).message}`,
+      "fix the YAML syntax",
+    );
+  }
+  if (p.list.length === 0 && !isMapping(doc))
+    p.add("(document)", doc, "must be a mapping", `start with \`${example}\``);
+  p.check(dataSet);
+  return doc as Record<string, unknown>;
 }
 
 export function isMapping(v: unknown): v is Record<string, unknown> {

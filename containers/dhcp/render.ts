@@ -1,7 +1,6 @@
 // DHCP lab data (data/dhcp.yaml) -> validated DhcpData -> Kea DHCPv4 JSON config.
 // Pure: the Pulumi program validates with it before writing etcd, and the dhcp
 // sidekick renders with it on the node.
-import { parse as parseYaml } from "yaml";
 import {
   formatIPv4,
   inCidr,
@@ -10,7 +9,7 @@ import {
   parseIPv4,
   broadcastOf,
 } from "../../infra/config/net";
-import { DataProblems, findDuplicates, int, isMapping, str } from "../dataset/errors";
+import { DataProblems, findDuplicates, int, isMapping, str, yamlMapping } from "../dataset/errors";
 
 export interface Reservation {
   name: string;
@@ -33,23 +32,7 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Parses and validates data/dhcp.yaml; throws a DataError listing every problem. */
 export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
   const p = new DataProblems(file);
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    p.add(
-      "(document)",
-      undefined,
-      `is not valid YAML: ${(e as Error).message}`,
-      "fix the YAML syntax",
-    );
-    p.check("dhcp");
-  }
-  if (!isMapping(doc)) {
-    p.add("(document)", doc, "must be a mapping", "start with `subnet: 192.168.56.0/24`");
-    p.check("dhcp");
-  }
-  const d = doc as Record<string, unknown>;
+  const d = yamlMapping(p, text, "dhcp", "subnet: 192.168.56.0/24");
   const subnetText = str(
     p,
     d,

@@ -1,7 +1,6 @@
 // LDAP lab data (data/ldap/directory.yaml plus optional data/ldap/*.ldif) ->
 // validated directory -> LDIF entries and slapd.conf. Pure.
-import { parse as parseYaml } from "yaml";
-import { DataProblems, findDuplicates, int, isMapping, str } from "../dataset/errors";
+import { DataProblems, findDuplicates, int, isMapping, str, yamlMapping } from "../dataset/errors";
 import { Entry, normDn, parseLdif, underSuffix } from "./ldif";
 
 export interface LdapUser {
@@ -43,23 +42,7 @@ export function parseLdapData(
   file = "data/ldap/directory.yaml",
 ): LdapData {
   const p = new DataProblems(file);
-  let doc: unknown;
-  try {
-    doc = parseYaml(yamlText);
-  } catch (e) {
-    p.add(
-      "(document)",
-      undefined,
-      `is not valid YAML: ${(e as Error).message}`,
-      "fix the YAML syntax",
-    );
-  }
-  p.check("ldap");
-  if (!isMapping(doc)) {
-    p.add("(document)", doc, "must be a mapping", "start with `suffix: dc=lab,dc=example`");
-    p.check("ldap");
-  }
-  const d = doc as Record<string, unknown>;
+  const d = yamlMapping(p, yamlText, "ldap", "suffix: dc=lab,dc=example");
   const suffix = str(p, d, "suffix", "suffix", "e.g. suffix: dc=lab,dc=example") ?? "";
   if (suffix && !SUFFIX.test(suffix))
     p.add("suffix", suffix, "must be a dc=...,dc=... DN", "e.g. dc=lab,dc=example");

@@ -5,7 +5,16 @@ import { loadDataSet } from "../../containers/dataset/load";
 import { applyLdap, applyWww } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
 import { waitFor } from "../fleet/etcd";
-import { buildImages, docker, inNet, contextFor, ROOT, Service, ServiceEnv } from "./harness";
+import {
+  buildImages,
+  docker,
+  inNet,
+  contextFor,
+  ldapSearch,
+  ROOT,
+  Service,
+  ServiceEnv,
+} from "./harness";
 import { join } from "path";
 
 jest.setTimeout(300_000);
@@ -36,18 +45,7 @@ test("LDAP: a replacement instance serves the same entries, re-seeded from etcd"
   const ds = loadDataSet("ldap", DATA);
   const a = await instance("ldap", "a");
   await env.publish(a.sk, ds, 90_000);
-  const entries = (s: Service) =>
-    inNet(s.pid, [
-      "ldapsearch",
-      "-x",
-      "-LLL",
-      "-H",
-      "ldap://127.0.0.1:1389/",
-      "-b",
-      "dc=lab,dc=example",
-      "(objectClass=*)",
-      "dn",
-    ]).stdout;
+  const entries = (s: Service) => ldapSearch(s, "(objectClass=*)");
   const before = entries(a.s);
   expect(before).toContain("uid=alice");
   docker("rm", "-f", a.s.name); // the node dies with its disk

@@ -137,3 +137,20 @@ export function contextFor(
     ...extra,
   };
 }
+
+export const LDAP_BASE = "dc=lab,dc=example";
+
+/** Anonymous ldapsearch on the container's own loopback; LDIF of the DNs (or `attrs`). */
+export function ldapSearch(s: Service, filter: string, ...attrs: string[]): string {
+  const args = [
+    "ldapsearch",
+    "-x",
+    "-LLL",
+    "-H",
+    "ldap://127.0.0.1:1389/",
+    "-b",
+    LDAP_BASE,
+    filter,
+  ];
+  return inNet(s.pid, [...args, ...(attrs.length > 0 ? attrs : ["dn"])]).stdout;
+}
