@@ -17,9 +17,13 @@ import {
   TestProject,
 } from "./harness";
 
-function stackNodes(dir: string, stack: string): { name: string; ip?: string }[] {
+function stackConfig(dir: string, stack: string) {
   const doc = YAML.parse(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"));
-  return doc.config["fleetlab:nodes"];
+  return doc.config as Record<string, unknown>;
+}
+
+function stackNodes(dir: string, stack: string): { name: string; ip?: string }[] {
+  return stackConfig(dir, stack)["fleetlab:nodes"] as { name: string; ip?: string }[];
 }
 
 /** The resource name at the end of a URN (urn:pulumi:stack::project::type::name). */
@@ -59,6 +63,13 @@ describe.each(["dev", "faculty", "local"])("preview of stack %s", (stackName) =>
         ...nodes.map((n) => `${stackName}-${n.name}`),
       ];
       for (const name of pki) expect(created).toContain(name);
+      // Where a driver exists (libvirt), one domain per node is planned too; planning
+      // it must not touch the hypervisor (checked below).
+      const kind = (stackConfig(project.dir, stackName)["fleetlab:hypervisor"] as { kind: string })
+        .kind;
+      if (kind === "libvirt") {
+        expect(creates["pulumi-nodejs:dynamic/libvirt:Node"]).toBe(nodes.length);
+      }
       // A fresh stack: nothing but creates.
       expect(Object.keys(changeCounts(res))).toEqual(["create"]);
       expect(project.hypervisorCalls()).toEqual([]);
