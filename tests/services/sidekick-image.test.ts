@@ -20,20 +20,32 @@ import {
 } from "../../infra/ignition/paths";
 import { createCa, createCert } from "../../infra/pki/certs";
 import { freePort, waitFor } from "../fleet/etcd";
-import { buildImages, docker, DOCKER, IMAGE, inNet, ROOT, Service, ServiceEnv } from "./harness";
+import {
+  buildImages,
+  docker,
+  DOCKER,
+  IMAGE,
+  inNet,
+  ldapSearch,
+  ROOT,
+  Service,
+  ServiceEnv,
+} from "./harness";
+import { joinLan } from "./lan";
 
 jest.setTimeout(300_000);
 const env = new ServiceEnv();
 const tmp = mkdtempSync(join(tmpdir(), "flt-sktls-"));
 const tls = join(tmp, "tls");
-const sidekick = `${env.tag}-tls-sidekick`;
+const sidekicks: string[] = [];
+let envFile: string;
 let etcd: ChildProcess | undefined;
 let client: Etcd3;
 let url: string;
 let www: Service;
 
 beforeAll(async () => {
-  buildImages("www", "sidekick");
+  buildImages("dhcp", "www", "ldap", "sidekick");
   const ca = createCa("services test CA", 2);
   const node = createCert(ca, {
     commonName: "node",
@@ -85,8 +97,7 @@ beforeAll(async () => {
     200,
   );
 
-  www = env.runService("www", [], "tls");
-  const envFile = join(tmp, "etcd.env");
+  envFile = join(tmp, "etcd.env");
   writeFileSync(
     envFile,
     [
@@ -96,28 +107,30 @@ beforeAll(async () => {
       `${FLEET_ENV.keyFile}=${TLS_DIR}/${NODE_KEY_FILE}`,
     ].join("\n") + "\n",
   );
-  docker(
-    "run",
-    "-d",
-    "--name",
-    sidekick,
-    "--net=host",
-    `--pid=container:${www.name}`,
-    "-v",
-    `${www.dir}:/run/fleetlab/www`,
-    "-v",
-    `${tls}:${TLS_DIR}:ro`,
-    "--env-file",
-    envFile,
-    "-e",
-    "FLEETLAB_RUN=/run/fleetlab/www",
-    IMAGE("sidekick"),
-    "www",
-  );
+  www = env.runService("www", [], "img");
+  runSidekick("www", www, [`--pid=container:${www.name}`]);
 });
 
+/** The sidekick container for `svc` beside service container `s`, as its unit runs it. */
+function runSidekick(svc: string, s: Service, extra: string[] = []): string {
+  const name = `${s.name}-sidekick`;
+  sidekicks.push(name);
+  const run = ["run", "-d", "--name", name, "--net=host", "-v", `${s.dir}:/run/fleetlab/${svc}`];
+  const tlsArgs = ["-v", `${tls}:${TLS_DIR}:ro`, "--env-file", envFile];
+  docker(
+    ...run,
+    ...tlsArgs,
+    "-e",
+    `FLEETLAB_RUN=/run/fleetlab/${svc}`,
+    ...extra,
+    IMAGE("sidekick"),
+    svc,
+  );
+  return name;
+}
+
 afterAll(async () => {
-  spawnSync(DOCKER, ["rm", "-f", sidekick], { timeout: 30_000 });
+  for (const c of sidekicks) spawnSync(DOCKER, ["rm", "-f", c], { timeout: 30_000 });
   client?.close();
   if (etcd && etcd.exitCode === null) {
     const exited = new Promise((r) => etcd!.once("exit", r));
@@ -137,8 +150,34 @@ test("the sidekick renders the site from etcd over TLS, nginx serves it, then th
   writeFileSync(join(dataDir, "www/index.html"), "<h1>version two</h1>\n");
   await writeDataSet(client, loadDataSet("www", dataDir));
   await waitFor("the second site", () => page() === "<h1>version two</h1>\n", 30_000, 200);
-  expect(docker("logs", sidekick)).toMatch(/www [0-9a-f]{20}: site unpacked/);
-  expect(docker("inspect", "-f", "{{.State.Running}}", sidekick)).toBe("true");
+  expect(docker("logs", `${www.name}-sidekick`)).toMatch(/www [0-9a-f]{20}: site unpacked/);
+  expect(docker("inspect", "-f", "{{.State.Running}}", `${www.name}-sidekick`)).toBe("true");
+});
+
+test("the LDAP sidekick container seeds slapd over the shared ldapi socket", async () => {
+  const ldap = env.runService("ldap", [], "img");
+  runSidekick("ldap", ldap);
+  await writeDataSet(client, loadDataSet("ldap", join(ROOT, "data")));
+  await waitFor(
+    "alice in the directory",
+    () => ldapSearch(ldap, "(uid=alice)").includes("uid=alice,"),
+    60_000,
+    200,
+  );
+});
+
+test("the DHCP sidekick container configures Kea through its control socket", async () => {
+  const kea = env.runService("dhcp", [], "img");
+  const lan = joinLan(env, kea);
+  runSidekick("dhcp", kea, ["-e", `FLEETLAB_DHCP_INTERFACES=${lan.serverIf}`]);
+  await writeDataSet(client, loadDataSet("dhcp", join(ROOT, "data")));
+  await waitFor(
+    "Kea configured",
+    () => docker("logs", `${kea.name}-sidekick`).includes("Kea reloaded"),
+    30_000,
+    200,
+  );
+  expect(lan.lease("52:54:00:aa:00:12")).toBe("192.168.56.22");
 });
 
 test("etcd refuses a client without a certificate and accepts one with it", () => {
