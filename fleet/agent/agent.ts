@@ -217,9 +217,9 @@ export class Agent {
         await this.systemd.load(unit, serializeUnit(withBinding(u.options, this.opts.bindsTo)));
         this.loaded.set(unit, unitHash(u.options));
       }
+      const st = await this.systemd.state(unit);
       // Re-check just before acting: fencing may have begun while we awaited.
       if (this.fenced || this.leaseID !== lease) return;
-      const st = await this.systemd.state(unit);
       if (target === "launched" && st.active !== "active" && st.active !== "activating")
         await this.systemd.start(unit);
       if (target === "loaded" && st.active === "active") await this.systemd.stop(unit);

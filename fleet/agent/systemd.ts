@@ -35,6 +35,8 @@ export class RecordingSystemd implements SystemdAdapter {
     private machine: string,
     /** JSON-lines file shared by all agents of a test (appends are atomic for small lines) */
     private logFile?: string,
+    /** how long a stop takes, like a container that needs time to exit */
+    private stopDelayMs = 0,
   ) {}
 
   private record(unit: string, event: RecordedEvent["event"]): void {
@@ -57,7 +59,8 @@ export class RecordingSystemd implements SystemdAdapter {
   async stop(name: string): Promise<void> {
     const u = this.units.get(name);
     if (!u?.active) return;
-    // Record before flipping: the copy counts as running until the stop is recorded.
+    if (this.stopDelayMs) await new Promise((r) => setTimeout(r, this.stopDelayMs));
+    // The copy counts as running until the stop is recorded.
     this.record(name, "stop");
     u.active = false;
   }

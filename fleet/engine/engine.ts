@@ -40,6 +40,8 @@ export class Engine {
     for (const p of [keys.unitsPrefix, keys.machinesPrefix, keys.leader]) {
       this.watchers.push(await this.reg.watch(p, () => this.kick()));
     }
+    // a deleted state ends the first phase of a move (see reconcile)
+    this.watchers.push(await this.reg.watch(keys.statePrefix, () => this.kick(), ["delete"]));
     this.timer = setInterval(() => this.kick(0), this.opts.reconcileMs);
     this.kick(0);
   }
@@ -71,11 +73,12 @@ export class Engine {
 
   /** One reconcile pass: read everything, compute the wanted schedule, write the difference. */
   async reconcile(): Promise<void> {
-    const [units, machines, current, oldReasons] = await Promise.all([
+    const [units, machines, current, oldReasons, states] = await Promise.all([
       this.reg.listUnits(),
       this.reg.listMachinesWithLease(),
       this.reg.listSchedule(),
       this.reg.listReasons(),
+      this.reg.listStates(),
     ]);
     const sched: SchedUnit[] = units.map((u) => ({
       name: u.name,
@@ -90,9 +93,23 @@ export class Engine {
     const want = new Map<string, ScheduledUnit>(
       result.placements.map((p) => [k(p), { ...p, lease: leaseOf.get(p.machineID)! }]),
     );
+    // A planned move (Replaces, a new Conflicts) is two-phase: the new machine gets
+    // the unit only once the old, still-live machine has unloaded it (its agent then
+    // deletes its state key). Dead machines' states vanish with their lease.
+    const live = new Set(machines.map((m) => m.id));
+    const reportedOn = new Map<string, string[]>();
+    for (const s of states) {
+      if (live.has(s.machineID))
+        reportedOn.set(s.name, [...(reportedOn.get(s.name) ?? []), s.machineID]);
+    }
+    const stillOn = (p: ScheduledUnit) =>
+      (reportedOn.get(p.unit) ?? []).some(
+        (m) => m !== p.machineID && !want.has(k({ unit: p.unit, machineID: m })),
+      );
     const puts = [...want.values()].filter((p) => {
       const h = have.get(k(p));
-      return !h || h.target !== p.target || h.lease !== p.lease;
+      if (h && h.target === p.target && h.lease === p.lease) return false;
+      return h !== undefined || !stillOn(p);
     });
     const deletes = [...have.values()].filter((p) => !want.has(k(p)));
     const set = Object.fromEntries(

@@ -250,9 +250,14 @@ export class Registry {
   }
 
   /** Watch a prefix; calls back on every change (the caller debounces). */
-  async watch(prefix: string, onChange: () => void): Promise<Watcher> {
+  async watch(
+    prefix: string,
+    onChange: () => void,
+    events: Array<"put" | "delete"> = ["put", "delete"],
+  ): Promise<Watcher> {
     const w = await this.count(this.client.watch().prefix(prefix).create());
-    w.on("put", onChange).on("delete", onChange);
+    if (events.includes("put")) w.on("put", onChange);
+    if (events.includes("delete")) w.on("delete", onChange);
     return w;
   }
 }

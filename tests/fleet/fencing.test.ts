@@ -47,7 +47,7 @@ test("a cut-off agent stops its units before they start elsewhere; never two cop
     proxies.map((p) => `http://127.0.0.1:${p.port}`),
     1,
     {},
-    { ...timing, logFile },
+    { ...timing, logFile, stopDelayMs: 300 },
   );
   agents.push(victim);
   const svc = new FleetService(reg);
@@ -62,7 +62,7 @@ test("a cut-off agent stops its units before they start elsewhere; never two cop
     () => victim.systemd.running().length === UNITS.length,
   );
   for (const n of [2, 3])
-    agents.push(await startAgent(etcd.endpoints, n, {}, { ...timing, logFile }));
+    agents.push(await startAgent(etcd.endpoints, n, {}, { ...timing, logFile, stopDelayMs: 300 }));
   expect(await reg.leader()).toBe(victim.id);
 
   const cutAt = Date.now();

@@ -4,11 +4,16 @@ import { FleetService } from "../../fleet/api/service";
 import { Registry, connect } from "../../fleet/registry/registry";
 import { UnitOption } from "../../fleet/unit";
 import { EtcdCluster, waitFor } from "./etcd";
-import { machineID, startAgent, stopAgent } from "./harness";
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { intervals, machineID, overlaps, readEvents, startAgent, stopAgent } from "./harness";
 
 jest.setTimeout(90_000);
 
 const etcd = new EtcdCluster();
+const dir = mkdtempSync(join(tmpdir(), "fleet-placement-"));
+const logFile = join(dir, "events.jsonl");
 let agents: Awaited<ReturnType<typeof startAgent>>[] = [];
 let svc: FleetService;
 let reg: Registry;
@@ -39,7 +44,9 @@ beforeAll(async () => {
     { region: "west", disk: "ssd" },
     { region: "west", disk: "hdd" },
   ];
-  agents = await Promise.all(meta.map((m, i) => startAgent(etcd.endpoints, i + 1, m)));
+  agents = await Promise.all(
+    meta.map((m, i) => startAgent(etcd.endpoints, i + 1, m, { logFile, stopDelayMs: 300 })),
+  );
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
   svc = new FleetService(reg);
 });
@@ -48,6 +55,7 @@ afterAll(async () => {
   await Promise.all(agents.map(stopAgent));
   reg?.client.close();
   await etcd.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("least-loaded placement: three plain units land on three different machines", async () => {
@@ -110,6 +118,8 @@ test("Replaces moves the replaced unit off the replacer's machine", async () => 
     return r.length === 1 && r[0] !== first && r;
   });
   expect(moved[0]).not.toBe(first);
+  // a planned move is two-phase: stopped on the old machine before started on the new
+  expect(overlaps(intervals(readEvents(logFile), "old.service"))).toEqual([]);
 });
 
 test("unsatisfiable units stay inactive with a reason", async () => {
