@@ -43,6 +43,40 @@ export interface Service {
   startedAt(): string;
 }
 
+/** True when a process with this PID exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes containers and namespaces that an earlier, crashed test run left behind:
+ * their names carry the PID of the run (flt-<pid>-...), and that PID is gone.
+ */
+export function removeLeftovers(): void {
+  const stale = (name: string) => {
+    const m = /^flt-(\d+)-/.exec(name);
+    return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+  };
+  const names = spawnSync(
+    DOCKER,
+    ["ps", "-a", "--format", "{{.Names}}", "--filter", "name=^flt-"],
+    { encoding: "utf8" },
+  );
+  for (const c of (names.stdout ?? "").split("\n").filter(stale))
+    spawnSync(DOCKER, ["rm", "-f", c]);
+  const ns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
+  for (const n of (ns.stdout ?? "")
+    .split("\n")
+    .map((l) => l.split(" ")[0])
+    .filter(stale))
+    spawnSync("ip", ["netns", "del", n]);
+}
+
 export class ServiceEnv {
   readonly tag = `flt-${process.pid}`;
   private containers: string[] = [];
@@ -53,6 +87,7 @@ export class ServiceEnv {
   client!: Etcd3;
 
   async startEtcd(): Promise<void> {
+    removeLeftovers();
     await this.etcd.start(1);
     this.client = new Etcd3({ hosts: this.etcd.endpoints });
   }
