@@ -107,7 +107,9 @@ configure_os() {
   # when they are missing); baked-in keys would be shared by every node.
   rm -f "$root"/etc/ssh/ssh_host_*
   mkdir -p "$root/etc/systemd/system/ssh.service.d"
-  printf '[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n' >"$root/etc/systemd/system/ssh.service.d/10-hostkeys.conf"
+  # Replaces the unit's ExecStartPre (sshd -t fails without host keys) with keygen first.
+  printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+    >"$root/etc/systemd/system/ssh.service.d/10-hostkeys.conf"
 }
 phase "7 configure OS" configure_os
 

@@ -1,9 +1,8 @@
 // Bad input to the libvirt driver against a real libvirtd (started in a namespace of
 // the test's own): each case fails with a message naming the key, the value and the
 // fix, and leaves nothing behind. No VM boots and no traffic leaves 127.0.0.0/8.
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { createNode, NodeProps } from "../../infra/hypervisors/libvirt/node";
@@ -105,7 +104,7 @@ test("a subnet that is already in use fails network creation and leaves no netwo
   await createNetwork({ ...net, name: `${TAG}-a` });
   try {
     await expect(createNetwork({ ...net, name: `${TAG}-b` })).rejects.toThrow(
-      /fleetlab:network = 10.123.0.1\/255.255.255.0: .*pick another/,
+      /fleetlab:network = 10.123.0.1\/255.255.255.0: .*pick another/s,
     );
     expect(leftovers(ns, `${TAG}-b`)).toEqual([]);
   } finally {
@@ -141,11 +140,29 @@ test("a MAC already used by another domain is refused before anything is created
 });
 
 test("a URL image whose sha256 does not match is rejected and not cached", async () => {
-  const server = http.createServer((_req, res) => res.end("not the image you are looking for"));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as { port: number }).port;
-  process.env.FLEETLAB_IMAGE_DOWNLOADS = path.join(tmp, "downloads");
+  // The server runs in its own process: fetchUrl blocks this one while curl downloads.
+  const www = path.join(tmp, "www");
+  fs.mkdirSync(www);
+  fs.writeFileSync(path.join(www, "img.qcow2"), "not the image you are looking for");
+  const server = spawn(
+    "python3",
+    ["-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", www, "0"],
+    {
+      stdio: ["ignore", "pipe", "ignore"],
+    },
+  );
   try {
+    const port = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("http.server did not start")), 10_000);
+      server.stdout.on("data", (d: Buffer) => {
+        const m = / port (\d+)/.exec(d.toString());
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    process.env.FLEETLAB_IMAGE_DOWNLOADS = path.join(tmp, "downloads");
     const want = "0".repeat(64);
     expect(() => fetchUrl(`http://127.0.0.1:${port}/img.qcow2`, want)).toThrow(
       /fleetlab:hypervisor.image.sha256 = 0{64} does not match the downloaded image \(sha256 [0-9a-f]{64}/,
@@ -153,7 +170,8 @@ test("a URL image whose sha256 does not match is rejected and not cached", async
     expect(fs.readdirSync(path.join(tmp, "downloads", "sha256"))).toEqual([]);
   } finally {
     delete process.env.FLEETLAB_IMAGE_DOWNLOADS;
-    server.close();
+    server.stdout.destroy();
+    server.kill();
   }
 });
 

@@ -39,7 +39,11 @@ export function must(r: { status: number; stdout: string; stderr: string }, what
 export function createNetns(name: string): Netns {
   must(sh("ip", ["netns", "add", name]), `ip netns add ${name}`);
   const prefix = ["ip", "netns", "exec", name];
-  must(sh("ip", [...prefix, "ip", "link", "set", "lo", "up"]), `lo up in ${name}`);
+  const lo = sh("ip", ["netns", "exec", name, "ip", "link", "set", "lo", "up"]);
+  if (lo.status !== 0) {
+    sh("ip", ["netns", "delete", name]);
+    must(lo, `lo up in ${name}`);
+  }
   return {
     name,
     prefix,

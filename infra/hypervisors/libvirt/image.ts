@@ -34,11 +34,10 @@ function run(cmd: string, args: string[], what: string): string {
 
 function download(url: string, dest: string): void {
   const part = `${dest}.part`;
-  run(
-    "curl",
-    ["--fail", "--location", "--silent", "--show-error", "--output", part, url],
-    `downloading ${url}`,
-  );
+  // Bounded: give up on a connection that does not open or a transfer that stalls.
+  const bounds = ["--connect-timeout", "30", "--speed-limit", "1024", "--speed-time", "60"];
+  const args = ["--fail", "--location", "--silent", "--show-error", ...bounds, "--output", part, url];
+  run("curl", args, `downloading ${url}`);
   fs.renameSync(part, dest);
 }
 
