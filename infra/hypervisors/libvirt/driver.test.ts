@@ -1,4 +1,4 @@
-import { sshTarget } from "./host";
+import { sshTarget, stripAnsi } from "./host";
 import { baseSource, domainName, ignitionHash, readinessTimeoutSec } from "./index";
 import { withoutFirstboot } from "./node";
 import { changedKeys, NODE_REPLACE_KEYS } from "./providers";
@@ -83,5 +83,11 @@ describe("libvirt driver pure parts", () => {
       }),
     ).rejects.toThrow("boom");
     expect(done).toEqual(["b", "a"]);
+  });
+});
+
+describe("console log tail", () => {
+  it("drops terminal colour codes", () => {
+    expect(stripAnsi("[\x1b[0;32m  OK  \x1b[0m] Started\r")).toBe("[  OK  ] Started");
   });
 });

@@ -36,7 +36,17 @@ export function sshTarget(uri: string): { host: string; port?: string } | undefi
   return m ? { host: m[1], ...(m[2] && { port: m[2] }) } : undefined;
 }
 
+/** Terminal colour codes make a console log unreadable inside an error message. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+}
+
 export function tailConsole(uri: string, file: string, lines = 40): string {
+  return stripAnsi(readTail(uri, file, lines));
+}
+
+function readTail(uri: string, file: string, lines: number): string {
   const ssh = sshTarget(uri);
   if (ssh) {
     const args = [

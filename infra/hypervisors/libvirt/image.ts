@@ -36,7 +36,16 @@ function download(url: string, dest: string): void {
   const part = `${dest}.part`;
   // Bounded: give up on a connection that does not open or a transfer that stalls.
   const bounds = ["--connect-timeout", "30", "--speed-limit", "1024", "--speed-time", "60"];
-  const args = ["--fail", "--location", "--silent", "--show-error", ...bounds, "--output", part, url];
+  const args = [
+    "--fail",
+    "--location",
+    "--silent",
+    "--show-error",
+    ...bounds,
+    "--output",
+    part,
+    url,
+  ];
   run("curl", args, `downloading ${url}`);
   fs.renameSync(part, dest);
 }

@@ -79,12 +79,14 @@ const nodeProvider: pulumi.dynamic.ResourceProvider = {
 /** Providers whose every input change means a new object (pool, network, base image). */
 function replaceAll(
   keys: readonly string[],
-  create: (i: Props) => Promise<Props>,
-  del: (o: Props) => void,
+  // Not named `create`/`delete`: Pulumi serializes each method as a function of that
+  // name, which would shadow a captured variable of the same name.
+  createFn: (i: Props) => Promise<Props>,
+  deleteFn: (o: Props) => void,
 ): pulumi.dynamic.ResourceProvider {
   return {
     async create(inputs: Props) {
-      const outs = await create(inputs);
+      const outs = await createFn(inputs);
       return { id: String(inputs.name ?? inputs.volume), outs: { ...inputs, ...outs } };
     },
     async diff(_id: string, olds: Props, news: Props) {
@@ -92,7 +94,7 @@ function replaceAll(
       return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
     },
     async delete(_id: string, olds: Props) {
-      del(olds);
+      deleteFn(olds);
     },
   };
 }
