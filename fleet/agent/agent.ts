@@ -172,11 +172,17 @@ export class Agent {
   private async fence(): Promise<void> {
     if (!this.fenced) this.fences++;
     this.fenced = true;
+    const t0 = now();
     await Promise.all(
       [...this.loaded.keys()].map((u) =>
         this.systemd.stop(u).catch((e) => this.log(`stop ${u}: ${e}`)),
       ),
     );
+    const took = now() - t0;
+    // The guarantee holds only if stopping fits in the margin before lease expiry.
+    if (took > this.opts.fenceMarginMs / 2) {
+      this.log(`fencing took ${Math.round(took)} ms: give units a shorter TimeoutStopSec`);
+    }
   }
 
   get isFenced(): boolean {

@@ -9,10 +9,12 @@ import { SystemdAdapter, SystemdUnitState } from "./systemd";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const UNIT_IFACE = "org.freedesktop.systemd1.Unit";
+const STOP_WAIT_MS = 10_000;
 
 export class DbusSystemd implements SystemdAdapter {
   private bus: dbus.MessageBus;
   private manager?: dbus.ClientInterface;
+  private props = new Map<string, dbus.ClientInterface>();
 
   constructor(private unitDir: string) {
     this.bus = dbus.systemBus();
@@ -40,13 +42,25 @@ export class DbusSystemd implements SystemdAdapter {
     await (await this.mgr()).StartUnit(name, "replace");
   }
 
+  /**
+   * StopUnit only queues a job; fencing needs the unit actually stopped, so wait
+   * (bounded) until systemd reports it inactive or failed. Units that must move
+   * fast need a short TimeoutStopSec= (and `docker stop -t N`) — see README.
+   */
   async stop(name: string): Promise<void> {
     await (await this.mgr()).StopUnit(name, "replace");
+    const end = Date.now() + STOP_WAIT_MS;
+    while (Date.now() < end) {
+      const { active } = await this.state(name);
+      if (active === "inactive" || active === "failed") return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${name} still not stopped ${STOP_WAIT_MS} ms after StopUnit`);
   }
 
   async unload(name: string): Promise<void> {
     const m = await this.mgr();
-    await m.StopUnit(name, "replace").catch(() => undefined);
+    await this.stop(name).catch(() => undefined);
     await m.DisableUnitFiles([name], true).catch(() => undefined);
     rmSync(join(this.unitDir, name), { force: true });
     await m.Reload();
@@ -54,10 +68,16 @@ export class DbusSystemd implements SystemdAdapter {
 
   async state(name: string): Promise<SystemdUnitState> {
     const path: string = await (await this.mgr()).LoadUnit(name);
-    const obj = await this.bus.getProxyObject(SYSTEMD, path);
-    const props = obj.getInterface("org.freedesktop.DBus.Properties");
+    // Unit object paths are stable; introspecting once per path saves a round trip.
+    let props = this.props.get(path);
+    if (!props) {
+      props = (await this.bus.getProxyObject(SYSTEMD, path)).getInterface(
+        "org.freedesktop.DBus.Properties",
+      );
+      this.props.set(path, props);
+    }
     const get = async (p: string) =>
-      ((await props.Get(UNIT_IFACE, p)) as dbus.Variant<string>).value;
+      ((await props!.Get(UNIT_IFACE, p)) as dbus.Variant<string>).value;
     return {
       load: await get("LoadState"),
       active: await get("ActiveState"),

@@ -73,12 +73,11 @@ export class Engine {
 
   /** One reconcile pass: read everything, compute the wanted schedule, write the difference. */
   async reconcile(): Promise<void> {
-    const [units, machines, current, oldReasons, states] = await Promise.all([
+    const [units, machines, current, oldReasons] = await Promise.all([
       this.reg.listUnits(),
       this.reg.listMachinesWithLease(),
       this.reg.listSchedule(),
       this.reg.listReasons(),
-      this.reg.listStates(),
     ]);
     const sched: SchedUnit[] = units.map((u) => ({
       name: u.name,
@@ -93,9 +92,16 @@ export class Engine {
     const want = new Map<string, ScheduledUnit>(
       result.placements.map((p) => [k(p), { ...p, lease: leaseOf.get(p.machineID)! }]),
     );
+    const changed = [...want.values()].filter((p) => {
+      const h = have.get(k(p));
+      return !(h && h.target === p.target && h.lease === p.lease);
+    });
     // A planned move (Replaces, a new Conflicts) is two-phase: the new machine gets
     // the unit only once the old, still-live machine has unloaded it (its agent then
-    // deletes its state key). Dead machines' states vanish with their lease.
+    // deletes its state key). Dead machines' states vanish with their lease. States
+    // are read only when something is newly placed, so a quiet cluster costs nothing.
+    const fresh = changed.filter((p) => !have.has(k(p)));
+    const states = fresh.length ? await this.reg.listStates() : [];
     const live = new Set(machines.map((m) => m.id));
     const reportedOn = new Map<string, string[]>();
     for (const s of states) {
@@ -106,11 +112,11 @@ export class Engine {
       (reportedOn.get(p.unit) ?? []).some(
         (m) => m !== p.machineID && !want.has(k({ unit: p.unit, machineID: m })),
       );
-    const puts = [...want.values()].filter((p) => {
-      const h = have.get(k(p));
-      if (h && h.target === p.target && h.lease === p.lease) return false;
-      return h !== undefined || !stillOn(p);
-    });
+    const puts = changed.filter((p) => have.has(k(p)) || !stillOn(p));
+    const putSet = new Set(puts);
+    for (const p of changed.filter((c) => !putSet.has(c))) {
+      result.reasons[p.unit] = `moving to ${p.machineID}: waiting for the old machine to stop it`;
+    }
     const deletes = [...have.values()].filter((p) => !want.has(k(p)));
     const set = Object.fromEntries(
       Object.entries(result.reasons).filter(([u, r]) => oldReasons[u] !== r),
