@@ -11,7 +11,6 @@ import {
   createNetwork,
   createPool,
   deleteNetwork,
-  deletePool,
 } from "../../infra/hypervisors/libvirt/shared";
 import { fetchUrl, verifySignature } from "../../infra/hypervisors/libvirt/image";
 import { domainXml } from "../../infra/hypervisors/libvirt/xml";
