@@ -70,7 +70,7 @@ ensure_go() {
   }
   local have need
   have=$("$GO" env GOVERSION | sed 's/^go//')
-  need=$(go_version_needed)
+  need=$(go_version_needed) || exit 1
   if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
     die "Go $have at $GO is older than the go $need that pulumi v$CLI_VERSION declares; install Go >= $need and put it first on PATH"
   fi
@@ -79,7 +79,9 @@ ensure_go() {
 
 # The `go` line of pkg's go.mod, read from the proxy (small request).
 go_version_needed() {
-  sed -n 's/^go \([0-9.]*\).*/\1/p' "$(pkg_gomod)" | head -1
+  local gomod
+  gomod=$(pkg_gomod) || exit 1
+  sed -n 's/^go \([0-9.]*\).*/\1/p' "$gomod" | head -1
 }
 
 pkg_gomod() {
