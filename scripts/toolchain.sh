@@ -26,7 +26,8 @@ SDK_VERSION=$(node -p 'require(process.argv[1]).version' "$repo/node_modules/@pu
 # module proxy serves whole: pkg/v3@v3.270.0's zip is refused by the proxy reachable
 # here ("This module version is not available"), v3.274.1 is served. A CLI newer than
 # the SDK is the direction Pulumi supports (the SDK asks the engine which features it
-# has). Override with FLEETLAB_PULUMI_CLI_VERSION=3.x.y where the proxy has the exact one.
+# has); the npm registry's newest @pulumi/pulumi is 3.270.0, so the SDK cannot follow.
+# Override with FLEETLAB_PULUMI_CLI_VERSION=3.x.y where the proxy has the exact one.
 CLI_VERSION=${FLEETLAB_PULUMI_CLI_VERSION:-3.274.1}
 
 cache_root=${FLEETLAB_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetlab/toolchain}
@@ -205,6 +206,9 @@ print_env() {
 
 install() {
   [ -n "$SDK_VERSION" ] || die "node_modules/@pulumi/pulumi is missing: run 'npm ci' first"
+  if [ "$(printf '%s\n%s\n' "$SDK_VERSION" "$CLI_VERSION" | sort -V | head -1)" != "$SDK_VERSION" ]; then
+    die "FLEETLAB_PULUMI_CLI_VERSION=$CLI_VERSION is older than @pulumi/pulumi $SDK_VERSION in package.json; the CLI must be at least the SDK's version"
+  fi
   if [ -z "${FLEETLAB_IGNORE_PATH_PULUMI:-}" ] && path_pulumi >/dev/null; then
     say "using pulumi $(pulumi version) from $(path_pulumi)"
     return
