@@ -78,17 +78,25 @@ describe.each(["dev", "faculty", "local"])("preview of stack %s", (stackName) =>
   );
 });
 
-// `dev` is the stack whose hypervisor (VirtualBox) has no driver in this repo yet,
-// so `up` creates PKI and Ignition only and needs no VM. When a VirtualBox driver
-// lands, this cycle needs a render-only switch in the program (see tests/pulumi/README.md).
-describe("up, no-change preview, secrets, one-node edit, destroy (stack dev)", () => {
-  const stackName = "dev";
+// The newcomer's stack, `local`, rendered without VMs (`fleetlab:machines: false`):
+// the up / destroy cycle of everything but the hypervisor (VMs are tests/e2e's job).
+describe("up, no-change preview, secrets, one-node edit, destroy (stack local, no VMs)", () => {
+  const stackName = "local";
   let project: TestProject;
   let stack: Stack;
   let nodes: { name: string; ip?: string }[];
 
+  /** Edits the test's copy of Pulumi.<stack>.yaml. */
+  function editStackFile(edit: (doc: YAML.Document) => void): void {
+    const file = path.join(project.dir, `Pulumi.${stackName}.yaml`);
+    const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
+    edit(doc);
+    fs.writeFileSync(file, doc.toString());
+  }
+
   beforeAll(async () => {
     project = tempProject(repoRoot, [stackName]);
+    editStackFile((doc) => doc.setIn(["config", "fleetlab:machines"], false));
     stack = await project.open(stackName);
     nodes = stackNodes(project.dir, stackName);
   }, ENGINE_TIMEOUT_MS);
@@ -121,6 +129,7 @@ describe("up, no-change preview, secrets, one-node edit, destroy (stack dev)", (
         (s) => s.op === "create" && /-(ca|admin)$/.test(urnName(s.urn)),
       );
       expect(certs).toHaveLength(2);
+      expect(res.outputs.machinesCreated.value).toBe(false);
       expect(project.hypervisorCalls()).toEqual([]);
     },
     ENGINE_TIMEOUT_MS,
@@ -171,11 +180,12 @@ describe("up, no-change preview, secrets, one-node edit, destroy (stack dev)", (
   test(
     "changing one node's IP replaces only that node's resources",
     async () => {
-      const file = path.join(project.dir, `Pulumi.${stackName}.yaml`);
-      const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
       const target = nodes[1].name;
-      doc.setIn(["config", "fleetlab:nodes", 1, "ip"], "192.168.56.42");
-      fs.writeFileSync(file, doc.toString());
+      const cidr = (stackConfig(project.dir, stackName)["fleetlab:network"] as { cidr: string })
+        .cidr;
+      // .42: inside the lab subnet, outside the DHCP pool and the derived node IPs.
+      const ip = cidr.split("/")[0].replace(/\.\d+$/, ".42");
+      editStackFile((doc) => doc.setIn(["config", "fleetlab:nodes", 1, "ip"], ip));
 
       const rec = stepRecorder();
       const res = await stack.preview({ onEvent: rec.onEvent });
