@@ -1,0 +1,167 @@
+// Create and delete one lab machine on VirtualBox: its disk, its VM, the small Ignition
+// in the guest property and the short-lived server behind it; create returns once the
+// node fetched its config and answers SSH. Called by the Node dynamic provider.
+import * as fs from "fs";
+import * as path from "path";
+import { waitForSsh } from "../libvirt/readiness";
+import { Undo } from "../libvirt/undo";
+import {
+  closeMediumArgs,
+  cloneDiskArgs,
+  createVmArgs,
+  ignitionPropertyArgs,
+  modifyVmArgs,
+  parseMachineReadable,
+  powerOffArgs,
+  showVmInfoArgs,
+  startVmArgs,
+  storageArgs,
+  unregisterArgs,
+  VmArgsInput,
+} from "./args";
+import { bootstrapConfig, configUrl } from "./bootstrap";
+import { serveIgnition } from "./serve";
+import { checkVBoxManage, hostOnlyInterface, VBoxManage, vboxManage } from "./vboxmanage";
+
+export interface NodeProps {
+  vboxManage: string;
+  /** VM name (fleetlab-<stack>-<node>). */
+  name: string;
+  /** Folder the VM's files go in; VirtualBox makes <baseFolder>/<name>/. */
+  baseFolder: string;
+  hostOnlyInterface: string;
+  /** The host's address on the host-only network (fleetlab:network.gateway). */
+  gateway: string;
+  headless: boolean;
+  cpus: number;
+  memoryMiB: number;
+  diskMiB: number;
+  basePath: string;
+  mac: string;
+  ip: string;
+  ignition: string;
+  readinessTimeoutSec: number;
+}
+
+export interface NodeState {
+  vmUuid: string;
+  diskPath: string;
+  consoleLog: string;
+  readyAfterMs: number;
+}
+
+export function vmFolder(p: Pick<NodeProps, "baseFolder" | "name">): string {
+  return path.join(p.baseFolder, p.name);
+}
+
+function tail(file: string, lines = 40): string {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch (e) {
+    return `(no console log at ${file}: ${(e as Error).message})`;
+  }
+}
+
+/** Powers off (if running) and unregisters the VM with its files; absent is fine. */
+export function removeVm(v: VBoxManage, name: string): void {
+  const info = v.tryRun(showVmInfoArgs(name));
+  if (info === undefined) return;
+  const state = parseMachineReadable(info).VMState ?? "";
+  if (!["poweroff", "aborted", "saved"].includes(state)) v.tryRun(powerOffArgs(name));
+  // The VM's session stays locked for a moment after poweroff: bounded retries.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      v.run(unregisterArgs(name));
+      return;
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      // Synchronous so the undo stack (sync steps) can use it too.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+}
+
+export async function createNode(p: NodeProps): Promise<NodeState> {
+  const v = vboxManage(p.vboxManage);
+  checkVBoxManage(v);
+  const hostIf = hostOnlyInterface(v, p.hostOnlyInterface, p.gateway);
+  if (v.tryRun(showVmInfoArgs(p.name)) !== undefined) {
+    throw new Error(
+      `VirtualBox VM ${p.name} already exists: remove it (VBoxManage unregistervm ${p.name} --delete) or rename the stack`,
+    );
+  }
+  const folder = vmFolder(p);
+  const diskPath = path.join(folder, `${p.name}.vdi`);
+  const consoleLog = path.join(folder, `${p.name}-console.log`);
+  const vm: VmArgsInput = {
+    name: p.name,
+    baseFolder: p.baseFolder,
+    cpus: p.cpus,
+    memoryMiB: p.memoryMiB,
+    mac: p.mac,
+    hostOnlyInterface: p.hostOnlyInterface,
+    consoleLog,
+  };
+  const undo = new Undo();
+  // Bound to the host-only address only, and closed whatever happens below.
+  const server = await serveIgnition(hostIf.ip, p.name, p.ignition);
+  try {
+    return await undo.guard(async () => {
+      const small = bootstrapConfig(configUrl(hostIf.ip, server.port, p.name), p.ignition);
+      const [clone, resize] = cloneDiskArgs({
+        name: p.name,
+        basePath: p.basePath,
+        diskPath,
+        diskMiB: p.diskMiB,
+      });
+      v.run(clone, { timeoutMs: 30 * 60_000 });
+      undo.push(`delete disk ${diskPath}`, () => v.tryRun(closeMediumArgs(diskPath)));
+      v.run(resize);
+      v.run(createVmArgs(vm));
+      // Deleting the VM deletes its attached disk too (closemedium above is then a no-op).
+      undo.push(`delete VM ${p.name}`, () => removeVm(v, p.name));
+      v.run(modifyVmArgs(vm));
+      for (const args of storageArgs(p.name, diskPath)) v.run(args);
+      v.run(ignitionPropertyArgs(p.name, small));
+      v.run(startVmArgs(p.name, p.headless));
+      const vmUuid = parseMachineReadable(v.run(showVmInfoArgs(p.name))).UUID ?? "";
+
+      const deadline = p.readinessTimeoutSec * 1000;
+      const started = Date.now();
+      const label = `node ${p.name} (VirtualBox VM)`;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${label}: never fetched its Ignition from ${configUrl(hostIf.ip, server.port, p.name)} ` +
+                  `within ${p.readinessTimeoutSec}s. Check that the VM boots from its disk and that its ` +
+                  `NIC can reach ${hostIf.ip}. Console log tail:\n${tail(consoleLog)}`,
+              ),
+            ),
+          deadline,
+        );
+      });
+      try {
+        await Promise.race([server.fetched, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      await waitForSsh(p.ip, {
+        timeoutMs: Math.max(1000, deadline - (Date.now() - started)),
+        label,
+        diagnose: () => tail(consoleLog),
+      });
+      return { vmUuid, diskPath, consoleLog, readyAfterMs: Date.now() - started };
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+export function deleteNode(p: Pick<NodeProps, "vboxManage" | "name">): void {
+  const v = vboxManage(p.vboxManage);
+  checkVBoxManage(v);
+  removeVm(v, p.name);
+}

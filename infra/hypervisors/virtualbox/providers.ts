@@ -1,0 +1,123 @@
+// Thin Pulumi dynamic providers: each method loads node.ts or shared.ts and calls one
+// function. Replacement rules live here, in NODE_REPLACE_KEYS.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { changedKeys } from "../libvirt/providers";
+
+// The dynamic-provider host is plain node, not ts-node: the serialized methods load
+// our TypeScript through ts-node by absolute path instead of capturing its code.
+const IMPL_DIR = __dirname;
+const TS_NODE = require.resolve("ts-node");
+const TS_CONFIG = path.join(__dirname, "..", "..", "..", "tsconfig.json");
+
+function impl<T>(mod: "node" | "shared"): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const r = require;
+  if (!r.extensions[".ts"]) {
+    (r(TS_NODE) as { register: (o: object) => void }).register({
+      transpileOnly: true,
+      project: TS_CONFIG,
+    });
+  }
+  return r(`${IMPL_DIR}/${mod}`) as T;
+}
+
+type Shared = typeof import("./shared");
+type NodeOps = typeof import("./node");
+type Props = Record<string, unknown>;
+
+/**
+ * A VM is replaced only when what it is made of changes: its Ignition (by hash), its
+ * shape, disk base, address or network. Lab data and fleet units are not inputs here at
+ * all, so they can never replace a VM; headless and the readiness bound only matter at
+ * create time and update in place.
+ */
+export const NODE_REPLACE_KEYS = [
+  "vboxManage",
+  "name",
+  "baseFolder",
+  "hostOnlyInterface",
+  "gateway",
+  "cpus",
+  "memoryMiB",
+  "diskMiB",
+  "basePath",
+  "mac",
+  "ip",
+  "ignitionHash",
+] as const;
+const NODE_KEYS = [...NODE_REPLACE_KEYS, "headless", "readinessTimeoutSec"];
+
+/** The diff rule, pure so it is tested without the engine. */
+export function nodeDiff(olds: Props, news: Props): pulumi.dynamic.DiffResult {
+  const replaces = changedKeys(olds, news, NODE_REPLACE_KEYS);
+  const changed = changedKeys(olds, news, NODE_KEYS);
+  // Name and MAC are fixed per node: the old VM must be gone before the new one starts.
+  return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+}
+
+const nodeProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: Props) {
+    const state = await impl<NodeOps>("node").createNode(inputs as never);
+    const { ignition: _secret, ...outs } = inputs;
+    void _secret; // never echoed into state: the hash stands for it
+    return { id: inputs.name as string, outs: { ...outs, ...state } };
+  },
+  async diff(_id: string, olds: Props, news: Props) {
+    return nodeDiff(olds, news);
+  },
+  async update(_id: string, olds: Props, news: Props) {
+    const { ignition: _secret, ...outs } = news;
+    void _secret;
+    return { outs: { ...olds, ...outs } };
+  },
+  async delete(_id: string, olds: Props) {
+    impl<NodeOps>("node").deleteNode(olds as never);
+  },
+};
+
+const baseImageProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: Props) {
+    const state = await impl<Shared>("shared").createBaseImage(inputs as never);
+    return { id: state.path, outs: { ...inputs, ...state } };
+  },
+  async diff(_id: string, olds: Props, news: Props) {
+    const replaces = changedKeys(olds, news, ["source"]);
+    return { changes: replaces.length > 0, replaces };
+  },
+  async delete() {
+    impl<Shared>("shared").deleteBaseImage();
+  },
+};
+
+type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+export class VirtualBoxBaseImage extends pulumi.dynamic.Resource {
+  declare readonly path: pulumi.Output<string>;
+  constructor(
+    name: string,
+    props: In<import("./shared").BaseImageProps>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(baseImageProvider, name, { ...props, path: undefined }, opts, "virtualbox", "BaseImage");
+  }
+}
+
+export type NodeResourceProps = In<import("./node").NodeProps> & {
+  ignitionHash: pulumi.Input<string>;
+};
+
+export class VirtualBoxNode extends pulumi.dynamic.Resource {
+  declare readonly vmUuid: pulumi.Output<string>;
+  declare readonly readyAfterMs: pulumi.Output<number>;
+  constructor(name: string, props: NodeResourceProps, opts?: pulumi.CustomResourceOptions) {
+    super(
+      nodeProvider,
+      name,
+      { ...props, vmUuid: undefined, readyAfterMs: undefined },
+      opts,
+      "virtualbox",
+      "Node",
+    );
+  }
+}
