@@ -24,7 +24,13 @@ export interface VBoxManage {
 
 export function vboxManage(bin: string): VBoxManage {
   const run = (args: string[], opts: { timeoutMs?: number } = {}): string => {
-    const r = spawnSync(bin, args, { encoding: "utf8", timeout: opts.timeoutMs ?? 120_000 });
+    // env passed explicitly: the caller's (possibly sandboxed) environment, not the
+    // process's original one.
+    const r = spawnSync(bin, args, {
+      encoding: "utf8",
+      env: process.env,
+      timeout: opts.timeoutMs ?? 120_000,
+    });
     if (r.error) {
       throw new VBoxManageError(
         args,
