@@ -12,7 +12,12 @@ import {
   createPool,
   deleteNetwork,
 } from "../../infra/hypervisors/libvirt/shared";
-import { fetchUrl, verifySignature } from "../../infra/hypervisors/libvirt/image";
+import {
+  FLATCAR_KEY_FINGERPRINT,
+  FLATCAR_SIGNING_KEY,
+  fetchUrl,
+  verifySignature,
+} from "../../infra/hypervisors/libvirt/image";
 import { domainXml } from "../../infra/hypervisors/libvirt/xml";
 import { forceClean, leftovers } from "./checks";
 import { createNetns, Daemon, deleteNetns, Netns, startLibvirt, stopDaemon } from "./netns";
@@ -197,4 +202,12 @@ test("an OpenPGP signature check accepts the signed file and rejects a tampered 
   expect(() => verifySignature(img, `${img}.sig`, key, "test image")).toThrow(
     /test image: OpenPGP signature check FAILED/,
   );
+});
+
+test("the shipped Flatcar signing key is Flatcar's (fingerprint) and loads into gpgv", () => {
+  const r = spawnSync("gpg", ["--batch", "--show-keys", "--with-colons", FLATCAR_SIGNING_KEY], {
+    encoding: "utf8",
+  });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain(`fpr:::::::::${FLATCAR_KEY_FINGERPRINT}:`);
 });
