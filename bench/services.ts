@@ -4,6 +4,7 @@
 //  2. data change -> served: from writing a new data set into etcd (what LabData
 //     does during `pulumi up`) to a real client seeing it (udhcpc gets the new
 //     reservation, curl the new page, ldapsearch the new entry), 5 rounds each;
+//     then the same through `pulumi up` of the services program, 3 rounds;
 //  3. failover re-seed: from starting a replacement container on an empty disk to
 //     it serving the same data from etcd (LDAP, WWW), 3 rounds each.
 // Writes bench/results/services.json. Not part of npm test.
@@ -27,10 +28,15 @@ import {
   ServiceEnv,
 } from "../tests/services/harness";
 import { joinLan } from "../tests/services/lan";
+import { tempProject } from "../tests/pulumi/harness";
+import { serveApi } from "../fleet/api/server";
+import { FleetService } from "../fleet/api/service";
+import { Registry } from "../fleet/registry/registry";
 
 const IMAGES = ["dhcp", "www", "ldap", "sidekick"];
 const ROUNDS = 5;
 const FAILOVERS = 3;
+const PULUMI_ROUNDS = 3;
 
 function stats(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
@@ -104,21 +110,30 @@ const probes = (lease: () => (mac: string) => string): Probe[] => [
   },
 ];
 
-async function dataChanges(env: ServiceEnv) {
-  const out: Record<string, ReturnType<typeof stats>> = {};
+interface Running {
+  p: Probe;
+  s: Service;
+}
+
+/** All three services with their sidekicks, one shared data directory. */
+async function startAll(env: ServiceEnv, dataDir: string): Promise<Running[]> {
   let lan: ReturnType<typeof joinLan> | undefined;
+  const running: Running[] = [];
   for (const p of probes(() => lan!.lease)) {
-    const dataDir = mkdtempSync(join(tmpdir(), `flt-bench-${p.set}-`));
-    cpSync(join(ROOT, "data"), dataDir, { recursive: true });
     const s = env.runService(p.set, [], "bench");
-    const log: string[] = [];
     if (p.set === "dhcp") lan = joinLan(env, s);
-    const sk = await env.sidekick(
-      p.set,
-      p.apply,
-      contextFor(s, p.set, log, p.set === "dhcp" ? { interfaces: [lan!.serverIf] } : {}),
-    );
+    const extra = p.set === "dhcp" ? { interfaces: [lan!.serverIf] } : {};
+    const sk = await env.sidekick(p.set, p.apply, contextFor(s, p.set, [], extra));
     await env.publish(sk, loadDataSet(p.set, dataDir), 90_000);
+    running.push({ p, s });
+  }
+  return running;
+}
+
+/** From the etcd write of a changed data set to a real client seeing it. */
+async function dataChanges(env: ServiceEnv, dataDir: string, running: Running[]) {
+  const out: Record<string, ReturnType<typeof stats>> = {};
+  for (const { p, s } of running) {
     const samples: number[] = [];
     for (let i = 1; i <= ROUNDS; i++) {
       p.change(dataDir, i);
@@ -129,11 +144,60 @@ async function dataChanges(env: ServiceEnv) {
       samples.push(Date.now() - t0);
     }
     out[p.set] = stats(samples);
-    spawnSync(DOCKER, ["rm", "-f", s.name]);
-    rmSync(dataDir, { recursive: true, force: true });
-    console.log(`    ${p.set}: data change -> served, median ${out[p.set].medianMs} ms`);
+    console.log(`    ${p.set}: etcd write -> served, median ${out[p.set].medianMs} ms`);
   }
   return out;
+}
+
+/**
+ * `pulumi up` of the services program (tests/services/fixtures/lab-services, the real
+ * engine and fleet API) after editing all three data sets: from up returning to
+ * each change being served, and how long up itself took.
+ */
+async function pulumiUps(env: ServiceEnv, dataDir: string, running: Running[]) {
+  const apiDir = mkdtempSync(join(tmpdir(), "flt-bench-api-"));
+  const socket = join(apiDir, "fleet.sock");
+  const api = await serveApi(new FleetService(new Registry(env.client)), { socket });
+  const project = tempProject(join(ROOT, "tests/services/fixtures/lab-services"));
+  const stack = await project.open("bench");
+  const served: Record<string, number[]> = {};
+  const upSeconds: number[] = [];
+  try {
+    await stack.setConfig("dataDir", { value: dataDir });
+    await stack.setConfig("etcdEndpoints", { value: env.etcd.endpoints.join(",") });
+    await stack.setConfig("fleetSocket", { value: socket });
+    await stack.up();
+    for (let i = ROUNDS + 1; i <= ROUNDS + PULUMI_ROUNDS; i++) {
+      for (const { p } of running) p.change(dataDir, i);
+      const t0 = Date.now();
+      await stack.up();
+      upSeconds.push((Date.now() - t0) / 1000);
+      // Poll every service in turn and note when each first serves its change, so
+      // one slow client check does not count against the others.
+      const t1 = Date.now();
+      const pending = new Set(running);
+      for (let polls = 0; pending.size > 0; polls++) {
+        if (Date.now() - t1 > 60_000 || polls > 10_000)
+          throw new Error(`not served 60 s after up ${i}`);
+        for (const r of [...pending]) {
+          if (!r.p.served(r.s, i)) continue;
+          (served[r.p.set] ??= []).push(Date.now() - t1);
+          pending.delete(r);
+        }
+      }
+    }
+    await stack.destroy();
+  } finally {
+    await stack.workspace.removeStack("bench", { force: true }).catch(() => undefined);
+    project.cleanup();
+    await api.close();
+    rmSync(apiDir, { recursive: true, force: true });
+  }
+  const out = Object.fromEntries(Object.entries(served).map(([k, v]) => [k, stats(v)]));
+  console.log(
+    `    pulumi up -> served: ${JSON.stringify(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.medianMs])))} ms`,
+  );
+  return { upSeconds, servedAfterUpReturned: out };
 }
 
 async function failovers(env: ServiceEnv) {
@@ -166,8 +230,15 @@ async function main(): Promise<void> {
   const env = new ServiceEnv();
   await env.startEtcd();
   try {
+    const dataDir = mkdtempSync(join(tmpdir(), "flt-bench-data-"));
+    cpSync(join(ROOT, "data"), dataDir, { recursive: true });
+    const running = await startAll(env, dataDir);
     console.log("==> bench: data change -> served");
-    const dataChangeToServed = await dataChanges(env);
+    const dataChangeToServed = await dataChanges(env, dataDir, running);
+    console.log("==> bench: pulumi up -> served");
+    const pulumiUp = await pulumiUps(env, dataDir, running);
+    for (const { s } of running) spawnSync(DOCKER, ["rm", "-f", s.name]);
+    rmSync(dataDir, { recursive: true, force: true });
     console.log("==> bench: failover re-seed");
     const failoverReseed = await failovers(env);
     const result = {
@@ -176,10 +247,12 @@ async function main(): Promise<void> {
       command: "npm run bench:services",
       imageBuilds,
       dataChangeToServed,
+      pulumiUp,
       failoverReseed,
       notes: [
         "cold build: docker build --no-cache with debian:bookworm-slim present; apt-get reaches Debian's mirror, so network speed counts",
         "warm build: build.sh with the image up to date (context hash label matches)",
+        "pulumiUp: `pulumi up` of tests/services/fixtures/lab-services (LabServices: 3 LabData + the fleet units, real engine, real /fleet/v1 API over a unix socket) after editing all three data sets; servedAfterUpReturned = from up returning to a real client seeing each change; the clients are checked in turn (dhcp, www, ldap), so each figure includes the checks before it (one udhcpc exchange is ~100 ms): the sidekicks have usually applied the data before up returns",
         "data change -> served: from the etcd write of the new data set (what LabData does in pulumi up, excluding pulumi's own overhead) until a real client sees the change; includes the client's poll interval (20 ms) and, for DHCP, one udhcpc exchange",
         "failover re-seed: from docker run of a replacement container on an empty disk until it serves the same data from etcd (the engine's own failover time is measured in bench/results/fleet.json)",
       ],
