@@ -1,11 +1,5 @@
 import * as crypto from "crypto";
-import {
-  bootstrapConfig,
-  configPath,
-  configUrl,
-  GUEST_PROPERTY_LIMIT,
-  sha512,
-} from "./bootstrap";
+import { bootstrapConfig, configPath, configUrl, GUEST_PROPERTY_LIMIT, sha512 } from "./bootstrap";
 
 // A node's real Ignition is several KiB (TLS key and certificates); this stands for it.
 const full = JSON.stringify({ ignition: { version: "3.3.0" }, pad: "k".repeat(6000) });

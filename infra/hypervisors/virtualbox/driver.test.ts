@@ -92,9 +92,7 @@ describe("virtualbox driver", () => {
     expect(bases.map((b) => b.inputs.source)).toEqual([
       { kind: "flatcar", channel: spec.flatcar.channel, version: spec.flatcar.version },
     ]);
-    expect(vms.map((v) => v.inputs.name)).toEqual(
-      spec.nodes.map((n) => `fleetlab-dev-${n.name}`),
-    );
+    expect(vms.map((v) => v.inputs.name)).toEqual(spec.nodes.map((n) => `fleetlab-dev-${n.name}`));
     for (const [i, vm] of vms.entries()) {
       const node = spec.nodes[i];
       expect(vm.inputs).toMatchObject({

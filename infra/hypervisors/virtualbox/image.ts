@@ -23,7 +23,8 @@ export function flatcarVirtualBoxUrl(channel: FlatcarChannel, version: string): 
 
 function tool(cmd: string, args: string[], what: string, pkg: string): void {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60 * 60_000 });
-  if (r.error) throw new Error(`${what}: could not run ${cmd} (${r.error.message}); install ${pkg}`);
+  if (r.error)
+    throw new Error(`${what}: could not run ${cmd} (${r.error.message}); install ${pkg}`);
   if (r.status !== 0) throw new Error(`${what}: ${cmd} failed: ${(r.stderr || r.stdout).trim()}`);
 }
 

@@ -141,7 +141,11 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
     deleteNode(props);
     expect(vmState(props.name)).toBeUndefined();
     expect(fs.existsSync(state.diskPath)).toBe(false);
-    expect(calls().slice(-3).map((c) => c.slice(0, 2))).toEqual([
+    expect(
+      calls()
+        .slice(-3)
+        .map((c) => c.slice(0, 2)),
+    ).toEqual([
       ["showvminfo", props.name],
       ["controlvm", props.name],
       ["unregistervm", props.name],
@@ -152,9 +156,7 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
     process.env.VBOX_STANDIN_FAIL = "startvm";
     await expect(createNode(props)).rejects.toThrow(/startvm .* failed \(injected by the test\)/);
     expect(vmState(props.name)).toBeUndefined();
-    expect(fs.existsSync(path.join(props.baseFolder, props.name, `${props.name}.vdi`))).toBe(
-      false,
-    );
+    expect(fs.existsSync(path.join(props.baseFolder, props.name, `${props.name}.vdi`))).toBe(false);
     expect(calls().map((c) => c[0])).toContain("unregistervm");
     const url = JSON.parse(calls().find((c) => c[0] === "guestproperty")![4]).ignition.config
       .replace.source;
