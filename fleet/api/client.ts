@@ -87,7 +87,12 @@ export class FleetClient {
       req.on("timeout", () =>
         req.destroy(new Error(`fleet API: no answer within ${this.timeoutMs} ms`)),
       );
-      req.on("error", reject);
+      const where = "socket" in t ? `unix socket ${t.socket}` : t.url;
+      req.on("error", (e) =>
+        reject(
+          new Error(`cannot reach the fleet API at ${where}: ${e.message} (is the agent running?)`),
+        ),
+      );
       req.end(payload);
     });
   }
