@@ -133,9 +133,10 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
 
     const domainType = p.domainType === "auto" ? detectDomainType(v) : p.domainType;
     const consoleLog = consoleLogPath(p.name);
-    const render = (cmdline?: string): string =>
+    const render = (cmdline?: string, uuid?: string): string =>
       domainXml({
         name: p.name,
+        ...(uuid && { uuid }),
         type: domainType,
         vcpus: p.vcpus,
         memoryMiB: p.memoryMiB,
@@ -167,7 +168,7 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
     // Ignition must run on the first boot only (Flatcar's bootloader drops the flag the
     // same way); the new definition applies from the next boot on.
     if (p.directKernelBoot?.cmdline.includes(FIRSTBOOT_ARG)) {
-      v.withXml(["define"], render(withoutFirstboot(p.directKernelBoot.cmdline)));
+      v.withXml(["define"], render(withoutFirstboot(p.directKernelBoot.cmdline), domainUuid));
     }
     return {
       domainUuid,

@@ -26,6 +26,8 @@ export interface VolumeXmlInput {
 
 export interface DomainXmlInput {
   name: string;
+  /** Set when redefining an existing domain: libvirt matches the definition by UUID. */
+  uuid?: string;
   type: DomainType;
   vcpus: number;
   memoryMiB: number;
@@ -96,6 +98,7 @@ export function domainXml(d: DomainXmlInput): string {
   const cpu = d.type === "kvm" ? `  <cpu mode='host-passthrough'/>\n` : "";
   return (
     x`<domain type='${d.type}'>\n  <name>${d.name}</name>\n` +
+    (d.uuid ? x`  <uuid>${d.uuid}</uuid>\n` : "") +
     x`  <memory unit='MiB'>${d.memoryMiB}</memory>\n  <vcpu>${d.vcpus}</vcpu>\n` +
     // fw_cfg is how QEMU hands Ignition its config (Flatcar's and Debian's both read it).
     x`  <sysinfo type='fwcfg'>\n    <entry name='${d.fwCfg.key}' file='${d.fwCfg.file}'/>\n  </sysinfo>\n` +
