@@ -138,9 +138,11 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
       guest.sshd.close();
     }
 
+    fs.writeFileSync(state.consoleLog, "Flatcar login:\n"); // what the serial port would leave
     deleteNode(props);
     expect(vmState(props.name)).toBeUndefined();
     expect(fs.existsSync(state.diskPath)).toBe(false);
+    expect(fs.existsSync(path.join(props.baseFolder, props.name))).toBe(false);
     expect(
       calls()
         .slice(-3)
@@ -152,10 +154,11 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
     ]);
   });
 
-  it("removes the VM and its disk and stops serving when a later step fails", async () => {
+  it("removes the VM, its disk and folder and stops serving when a later step fails", async () => {
     process.env.VBOX_STANDIN_FAIL = "startvm";
     await expect(createNode(props)).rejects.toThrow(/startvm .* failed \(injected by the test\)/);
     expect(vmState(props.name)).toBeUndefined();
+    expect(fs.existsSync(path.join(props.baseFolder, props.name))).toBe(false);
     expect(fs.existsSync(path.join(props.baseFolder, props.name, `${props.name}.vdi`))).toBe(false);
     expect(calls().map((c) => c[0])).toContain("unregistervm");
     const url = JSON.parse(calls().find((c) => c[0] === "guestproperty")![4]).ignition.config

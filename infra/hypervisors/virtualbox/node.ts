@@ -62,8 +62,23 @@ function tail(file: string, lines = 40): string {
   }
 }
 
-/** Powers off (if running) and unregisters the VM with its files; absent is fine. */
-export function removeVm(v: VBoxManage, name: string): void {
+/**
+ * Powers off (if running) and unregisters the VM with its files; absent is fine. Then
+ * removes what VirtualBox does not know it owns in the VM's folder (the console log) and
+ * the folder itself, but only if nothing else is left in it.
+ */
+export function removeVm(v: VBoxManage, name: string, folder?: string): void {
+  unregisterVm(v, name);
+  if (!folder) return;
+  fs.rmSync(path.join(folder, `${name}-console.log`), { force: true });
+  try {
+    fs.rmdirSync(folder);
+  } catch {
+    // not empty or already gone: leave it
+  }
+}
+
+function unregisterVm(v: VBoxManage, name: string): void {
   const info = v.tryRun(showVmInfoArgs(name));
   if (info === undefined) return;
   const state = parseMachineReadable(info).VMState ?? "";
@@ -119,7 +134,7 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
       v.run(resize);
       v.run(createVmArgs(vm));
       // Deleting the VM deletes its attached disk too (closemedium above is then a no-op).
-      undo.push(`delete VM ${p.name}`, () => removeVm(v, p.name));
+      undo.push(`delete VM ${p.name}`, () => removeVm(v, p.name, folder));
       v.run(modifyVmArgs(vm));
       for (const args of storageArgs(p.name, diskPath)) v.run(args);
       v.run(ignitionPropertyArgs(p.name, small));
@@ -160,8 +175,8 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
   }
 }
 
-export function deleteNode(p: Pick<NodeProps, "vboxManage" | "name">): void {
+export function deleteNode(p: Pick<NodeProps, "vboxManage" | "name" | "baseFolder">): void {
   const v = vboxManage(p.vboxManage);
   checkVBoxManage(v);
-  removeVm(v, p.name);
+  removeVm(v, p.name, vmFolder(p));
 }

@@ -11,7 +11,6 @@ const TS_NODE = require.resolve("ts-node");
 const TS_CONFIG = path.join(__dirname, "..", "..", "..", "tsconfig.json");
 
 function impl<T>(mod: "node" | "shared"): T {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const r = require;
   if (!r.extensions[".ts"]) {
     (r(TS_NODE) as { register: (o: object) => void }).register({
