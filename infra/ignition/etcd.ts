@@ -106,7 +106,7 @@ export function etcdClientEnv(spec: LabSpec, node: NodeSpec): string {
     [FLEET_ENV.caFile, CA_PATH],
     [FLEET_ENV.certFile, NODE_CERT_PATH],
     [FLEET_ENV.keyFile, NODE_KEY_PATH],
-    [FLEET_ENV.publicIp, node.ip],
+    [FLEET_ENV.publicIP, node.ip],
     [FLEET_ENV.metadata, fleetMetadata(node)],
   ];
   return vars.map(([k, v]) => `${k}=${v}`).join("\n") + "\n";

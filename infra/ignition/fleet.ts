@@ -7,6 +7,7 @@ import {
   DOCKER_UNIT,
   ETCD_UNIT,
   FLEET_AGENT_CONTAINER,
+  FLEET_AGENT_UNIT,
   FLEET_ENV,
   FLEET_RUN_DIR,
   NODE_CERT_PATH,
@@ -24,8 +25,11 @@ export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
     [FLEET_ENV.caFile, CA_PATH],
     [FLEET_ENV.certFile, NODE_CERT_PATH],
     [FLEET_ENV.keyFile, NODE_KEY_PATH],
-    [FLEET_ENV.publicIp, node.ip],
+    [FLEET_ENV.publicIP, node.ip],
     [FLEET_ENV.metadata, fleetMetadata(node)],
+    // Units the agent starts are bound to the agent's own unit: if the agent dies
+    // while the machine lives, systemd stops them, since a dead agent cannot fence.
+    [FLEET_ENV.bindsTo, FLEET_AGENT_UNIT],
   ];
   const mounts = [
     `${DBUS_SOCKET}:${DBUS_SOCKET}`,

@@ -1,5 +1,6 @@
 // Names and paths on a lab node that other parts of fleetlab depend on (the fleet
 // agent, the service units, the tests). Import them; never repeat the literals.
+import { AGENT_ENV } from "../../fleet/agent/config";
 
 /** Directory holding the node's TLS material (CA, node cert, node key). */
 export const TLS_DIR = "/etc/fleetlab/tls";
@@ -30,12 +31,5 @@ export const FLEET_RUN_DIR = "/run/fleet";
 export const NETWORKD_FILE = "/etc/systemd/network/00-fleetlab.network";
 export const SSH_USER = "core";
 
-/** Environment variables the fleet agent reads (see fleet/ agent). */
-export const FLEET_ENV = {
-  endpoints: "FLEET_ETCD_ENDPOINTS",
-  caFile: "FLEET_ETCD_CAFILE",
-  certFile: "FLEET_ETCD_CERTFILE",
-  keyFile: "FLEET_ETCD_KEYFILE",
-  publicIp: "FLEET_PUBLIC_IP",
-  metadata: "FLEET_METADATA",
-} as const;
+/** Environment variables the fleet agent reads: the agent owns the names. */
+export const FLEET_ENV = AGENT_ENV;
