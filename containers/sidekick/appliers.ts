@@ -10,6 +10,7 @@ import { directoryEntries, LdapData, renderSlapdConf } from "../ldap/render";
 import { renderNginxConf, unpackSite } from "../www/site";
 import { writeIfChanged } from "./files";
 import { keaCommandWhenUp } from "./kea";
+import { reloadNginx } from "./nginx";
 
 export interface ApplyContext {
   /** The shared directory as the sidekick sees it. */
@@ -20,8 +21,8 @@ export interface ApplyContext {
   interfaces: string[];
   /** WWW: port nginx listens on inside the container. */
   port: number;
-  /** Sends SIGHUP to the service's main process (nginx master). */
-  hangup: () => void;
+  /** WWW: PID of the nginx master as the sidekick sees it (shared PID namespace). */
+  nginxMaster: () => number;
   log: (msg: string) => void;
 }
 
@@ -44,6 +45,9 @@ export const applyDhcp: Applier = async (payload, hash, ctx) => {
     );
   ctx.log(`dhcp ${hash}: ${data.reservations.length} reservations, Kea reloaded`);
 };
+
+/** nginx.conf that nginx is known to run, per shared directory. */
+const reloaded = new Map<string, string>();
 
 export const applyWww: Applier = async (payload, hash, ctx) => {
   const sites = join(ctx.hostDir, "site");
@@ -72,7 +76,13 @@ export const applyWww: Applier = async (payload, hash, ctx) => {
     root: `${ctx.containerDir}/site/current`,
     port: ctx.port,
   });
-  if (writeIfChanged(join(ctx.hostDir, "nginx.conf"), conf)) ctx.hangup();
+  writeIfChanged(join(ctx.hostDir, "nginx.conf"), conf);
+  // Reload when this sidekick has not yet seen nginx take this config (also after a
+  // sidekick restart, or after a reload that failed), never for content alone.
+  if (reloaded.get(ctx.hostDir) !== conf) {
+    await reloadNginx(ctx.nginxMaster());
+    reloaded.set(ctx.hostDir, conf);
+  }
   ctx.log(`www ${hash}: site unpacked`);
 };
 

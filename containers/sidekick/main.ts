@@ -19,11 +19,8 @@ function env(name: string, fallback?: string): string {
 }
 
 /** nginx writes its master's PID here; the sidekick shares the service's PID namespace. */
-function hangupFromPidFile(pidFile: string): () => void {
-  return () => {
-    const pid = Number(readFileSync(pidFile, "utf8").trim());
-    process.kill(pid, "SIGHUP");
-  };
+function pidFromFile(pidFile: string): () => number {
+  return () => Number(readFileSync(pidFile, "utf8").trim());
 }
 
 async function main(): Promise<void> {
@@ -50,7 +47,7 @@ async function main(): Promise<void> {
     containerDir: dir,
     interfaces: env("FLEETLAB_DHCP_INTERFACES", "*").split(","),
     port: Number(env("FLEETLAB_WWW_PORT", "8080")),
-    hangup: hangupFromPidFile(`${dir}/nginx.pid`),
+    nginxMaster: pidFromFile(`${dir}/nginx.pid`),
     log: (m) => console.log(m),
   };
   const sk = await runSidekick(client, set, apply, ctx);

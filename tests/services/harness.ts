@@ -155,7 +155,7 @@ export class ServiceEnv {
 
 export const quietLog = (lines: string[]) => (m: string) => void lines.push(m);
 
-/** The sidekick's view of a test container: its run dir, nginx HUP through docker. */
+/** The sidekick's view of a test container: its run dir, its main process. */
 export function contextFor(
   s: Service,
   svc: string,
@@ -167,7 +167,8 @@ export function contextFor(
     containerDir: `/run/fleetlab/${svc}`,
     interfaces: [],
     port: 8080,
-    hangup: () => docker("kill", "-s", "HUP", s.name),
+    // The host sees the container's PID 1 (nginx's master: the entrypoint execs it).
+    nginxMaster: () => s.pid,
     log: quietLog(log),
     ...extra,
   };

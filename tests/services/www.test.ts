@@ -5,8 +5,8 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { loadDataSet } from "../../containers/dataset/load";
 import { applyWww } from "../../containers/sidekick/appliers";
+import { reloadNginx } from "../../containers/sidekick/nginx";
 import { Sidekick } from "../../containers/sidekick/watch";
-import { waitFor } from "../fleet/etcd";
 import { buildImages, docker, inNet, contextFor, ROOT, Service, ServiceEnv } from "./harness";
 
 jest.setTimeout(300_000);
@@ -29,8 +29,6 @@ beforeAll(async () => {
   www = env.runService("www");
   sk = await env.sidekick("www", applyWww, contextFor(www, "www", log));
   await env.publish(sk, loadDataSet("www", dataDir));
-  // The sidekick's SIGHUP makes nginx load the rendered config asynchronously.
-  await waitFor("nginx to serve the site", () => get("/").status === 200, 15_000);
 });
 
 afterAll(async () => {
@@ -61,4 +59,19 @@ test("nginx runs as www-data and reports healthy", () => {
   expect(users.length).toBeGreaterThan(0);
   expect(users.every((u) => u.split(/\s+/)[0] === "www-data")).toBe(true);
   expect(get("/healthz").status).toBe(200);
+});
+
+test("a config nginx rejects is reported by the reload and the site keeps being served", async () => {
+  const conf = join(www.dir, "nginx.conf");
+  const good = readFileSync(conf, "utf8");
+  writeFileSync(conf, "events {}\nhttp { server { listen nonsense; } }\n");
+  try {
+    await expect(reloadNginx(www.pid, 3000)).rejects.toThrow(
+      /still runs workers from before SIGHUP/,
+    );
+    expect(get("/").status).toBe(200);
+  } finally {
+    writeFileSync(conf, good);
+    await reloadNginx(www.pid);
+  }
 });
