@@ -63,12 +63,15 @@ describe.each(["dev", "faculty", "local"])("preview of stack %s", (stackName) =>
         ...nodes.map((n) => `${stackName}-${n.name}`),
       ];
       for (const name of pki) expect(created).toContain(name);
-      // Where a driver exists (libvirt), one domain per node is planned too; planning
+      // Where a driver exists (libvirt, virtualbox), one VM per node is planned too; planning
       // it must not touch the hypervisor (checked below).
       const kind = (stackConfig(project.dir, stackName)["fleetlab:hypervisor"] as { kind: string })
         .kind;
       if (kind === "libvirt") {
         expect(creates["pulumi-nodejs:dynamic/libvirt:Node"]).toBe(nodes.length);
+      }
+      if (kind === "virtualbox") {
+        expect(creates["pulumi-nodejs:dynamic/virtualbox:Node"]).toBe(nodes.length);
       }
       // A fresh stack: nothing but creates.
       expect(Object.keys(changeCounts(res))).toEqual(["create"]);
