@@ -23,6 +23,8 @@ export function sshRuns(
       "-o",
       "UserKnownHostsFile=/dev/null",
       "-o",
+      "LogLevel=ERROR",
+      "-o",
       "ConnectTimeout=10",
       `core@${ip}`,
       command,

@@ -35,11 +35,22 @@ export function findPulumi(env: Record<string, string>): string {
   );
 }
 
+export interface PreviewJson {
+  changeSummary: Record<string, number>;
+  steps: { op: string; urn: string }[];
+}
+
 export interface E2eWorkspace {
   dir: string;
   env: Record<string, string>;
   cmd: PulumiCommand;
   stack(name: string, config: Record<string, unknown>): Promise<Stack>;
+  /**
+   * `pulumi preview --json`. Not Stack.preview(): with a CLI newer than 3.205 the
+   * Automation API streams engine events over gRPC to 127.0.0.1 of the test process,
+   * which the engine inside the namespace cannot reach, so its change summary is empty.
+   */
+  previewJson(name: string): Promise<PreviewJson>;
 }
 
 export async function createWorkspace(
@@ -84,6 +95,20 @@ export async function createWorkspace(
         { stackName: name, workDir: dir },
         { pulumiCommand: cmd, envVars: env },
       );
+    },
+    async previewJson(name) {
+      const r = spawnSync(wrapper, ["preview", "--json", "--non-interactive", "--stack", name], {
+        cwd: dir,
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+        timeout: 15 * 60_000,
+        maxBuffer: 64 << 20,
+      });
+      if (r.status !== 0)
+        throw new Error(
+          `pulumi preview --json failed (${r.status}): ${r.stderr}\n${r.stdout.slice(-4000)}`,
+        );
+      return JSON.parse(r.stdout) as PreviewJson;
     },
   };
 }
