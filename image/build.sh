@@ -145,9 +145,11 @@ make_disk() {
 }
 phase "10 ext4 + qcow2" make_disk
 
+# apparmor=0: Debian kernels enable AppArmor, and docker then refuses to run containers
+# without apparmor_parser; Flatcar does not use AppArmor either.
 jq -n --arg k "$kver" --arg tags "$etcd_tags" '{
   kernel: "vmlinuz", initrd: "initrd.img", disk: "rootfs.qcow2", kernelVersion: $k,
-  cmdline: "root=/dev/vda rw console=ttyS0 ignition.firstboot ignition.platform.id=qemu",
+  cmdline: "root=/dev/vda rw console=ttyS0 apparmor=0 ignition.firstboot ignition.platform.id=qemu",
   ignitionFwCfgKey: "opt/com.coreos/config",
   etcdImages: ($tags | split(" "))
 }' >"$work/out/image.json"
