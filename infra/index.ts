@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Lab } from "./cluster";
 import { ConfigError, labSpecFromPulumi, LabSpec } from "./config";
 import { clientEndpoints, initialCluster as computeInitialCluster } from "./ignition";
+import { fleetApiEndpoints as computeFleetApiEndpoints } from "./ignition/fleet";
 
 function loadSpec(): LabSpec {
   try {
@@ -29,3 +30,6 @@ export const caCert = lab.pki.ca.certPem;
 export const adminCert = lab.pki.admin.certPem;
 export const adminKey = pulumi.secret(lab.pki.admin.keyPem);
 export const machinesCreated = lab.machines !== undefined;
+/** https://<node ip>:49153 per node when the agents serve the API on TCP (fleetlab:services). */
+export const fleetApiEndpoints = computeFleetApiEndpoints(spec);
+export const servicesCreated = lab.services !== undefined;

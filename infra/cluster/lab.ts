@@ -1,11 +1,14 @@
-// The lab: PKI, one LabNode per machine, and (when hypervisors/<kind>/ exists) the
-// driver's VMs. Thin by design: the logic lives in config/, ignition/ and pki/.
+// The lab: PKI, one LabNode per machine, (when hypervisors/<kind>/ exists) the
+// driver's VMs, and with fleetlab:services the lab's services on them. Thin by
+// design: the logic lives in config/, ignition/, pki/ and services/.
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../config/types";
 import { clientEndpoints, initialCluster, NodeTls } from "../ignition";
 import { HypervisorDriver, LabMachines, loadDriver } from "../hypervisors";
 import { createLabPki, LabPki } from "../pki";
+import type { LabServices } from "../services";
 import { LabNode } from "./node";
+import { createLabServices } from "./services";
 
 export interface LabOptions extends pulumi.ComponentResourceOptions {
   /** Override the driver (tests); null: Ignition only. Default: hypervisors/<kind>/. */
@@ -17,6 +20,8 @@ export class Lab extends pulumi.ComponentResource {
   readonly nodes: LabNode[];
   /** undefined while no driver exists for spec.hypervisor.kind (Ignition only). */
   readonly machines?: LabMachines;
+  /** The lab's services (fleetlab:services); undefined when off or without machines. */
+  readonly services?: LabServices;
 
   constructor(name: string, spec: LabSpec, { driver: driverOverride, ...opts }: LabOptions = {}) {
     super("fleetlab:lab:Lab", name, {}, opts);
@@ -46,6 +51,21 @@ export class Lab extends pulumi.ComponentResource {
         spec,
         this.nodes.map((n) => ({ node: n.node, ignition: n.ignition })),
         { parent: this },
+      );
+    }
+    if (spec.services && this.machines) {
+      const { machines, shared } = this.machines;
+      this.services = createLabServices(
+        name,
+        spec,
+        this.pki,
+        [...machines.map((m) => m.resource), ...shared],
+        { parent: this },
+      );
+    } else if (spec.services) {
+      pulumi.log.warn(
+        "fleetlab:services is true but no machines were created: lab data and service units skipped",
+        this,
       );
     }
     this.registerOutputs({

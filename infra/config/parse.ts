@@ -25,6 +25,7 @@ export const CONFIG_KEYS = [
   "fleetImage",
   "data",
   "machines",
+  "services",
 ] as const;
 
 // A registry reference with an explicit tag or digest: "latest" would make two
@@ -78,6 +79,17 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
   const fleet = { image: image(r, "fleetImage", raw.fleetImage, DEFAULTS.fleetImage) };
   const data = parseData(r, raw.data);
   const machines = r.boolean(fullKey("machines"), raw.machines, DEFAULTS.machines);
+  const services = r.boolean(fullKey("services"), raw.services, DEFAULTS.services);
+  // The services are submitted to the fleet agents of the lab's VMs: without VMs
+  // there is no engine to take them, and pulumi up would only time out.
+  if (services && !machines) {
+    problems.add(
+      fullKey("services"),
+      raw.services,
+      `needs machines: ${fullKey("machines")} is false, so there is no fleet engine to run them`,
+      `set ${fullKey("machines")} to true, or ${fullKey("services")} to false`,
+    );
+  }
   if (problems.count > 0 || !environment || !hypervisor || !net) {
     throw new ConfigError(stackName, problems.list);
   }
@@ -93,6 +105,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
     fleet,
     data,
     machines,
+    services,
   };
 }
 

@@ -140,4 +140,6 @@ export interface LabSpec {
   data: LabDataSpec;
   /** false: Ignition, PKI and outputs only, no hypervisor driver is called. */
   machines: boolean;
+  /** true: the lab data and service units (DHCP, WWW, LDAP) are pushed into the lab. */
+  services: boolean;
 }

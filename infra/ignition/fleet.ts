@@ -18,6 +18,42 @@ import { execLine, renderUnit } from "./systemd";
 
 const DBUS_SOCKET = "/run/dbus/system_bus_socket";
 
+/**
+ * TCP port of the agent's /fleet/v1 API (TLS, client certificates from the lab CA
+ * required). 49153 is the port CoreOS's fleet documentation used for its TCP API
+ * socket; any free port would do, but the management host and the docs name it.
+ */
+export const FLEET_API_PORT = 49153;
+
+/** Whether the agents serve the API on TCP: only the services need it (see below). */
+export const servesFleetApi = (spec: LabSpec): boolean => spec.services;
+
+/** The agent's API as the management host reaches it (https, node cert as server). */
+export function fleetApiUrl(node: NodeSpec): string {
+  return `https://${node.ip}:${FLEET_API_PORT}`;
+}
+
+/** Every node's API URL, in node order; empty while the agents do not serve TCP. */
+export function fleetApiEndpoints(spec: LabSpec): string[] {
+  return servesFleetApi(spec) ? spec.nodes.map(fleetApiUrl) : [];
+}
+
+/**
+ * The TCP API part of the agent's environment. The node's cert is a server and a
+ * client cert, so it doubles as the API's server identity; clients must show a cert
+ * of the lab CA (the management host uses the PKI's admin cert). Only rendered when
+ * fleetlab:services is true, so a lab without services boots exactly as before.
+ */
+function fleetApiEnv(spec: LabSpec, node: NodeSpec): [string, string][] {
+  if (!servesFleetApi(spec)) return [];
+  return [
+    [FLEET_ENV.apiListen, `${node.ip}:${FLEET_API_PORT}`],
+    [FLEET_ENV.apiCert, NODE_CERT_PATH],
+    [FLEET_ENV.apiKey, NODE_KEY_PATH],
+    [FLEET_ENV.apiCA, CA_PATH],
+  ];
+}
+
 /** The agent's docker command, one group of arguments per line. */
 export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
   const env: [string, string][] = [
@@ -30,6 +66,7 @@ export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
     // Units the agent starts are bound to the agent's own unit: if the agent dies
     // while the machine lives, systemd stops them, since a dead agent cannot fence.
     [FLEET_ENV.bindsTo, FLEET_AGENT_UNIT],
+    ...fleetApiEnv(spec, node),
   ];
   const mounts = [
     `${DBUS_SOCKET}:${DBUS_SOCKET}`,

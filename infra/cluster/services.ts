@@ -1,0 +1,86 @@
+// The lab's services (issue 6) wired to the lab: lab data into the lab's etcd and the
+// service units into its fleet engine, both reached from the management host with
+// the PKI's admin client cert. Only with fleetlab:services (and machines) set.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, PROJECT_DIR } from "../config";
+import type { LabDataSpec, LabSpec } from "../config/types";
+import { clientEndpoints } from "../ignition";
+import { fleetApiEndpoints } from "../ignition/fleet";
+import type { LabPki } from "../pki";
+import { EtcdAccess, FleetApiAccess, LabServices } from "../services";
+
+const DATA_KEY = "fleetlab:data";
+
+/**
+ * The one data directory the services read (dhcp.yaml, ldap/, www/ below it, the
+ * layout of containers/dataset/load.ts), from fleetlab:data's three entries. The
+ * entries must name that layout: ldap and www as <dir>/ldap and <dir>/www, dhcp as
+ * <dir>/dhcp (the default, meaning <dir>/dhcp.yaml) or <dir>/dhcp.yaml. Pure.
+ */
+export function servicesDataDir(stack: string, data: LabDataSpec, projectDir = PROJECT_DIR): string {
+  const abs = (p: string) => path.resolve(projectDir, p);
+  const root = path.dirname(abs(data.ldap));
+  const expected: Record<keyof LabDataSpec, string[]> = {
+    dhcp: [path.join(root, "dhcp"), path.join(root, "dhcp.yaml")],
+    ldap: [path.join(root, "ldap")],
+    www: [path.join(root, "www")],
+  };
+  const problems = (Object.keys(expected) as (keyof LabDataSpec)[])
+    .filter((k) => !expected[k].includes(abs(data[k])))
+    .map((k) => ({
+      key: `${DATA_KEY}.${k}`,
+      value: data[k],
+      problem: `the services read one data directory (${path.relative(projectDir, root) || "."}, from ${DATA_KEY}.ldap) holding dhcp.yaml, ldap/ and www/`,
+      fix: `set ${DATA_KEY}.${k} to ${path.relative(projectDir, expected[k][0])}, or move the data into that layout`,
+    }));
+  if (problems.length > 0) throw new ConfigError(stack, problems);
+  return root;
+}
+
+/** etcd as the management host reaches it: every member, admin cert (secret). */
+export function etcdAccess(spec: LabSpec, pki: LabPki): pulumi.Output<EtcdAccess> {
+  return pulumi.secret(
+    pulumi
+      .all([pki.ca.certPem, pki.admin.certPem, pki.admin.keyPem])
+      .apply(([caPem, certPem, keyPem]) => ({
+        endpoints: clientEndpoints(spec),
+        caPem,
+        certPem,
+        keyPem,
+      })),
+  );
+}
+
+/**
+ * The fleet API the units are submitted to. Any agent serves the whole cluster's
+ * registry, but the client takes one URL: the first node's. If that node is down,
+ * `pulumi up` of the units fails naming the endpoint (no fallback yet).
+ */
+export function fleetApiAccess(spec: LabSpec, pki: LabPki): pulumi.Output<FleetApiAccess> {
+  const [url] = fleetApiEndpoints(spec);
+  return pulumi.secret(
+    pulumi
+      .all([pki.ca.certPem, pki.admin.certPem, pki.admin.keyPem])
+      .apply(([caPem, certPem, keyPem]) => ({ url, caPem, certPem, keyPem })),
+  );
+}
+
+/** LabServices after the machines: the data and units need a running etcd and engine. */
+export function createLabServices(
+  name: string,
+  spec: LabSpec,
+  pki: LabPki,
+  machines: pulumi.Resource[],
+  opts: pulumi.ComponentResourceOptions,
+): LabServices {
+  return new LabServices(
+    `${name}-services`,
+    {
+      dataDir: servicesDataDir(spec.stack, spec.data),
+      etcd: etcdAccess(spec, pki),
+      fleetApi: fleetApiAccess(spec, pki),
+    },
+    { ...opts, dependsOn: machines },
+  );
+}
