@@ -18,7 +18,11 @@ const DATA_KEY = "fleetlab:data";
  * entries must name that layout: ldap and www as <dir>/ldap and <dir>/www, dhcp as
  * <dir>/dhcp (the default, meaning <dir>/dhcp.yaml) or <dir>/dhcp.yaml. Pure.
  */
-export function servicesDataDir(stack: string, data: LabDataSpec, projectDir = PROJECT_DIR): string {
+export function servicesDataDir(
+  stack: string,
+  data: LabDataSpec,
+  projectDir = PROJECT_DIR,
+): string {
   const abs = (p: string) => path.resolve(projectDir, p);
   const root = path.dirname(abs(data.ldap));
   const expected: Record<keyof LabDataSpec, string[]> = {

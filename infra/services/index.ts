@@ -66,7 +66,10 @@ export class LabServices extends pulumi.ComponentResource {
         new LabData(
           `${name}-data-${set}`,
           { set, dataDir: args.dataDir, etcd: args.etcd },
-          { parent: this },
+          // A component's dependsOn does not reach its children: pass it on, so the
+          // data (and the units after it) are created after, and deleted before,
+          // what the services run on (the lab's machines).
+          { parent: this, dependsOn: opts?.dependsOn },
         ),
     );
     this.units = serviceUnits(args.units).map(

@@ -1,0 +1,215 @@
+// fleetlab:services under Pulumi mocks: the lab data sets and service units exist
+// only when the key is set, after the machines, with the admin cert as a secret.
+// The mocks run the real PKI code; LabData/FleetUnit just echo their inputs (their
+// providers are tested against real etcd and a real engine in tests/services/).
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { ConfigError, labSpecFromFile, parseLabSpec, PROJECT_DIR } from "../config";
+import { loadStackFile } from "../config/load";
+import type { HypervisorDriver } from "../hypervisors";
+import { FLEET_API_PORT, fleetAgentCommand, fleetApiEndpoints } from "../ignition/fleet";
+import { describeCert } from "../pki/certs";
+import { MockedResource, pkiMocks, outputValue as value } from "../pki/mocks";
+import { DATA_SETS } from "../../containers/dataset/keys";
+import { serviceUnits } from "../../units/services";
+import { servicesDataDir } from "./services";
+
+const created: MockedResource[] = [];
+/** Every registration with the URNs it depends on (the mocks do not see them). */
+const deps = new Map<string, string[]>();
+
+type RegisterReq = { getName(): string; getDependenciesList(): string[] };
+const register = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (
+  req: RegisterReq,
+  cb: Parameters<typeof register>[1],
+) {
+  deps.set(req.getName(), req.getDependenciesList());
+  return register.call(this, req, cb);
+};
+
+const isServiceResource = (i: Record<string, unknown>) => "set" in i || "desiredState" in i;
+
+beforeAll(() => {
+  const pki = pkiMocks(created);
+  pulumi.runtime.setMocks(
+    {
+      ...pki,
+      newResource(args) {
+        if (!isServiceResource(args.inputs)) return pki.newResource(args);
+        created.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+    },
+    "fleetlab",
+    "test",
+  );
+});
+
+beforeEach(() => {
+  created.length = 0;
+  deps.clear();
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = () => require("./lab") as typeof import("./lab");
+
+/** A stand-in VM: a custom resource the mocks register like any other. */
+class FakeVm extends pulumi.CustomResource {
+  constructor(type: string, name: string, opts?: pulumi.CustomResourceOptions) {
+    super(type, name, {}, opts);
+  }
+}
+
+/** A driver whose machines are real (mocked) custom resources the services must wait for. */
+function fakeDriver(kind: HypervisorDriver["kind"]): HypervisorDriver {
+  return {
+    kind,
+    createLab: (name, _spec, machines, opts) => ({
+      machines: machines.map((m) => ({
+        node: m.node,
+        resource: new FakeVm("test:index:Vm", `vm-${m.node.name}`, opts),
+        machineId: pulumi.output(`uuid-${m.node.name}`),
+      })),
+      shared: [new FakeVm("test:index:Net", `net-${name}`, opts)],
+    }),
+  };
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const isSecretInput = (v: unknown) =>
+  typeof v === "object" &&
+  v !== null &&
+  (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === SECRET_SIG;
+
+describe("fleetlab:services", () => {
+  jest.setTimeout(60_000);
+  const base = labSpecFromFile("local");
+
+  it("is off by default, and then nothing of the services exists", async () => {
+    expect(base.services).toBe(false);
+    expect(fleetApiEndpoints(base)).toEqual([]);
+    const { Lab } = load();
+    const lab = new Lab("local", base, { driver: fakeDriver(base.hypervisor.kind) });
+    expect(lab.services).toBeUndefined();
+    await value(lab.nodes[0].ignition);
+    expect(created.filter((c) => isServiceResource(c.inputs))).toEqual([]);
+    expect(created.filter((c) => c.type.startsWith("fleetlab:services"))).toEqual([]);
+  });
+
+  it("creates the lab data and one FleetUnit per service unit, after every machine", async () => {
+    const spec = { ...base, services: true };
+    const { Lab } = load();
+    const lab = new Lab("local", spec, { driver: fakeDriver(spec.hypervisor.kind) });
+    expect(lab.services).toBeDefined();
+    await Promise.all(lab.services!.units.map((u) => value(u.urn)));
+
+    const data = created.filter((c) => "set" in c.inputs);
+    expect(data.map((d) => d.inputs.set).sort()).toEqual([...DATA_SETS].sort());
+    const units = created.filter((c) => "desiredState" in c.inputs);
+    expect(units.map((u) => u.inputs.name).sort()).toEqual(
+      serviceUnits()
+        .map((u) => u.name)
+        .sort(),
+    );
+
+    const machineNames = [...spec.nodes.map((n) => `vm-${n.name}`), "net-local"];
+    const dependsOnMachines = (name: string) => {
+      const d = deps.get(name) ?? [];
+      return machineNames.every((m) => d.some((urn) => urn.endsWith(`::${m}`)));
+    };
+    expect(dependsOnMachines("local-services")).toBe(true);
+    for (const d of data) expect([d.name, dependsOnMachines(d.name)]).toEqual([d.name, true]);
+    // Units follow the data (a sidekick finds its data), hence the machines too.
+    for (const u of units) {
+      const d = deps.get(u.name) ?? [];
+      expect([u.name, data.every((x) => d.some((urn) => urn.endsWith(`::${x.name}`)))]).toEqual([
+        u.name,
+        true,
+      ]);
+    }
+  });
+
+  it("points LabData at every etcd member and FleetUnit at a node's TLS API, admin cert as a secret", async () => {
+    const spec = { ...base, services: true };
+    const { Lab } = load();
+    const lab = new Lab("local", spec, { driver: fakeDriver(spec.hypervisor.kind) });
+    await Promise.all(lab.services!.units.map((u) => value(u.urn)));
+    const adminKey = await value(lab.pki.admin.keyPem);
+    const caPem = await value(lab.pki.ca.certPem);
+
+    const dhcp = created.find((c) => c.inputs.set === "dhcp")!;
+    expect(isSecretInput(dhcp.inputs.etcd)).toBe(true);
+    const etcd = (dhcp.inputs.etcd as { value: Record<string, unknown> }).value;
+    expect(etcd).toMatchObject({ caPem, keyPem: adminKey });
+    expect(describeCert(String(etcd.certPem))).toMatchObject({
+      commonName: "admin",
+      clientAuth: true,
+    });
+    expect(etcd.endpoints).toEqual(
+      spec.nodes
+        .filter((n) => n.role === "etcd")
+        .map((n) => `https://${n.ip}:${spec.etcd.clientPort}`),
+    );
+    expect(dhcp.inputs.dataDir).toBe(path.join(PROJECT_DIR, "data"));
+
+    for (const u of created.filter((c) => "desiredState" in c.inputs)) {
+      expect(isSecretInput(u.inputs.api)).toBe(true);
+      const api = (u.inputs.api as { value: Record<string, unknown> }).value;
+      expect(api).toMatchObject({
+        url: `https://${spec.nodes[0].ip}:${FLEET_API_PORT}`,
+        caPem,
+        keyPem: adminKey,
+      });
+    }
+  });
+
+  it("makes every agent serve the API on its own IP with the node cert, requiring the lab CA", () => {
+    const spec = { ...base, services: true };
+    expect(fleetApiEndpoints(spec)).toEqual(spec.nodes.map((n) => `https://${n.ip}:49153`));
+    for (const node of spec.nodes) {
+      const env = fleetAgentCommand(spec, node)
+        .filter((a) => a[0] === "-e")
+        .map((a) => a[1]);
+      expect(env).toEqual(
+        expect.arrayContaining([
+          `FLEET_API_LISTEN=${node.ip}:49153`,
+          "FLEET_API_CERTFILE=/etc/fleetlab/tls/node.pem",
+          "FLEET_API_KEYFILE=/etc/fleetlab/tls/node-key.pem",
+          "FLEET_API_CAFILE=/etc/fleetlab/tls/ca.pem",
+        ]),
+      );
+      // Without the key the agent's command is what it was before the key existed.
+      expect(fleetAgentCommand(base, node).flat().join(" ")).not.toContain("FLEET_API");
+    }
+  });
+
+  it("is a config error without machines, naming both keys and the fix", () => {
+    const raw = { ...loadStackFile("local"), services: true, machines: false };
+    expect(() => parseLabSpec("local", raw)).toThrow(ConfigError);
+    expect(() => parseLabSpec("local", raw)).toThrow(
+      /fleetlab:services = true: needs machines: fleetlab:machines is false.*set fleetlab:machines to true, or fleetlab:services to false/s,
+    );
+    expect(parseLabSpec("local", { ...raw, machines: true }).services).toBe(true);
+    expect(() => parseLabSpec("local", { ...raw, services: "yes" })).toThrow(
+      /fleetlab:services = "yes": must be true or false/,
+    );
+  });
+
+  it("reads the data directory named by fleetlab:data, and refuses a layout it cannot read", () => {
+    expect(servicesDataDir("local", base.data)).toBe(path.join(PROJECT_DIR, "data"));
+    expect(
+      servicesDataDir("s", {
+        dhcp: "/srv/lab/dhcp.yaml",
+        ldap: "/srv/lab/ldap",
+        www: "/srv/lab/www",
+      }),
+    ).toBe("/srv/lab");
+    expect(() =>
+      servicesDataDir("s", { dhcp: "/srv/lab/dhcp", ldap: "/srv/lab/ldap", www: "/srv/web" }),
+    ).toThrow(
+      /fleetlab:data\.www = "\/srv\/web": the services read one data directory.*set fleetlab:data\.www to/s,
+    );
+  });
+});
