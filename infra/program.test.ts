@@ -45,6 +45,20 @@ test("the faculty program exports names, IPs, roles, endpoints and a secret admi
   expect(await value(out.caCert as pulumi.Output<string>)).toMatch(/BEGIN CERTIFICATE/);
   expect(await pulumi.isSecret(out.adminKey as pulumi.Output<string>)).toBe(true);
   expect(out.machinesCreated).toBe(false);
+  // fleetlab:services is off by default: no TCP fleet API, no services.
+  expect(out.fleetApiEndpoints).toEqual([]);
+  expect(out.servicesCreated).toBe(false);
+});
+
+test("services without machines fails before any resource, naming both keys", () => {
+  pulumi.runtime.setAllConfig({
+    ...engineConfig("local"),
+    "fleetlab:services": "true",
+    "fleetlab:machines": "false",
+  });
+  expect(() => labSpecFromPulumi()).toThrow(
+    /fleetlab:services = "true": needs machines: fleetlab:machines is false/,
+  );
 });
 
 test("bad config from the engine fails before any resource, naming the key", () => {

@@ -42,18 +42,20 @@ export function servicesDataDir(
   return root;
 }
 
-/** etcd as the management host reaches it: every member, admin cert (secret). */
-export function etcdAccess(spec: LabSpec, pki: LabPki): pulumi.Output<EtcdAccess> {
+/** The PKI's admin client cert with the CA, as one secret (it holds the key). */
+function adminCredentials(
+  pki: LabPki,
+): pulumi.Output<{ caPem: string; certPem: string; keyPem: string }> {
   return pulumi.secret(
     pulumi
       .all([pki.ca.certPem, pki.admin.certPem, pki.admin.keyPem])
-      .apply(([caPem, certPem, keyPem]) => ({
-        endpoints: clientEndpoints(spec),
-        caPem,
-        certPem,
-        keyPem,
-      })),
+      .apply(([caPem, certPem, keyPem]) => ({ caPem, certPem, keyPem })),
   );
+}
+
+/** etcd as the management host reaches it: every member, admin cert (secret). */
+export function etcdAccess(spec: LabSpec, pki: LabPki): pulumi.Output<EtcdAccess> {
+  return adminCredentials(pki).apply((c) => ({ endpoints: clientEndpoints(spec), ...c }));
 }
 
 /**
@@ -63,11 +65,7 @@ export function etcdAccess(spec: LabSpec, pki: LabPki): pulumi.Output<EtcdAccess
  */
 export function fleetApiAccess(spec: LabSpec, pki: LabPki): pulumi.Output<FleetApiAccess> {
   const [url] = fleetApiEndpoints(spec);
-  return pulumi.secret(
-    pulumi
-      .all([pki.ca.certPem, pki.admin.certPem, pki.admin.keyPem])
-      .apply(([caPem, certPem, keyPem]) => ({ url, caPem, certPem, keyPem })),
-  );
+  return adminCredentials(pki).apply((c) => ({ url, ...c }));
 }
 
 /** LabServices after the machines: the data and units need a running etcd and engine. */
