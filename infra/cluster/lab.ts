@@ -54,14 +54,7 @@ export class Lab extends pulumi.ComponentResource {
       );
     }
     if (spec.services && this.machines) {
-      const { machines, shared } = this.machines;
-      this.services = createLabServices(
-        name,
-        spec,
-        this.pki,
-        [...machines.map((m) => m.resource), ...shared],
-        { parent: this },
-      );
+      this.services = createLabServices(name, spec, this.pki, this.machines, { parent: this });
     } else if (spec.services) {
       pulumi.log.warn(
         "fleetlab:services is true but no machines were created: lab data and service units skipped",

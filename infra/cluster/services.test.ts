@@ -29,7 +29,8 @@ MockMonitor.prototype.registerResource = function (
   return register.call(this, req, cb);
 };
 
-const isServiceResource = (i: Record<string, unknown>) => "set" in i || "desiredState" in i;
+const isServiceResource = (i: Record<string, unknown>) =>
+  "set" in i || "desiredState" in i || "nodeIps" in i;
 
 beforeAll(() => {
   const pki = pkiMocks(created);
@@ -120,6 +121,14 @@ describe("fleetlab:services", () => {
       return machineNames.every((m) => d.some((urn) => urn.endsWith(`::${m}`)));
     };
     expect(dependsOnMachines("local-services")).toBe(true);
+    // The wait for the engine comes after the VMs, the services after the wait.
+    const ready = created.find((c) => "nodeIps" in c.inputs)!;
+    expect(ready.inputs.nodeIps).toEqual(spec.nodes.map((n) => n.ip));
+    expect(ready.inputs.machineIds).toEqual(spec.nodes.map((n) => `uuid-${n.name}`));
+    expect(isSecretInput(ready.inputs.api)).toBe(true);
+    expect(dependsOnMachines(ready.name)).toBe(true);
+    for (const d of data)
+      expect(deps.get(d.name)).toContainEqual(expect.stringMatching(`::${ready.name}$`));
     for (const d of data) expect([d.name, dependsOnMachines(d.name)]).toEqual([d.name, true]);
     // Units follow the data (a sidekick finds its data), hence the machines too.
     for (const u of units) {

@@ -7,8 +7,10 @@ import { ConfigError, PROJECT_DIR } from "../config";
 import type { LabDataSpec, LabSpec } from "../config/types";
 import { clientEndpoints } from "../ignition";
 import { fleetApiEndpoints } from "../ignition/fleet";
+import type { LabMachines } from "../hypervisors";
 import type { LabPki } from "../pki";
 import { EtcdAccess, FleetApiAccess, LabServices } from "../services";
+import { FleetReady } from "./ready";
 
 const DATA_KEY = "fleetlab:data";
 
@@ -63,26 +65,40 @@ export function etcdAccess(spec: LabSpec, pki: LabPki): pulumi.Output<EtcdAccess
  * registry, but the client takes one URL: the first node's. If that node is down,
  * `pulumi up` of the units fails naming the endpoint (no fallback yet).
  */
-export function fleetApiAccess(spec: LabSpec, pki: LabPki): pulumi.Output<FleetApiAccess> {
+export function fleetApiAccess(
+  spec: LabSpec,
+  pki: LabPki,
+): pulumi.Output<Extract<FleetApiAccess, { url: string }>> {
   const [url] = fleetApiEndpoints(spec);
   return adminCredentials(pki).apply((c) => ({ url, ...c }));
 }
 
-/** LabServices after the machines: the data and units need a running etcd and engine. */
+/**
+ * LabServices after the machines and once their fleet engine answers (FleetReady):
+ * the data needs etcd, the units an agent's API. The children depend on the
+ * machines too, so `pulumi destroy` removes units and data before the VMs.
+ */
 export function createLabServices(
   name: string,
   spec: LabSpec,
   pki: LabPki,
-  machines: pulumi.Resource[],
+  lab: LabMachines,
   opts: pulumi.ComponentResourceOptions,
 ): LabServices {
-  return new LabServices(
-    `${name}-services`,
+  const machines = [...lab.machines.map((m) => m.resource), ...lab.shared];
+  const fleetApi = fleetApiAccess(spec, pki);
+  const ready = new FleetReady(
+    `${name}-fleet-ready`,
     {
-      dataDir: servicesDataDir(spec.stack, spec.data),
-      etcd: etcdAccess(spec, pki),
-      fleetApi: fleetApiAccess(spec, pki),
+      api: fleetApi,
+      nodeIps: spec.nodes.map((n) => n.ip),
+      machineIds: lab.machines.map((m) => m.machineId),
     },
     { ...opts, dependsOn: machines },
+  );
+  return new LabServices(
+    `${name}-services`,
+    { dataDir: servicesDataDir(spec.stack, spec.data), etcd: etcdAccess(spec, pki), fleetApi },
+    { ...opts, dependsOn: [ready, ...machines] },
   );
 }

@@ -1,0 +1,86 @@
+// "The lab's fleet engine answers": a VM counts as created once it boots (SSH), but
+// etcd and the fleet agents come up later. The services write into etcd and submit
+// units through the agents' API, so they wait here until the API answers and every
+// node's agent has registered its machine (which also proves etcd works).
+import * as pulumi from "@pulumi/pulumi";
+import { FleetClient } from "../../fleet/api/client";
+import type { FleetApiAccess } from "../services";
+
+export interface FleetReadyInputs {
+  api: Extract<FleetApiAccess, { url: string }>;
+  /** Public IPs every agent reports (fleet's primaryIP): the lab's node IPs. */
+  nodeIps: string[];
+  /** The VMs' identities: a replaced VM makes the wait run again. */
+  machineIds: string[];
+  timeoutMs: number;
+  pollMs: number;
+}
+
+/** Bounded poll of GET /machines until every node IP is there; a clear error if not. */
+export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
+  const client = new FleetClient({
+    url: i.api.url,
+    ca: i.api.caPem,
+    cert: i.api.certPem,
+    key: i.api.keyPem,
+  });
+  const deadline = Date.now() + i.timeoutMs;
+  let seen: string[] = [];
+  let lastError = "";
+  for (let attempt = 0; attempt < Math.ceil(i.timeoutMs / i.pollMs) + 1; attempt++) {
+    try {
+      seen = (await client.listMachines()).map((m) => m.primaryIP).sort();
+      lastError = "";
+      if (i.nodeIps.every((ip) => seen.includes(ip))) return seen;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, Math.min(i.pollMs, Math.max(0, deadline - Date.now()))));
+  }
+  const missing = i.nodeIps.filter((ip) => !seen.includes(ip));
+  throw new Error(
+    `the lab's fleet engine is not ready after ${Math.round(i.timeoutMs / 1000)} s: ` +
+      (lastError
+        ? `${lastError}`
+        : `no agent registered for ${missing.join(", ")} at ${i.api.url}`) +
+      "; check etcd-member.service and fleet-agent.service on the nodes (journalctl -u), then run pulumi up again",
+  );
+}
+
+const fleetReadyProvider: pulumi.dynamic.ResourceProvider<FleetReadyInputs, FleetReadyInputs> = {
+  async create(inputs) {
+    await waitForFleet(inputs);
+    return { id: "fleet-ready", outs: inputs };
+  },
+  async diff(_id, olds, news) {
+    const key = (i: FleetReadyInputs) => JSON.stringify([i.api.url, i.nodeIps, i.machineIds]);
+    return { changes: key(olds) !== key(news) };
+  },
+  async update(_id, _olds, news) {
+    await waitForFleet(news);
+    return { outs: news };
+  },
+};
+
+export const FLEET_READY_TIMEOUT_MS = 10 * 60_000;
+export const FLEET_READY_POLL_MS = 5_000;
+
+export class FleetReady extends pulumi.dynamic.Resource {
+  constructor(
+    name: string,
+    args: {
+      api: pulumi.Input<Extract<FleetApiAccess, { url: string }>>;
+      nodeIps: string[];
+      machineIds: pulumi.Input<string>[];
+    },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      fleetReadyProvider,
+      name,
+      { ...args, timeoutMs: FLEET_READY_TIMEOUT_MS, pollMs: FLEET_READY_POLL_MS },
+      { ...opts, additionalSecretOutputs: ["api"] },
+    );
+  }
+}
