@@ -18,7 +18,7 @@ import {
   TLS_DIR,
 } from "../../infra/ignition";
 import { createCa, createCert, adminCertRequest } from "../../infra/pki";
-import { renderLab, requireTool, run, tempDir } from "./lab";
+import { RunResult, renderLab, requireTool, run, tempDir } from "./lab";
 
 jest.setTimeout(90_000);
 const etcdBin = requireTool("etcd", "etcd-server");
@@ -157,6 +157,16 @@ test("the worker's etcd.env is a working client config", () => {
 });
 
 /** GET /version on core-01's client URL with curl, with the given TLS client options. */
+// With TLS 1.3 the server checks the client certificate after the client thinks the
+// handshake is done, so curl reports the refusal as an SSL alert (35/56) or as the
+// connection dropping under it (55, "getpeername"), depending on timing. Any of these,
+// and no etcd answer, is a refusal; a success or another error is not.
+const TLS_REFUSED = [35, 55, 56];
+function expectRefused(r: RunResult) {
+  expect(TLS_REFUSED).toContain(r.code);
+  expect(r.output).not.toMatch(/etcdserver/);
+}
+
 function version(tlsArgs: string[]) {
   const ca = path.join(root, "admin", "ca.pem");
   const url = `https://${spec.nodes[0].ip}:${clientPort}/version`;
@@ -172,18 +182,14 @@ test("clients need a certificate from the lab CA", () => {
   expect(ok.code).toBe(0);
   expect(ok.output).toMatch(/"etcdserver":"3\./);
   // ...and fails in the TLS handshake without one,
-  const none = version([]);
-  expect(none.code).not.toBe(0);
-  expect(none.output).toMatch(/SSL.*alert/i);
+  expectRefused(version([]));
   // and with one from another CA.
   const other = createCert(createCa("intruder", 1), adminCertRequest());
   const dir = path.join(root, "intruder");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(`${dir}/cert.pem`, other.certPem);
   fs.writeFileSync(`${dir}/key.pem`, other.keyPem, { mode: 0o600 });
-  const intruder = version(["--cert", `${dir}/cert.pem`, "--key", `${dir}/key.pem`]);
-  expect(intruder.code).not.toBe(0);
-  expect(intruder.output).toMatch(/SSL.*alert/i);
+  expectRefused(version(["--cert", `${dir}/cert.pem`, "--key", `${dir}/key.pem`]));
   // etcdctl without a client certificate gets nowhere either.
   const noCert = adminArgs().filter((a) => !a.startsWith("--cert=") && !a.startsWith("--key="));
   expect(ctl([...noCert, "get", "/fleetlab/probe"]).code).not.toBe(0);
