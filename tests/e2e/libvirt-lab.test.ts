@@ -27,10 +27,16 @@ const FAIL_TAG = "e2efail";
 const phases: Record<string, number> = {};
 const notes: Record<string, unknown> = {};
 
+const failedPhases: string[] = [];
+
 async function timed<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
   const t0 = Date.now();
   try {
     return await fn();
+  } catch (e) {
+    // A failed phase's time is how long it took to fail, not a result: say so.
+    failedPhases.push(name);
+    throw e;
   } finally {
     phases[name] = Math.round((Date.now() - t0) / 100) / 10;
   }
@@ -92,6 +98,7 @@ afterAll(async () => {
     host: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
     unit: "seconds (wall)",
     phases,
+    failedPhases,
     totalSeconds: Math.round(total * 10) / 10,
     ...notes,
   };
