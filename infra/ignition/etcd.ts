@@ -7,6 +7,8 @@ import {
   DOCKER_UNIT,
   ETCD_CONTAINER,
   ETCD_DATA_DIR,
+  ETCD_JOIN_SCRIPT,
+  ETCD_STATE_ENV,
   FLEET_ENV,
   NODE_CERT_PATH,
   NODE_KEY_PATH,
@@ -53,8 +55,7 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
     `--advertise-client-urls=${clientUrl(spec, node)}`,
     `--initial-cluster=${initialCluster(spec)}`,
     `--initial-cluster-token=${clusterToken(spec)}`,
-    // Only read on first start; later starts use the member list in the data dir.
-    "--initial-cluster-state=new",
+    // No --initial-cluster-state: the join script decides it (ETCD_STATE_ENV).
     "--client-cert-auth",
     `--trusted-ca-file=${CA_PATH}`,
     `--cert-file=${NODE_CERT_PATH}`,
@@ -64,7 +65,14 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
     `--peer-cert-file=${NODE_CERT_PATH}`,
     `--peer-key-file=${NODE_KEY_PATH}`,
   ];
-  const docker = ["/usr/bin/docker", "run", "--rm", `--name=${ETCD_CONTAINER}`, "--net=host"];
+  const docker = [
+    "/usr/bin/docker",
+    "run",
+    "--rm",
+    `--name=${ETCD_CONTAINER}`,
+    "--net=host",
+    `--env-file=${ETCD_STATE_ENV}`,
+  ];
   const mounts = [`${ETCD_DATA_DIR}:${ETCD_DATA_DIR}`, `${TLS_DIR}:${TLS_DIR}:ro`].map((m) => [
     "-v",
     m,
@@ -82,12 +90,90 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
       TimeoutStartSec: 0,
       Restart: "always",
       RestartSec: 5,
-      ExecStartPre: `-${execLine(["/usr/bin/docker", "rm", "-f", ETCD_CONTAINER])}`,
+      ExecStartPre: [
+        `-${execLine(["/usr/bin/docker", "rm", "-f", ETCD_CONTAINER])}`,
+        ETCD_JOIN_SCRIPT,
+      ],
       ExecStart: execLine(docker, ...mounts, [spec.etcd.image, "etcd"], ...flags.map((f) => [f])),
       ExecStop: execLine(["/usr/bin/docker", "stop", ETCD_CONTAINER]),
     },
     Install: { WantedBy: "multi-user.target" },
   });
+}
+
+/**
+ * The member's start decision, as a POSIX sh script run before every start:
+ * - with a data dir, etcd ignores the initial state and restarts from its data;
+ * - with none, and no other member answering, the lab is new: the members form it
+ *   from the static initial-cluster ("new");
+ * - with none, and the cluster answering without us, this machine replaced one
+ *   whose data is gone (or it is the last of a new lab to boot): a member with our
+ *   name or peer URL that has run is the dead one and is removed, we are added
+ *   unless the cluster lists our peer URL as not yet run, and we join as
+ *   "existing". Starting such a member as "new" is what etcd refuses ("already
+ *   been bootstrapped").
+ * etcdctl runs from the etcd image, so the host needs nothing but docker and awk.
+ */
+export function etcdJoinScript(spec: LabSpec, node: NodeSpec): string {
+  const others = etcdMembers(spec)
+    .filter((n) => n.name !== node.name)
+    .map((n) => clientUrl(spec, n))
+    .join(",");
+  const peer = peerUrl(spec, node);
+  const ctl = [
+    "docker run --rm --net=host",
+    `-v ${TLS_DIR}:${TLS_DIR}:ro --entrypoint /usr/local/bin/etcdctl ${spec.etcd.image}`,
+    `--endpoints=${others} --cacert=${CA_PATH} --cert=${NODE_CERT_PATH} --key=${NODE_KEY_PATH}`,
+    "--dial-timeout=3s --command-timeout=10s",
+  ];
+  return `#!/bin/sh
+# Written by fleetlab: decides etcd-member's initial cluster state (see its unit).
+set -eu
+state_env=${ETCD_STATE_ENV}
+name=${node.name}
+peer=${peer}
+mkdir -p "$(dirname "$state_env")"
+decide() {
+  echo "ETCD_INITIAL_CLUSTER_STATE=$1" >"$state_env"
+  echo "etcd-join: $name starts as $1: $2"
+}
+ctl() {
+  ${ctl.join(
+    " \
+    ",
+  )} \
+    "$@"
+}
+if [ -d ${ETCD_DATA_DIR}/member ]; then
+  decide existing "its data dir is there"
+  exit 0
+fi
+if ! members=$(ctl member list 2>/dev/null); then
+  decide new "no other member answers, so the lab is new"
+  exit 0
+fi
+# member list: "ID, status, name, peer URLs, client URLs, is learner". A member that
+# has run has published client URLs; one from the initial list that never ran, or one
+# just added, has none (etcd's own "already bootstrapped" test).
+ran=$(printf '%s\n' "$members" |
+  awk -F', ' -v n="$name" -v p="$peer" '$5 != "" && ($3 == n || $4 == p) { print $1 }')
+for id in $ran; do
+  echo "etcd-join: removing member $id, which ran here before and lost its data"
+  ctl member remove "$id"
+done
+waiting=$(printf '%s\n' "$members" | awk -F', ' -v p="$peer" '$5 == "" && $4 == p { print $1 }')
+if [ -n "$ran" ] || [ -z "$waiting" ]; then
+  # etcd refuses to add a member until the leader has seen the others healthy for a
+  # few seconds: retry, bounded (10 tries, ~30 s).
+  tries=0
+  until ctl member add "$name" --peer-urls="$peer" >/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 10 ] || exit 1
+    sleep 3
+  done
+fi
+decide existing "the cluster runs without it"
+`;
 }
 
 /**

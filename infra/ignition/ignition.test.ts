@@ -80,11 +80,19 @@ describe("node Ignition content", () => {
       "--peer-client-cert-auth",
       "--trusted-ca-file=",
       "--peer-trusted-ca-file=",
-      "--initial-cluster-state=new",
       "--net=host",
+      // The join script picks new/existing before every start.
+      "ExecStartPre=/opt/fleetlab/bin/etcd-join",
+      "--env-file=/run/fleetlab/etcd-state.env",
     ]) {
       expect(etcd).toContain(flag);
     }
+    expect(etcd).not.toContain("--initial-cluster-state");
+    const join = ign.storage.files.find((f) => f.path === "/opt/fleetlab/bin/etcd-join")!;
+    expect(join.mode).toBe(0o755);
+    expect(decodeDataUrl(join.contents.source)).toContain(
+      "--endpoints=https://10.40.0.12:2379,https://10.40.0.13:2379 ",
+    );
     expect(etcd).toContain(
       `--initial-cluster=core-01=https://10.40.0.11:2380,core-02=https://10.40.0.12:2380,core-03=https://10.40.0.13:2380`,
     );

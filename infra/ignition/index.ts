@@ -1,12 +1,13 @@
 // LabSpec + node + TLS -> Ignition 3.3.0 (pure, deterministic for equal inputs).
 import type { LabSpec, NodeSpec } from "../config/types";
-import { etcdClientEnv, etcdMemberUnit } from "./etcd";
+import { etcdClientEnv, etcdJoinScript, etcdMemberUnit } from "./etcd";
 import { fleetAgentUnit } from "./fleet";
 import {
   CA_PATH,
   DOCKER_UNIT,
   ETCD_DATA_DIR,
   ETCD_ENV_PATH,
+  ETCD_JOIN_SCRIPT,
   ETCD_UNIT,
   FLEET_AGENT_UNIT,
   NETWORKD_FILE,
@@ -40,6 +41,7 @@ export { renderUnit, execLine, type UnitSection, type UnitSections } from "./sys
 
 const MODE_PUBLIC = 0o644;
 const MODE_SECRET = 0o600;
+const MODE_EXEC = 0o755;
 
 /** RFC 2397 data URL; percent-encoded so the rendered JSON stays readable. */
 export function dataUrl(text: string): string {
@@ -92,6 +94,7 @@ export function renderIgnition(
   const directories = [{ path: TLS_DIR, mode: 0o755, overwrite: false }];
   if (node.role === "etcd") {
     units.push({ name: ETCD_UNIT, enabled: true, contents: etcdMemberUnit(spec, node) });
+    files.push(file(ETCD_JOIN_SCRIPT, etcdJoinScript(spec, node), MODE_EXEC));
     // etcd refuses a data dir that others can read.
     directories.push({ path: ETCD_DATA_DIR, mode: 0o700, overwrite: false });
   }

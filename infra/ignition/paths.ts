@@ -20,6 +20,13 @@ export const ETCD_ENV_PATH = "/etc/fleetlab/etcd.env";
 /** Host directory with the etcd member's data (bind-mounted into the container). */
 export const ETCD_DATA_DIR = "/var/lib/etcd";
 
+/**
+ * Runs before each start of the etcd member and decides its initial cluster state
+ * (see etcdJoinScript), writing ETCD_INITIAL_CLUSTER_STATE to ETCD_STATE_ENV.
+ */
+export const ETCD_JOIN_SCRIPT = "/opt/fleetlab/bin/etcd-join";
+export const ETCD_STATE_ENV = "/run/fleetlab/etcd-state.env";
+
 export const DOCKER_UNIT = "docker.service";
 export const ETCD_UNIT = "etcd-member.service";
 /** Container name of the etcd member (docker rm -f on restart). */

@@ -14,6 +14,8 @@ import {
   decodeDataUrl,
   ETCD_DATA_DIR,
   ETCD_ENV_PATH,
+  ETCD_JOIN_SCRIPT,
+  ETCD_STATE_ENV,
   ETCD_UNIT,
   TLS_DIR,
 } from "../../infra/ignition";
@@ -94,25 +96,80 @@ function adminArgs(): string[] {
 const ctl = (args: string[], env: NodeJS.ProcessEnv = { ...process.env, ETCDCTL_API: "3" }) =>
   run(etcdctl, ["--dial-timeout=2s", "--command-timeout=4s", ...args], { env, timeoutMs: 10_000 });
 
-beforeAll(async () => {
-  for (const n of spec.nodes.filter((x) => x.role === "etcd")) {
-    const flags = memberFlags(n.name, materialize(n.name));
-    const child = spawn(etcdBin, flags, { stdio: ["ignore", "pipe", "pipe"] });
-    const log: string[] = [];
-    child.stdout!.on("data", (d) => log.push(String(d)));
-    child.stderr!.on("data", (d) => log.push(String(d)));
-    procs.push({ name: n.name, child, log });
-  }
-  materialize("worker-01");
-  // Bounded wait for a healthy cluster: 60 tries, ~30 s at most.
-  for (let i = 0; i < 60; i++) {
-    if (ctl([...adminArgs(), "endpoint", "health"]).code === 0) return;
-    if (procs.some((p) => p.child.exitCode !== null)) break;
+/**
+ * A `docker` for the join script: it runs `docker run ... --entrypoint
+ * /usr/local/bin/etcdctl <etcd image> ARGS`; the test image's etcd image carries
+ * Debian's etcdctl, so this runs the same binary on the host with the same ARGS.
+ */
+function dockerForJoinScript(): string {
+  const dir = path.join(root, "bin");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "docker"),
+    `#!/bin/sh\nwhile [ $# -gt 0 ]; do case $1 in --entrypoint) shift 2; break ;; *) shift ;; esac; done\nshift\nexec ${etcdctl} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+/** Runs the node's etcd-join script (paths re-rooted) and returns the state it chose. */
+function runJoinScript(name: string): { state: string; output: string } {
+  const nodeRoot = path.join(root, name);
+  const script = fs
+    .readFileSync(nodeRoot + ETCD_JOIN_SCRIPT, "utf8")
+    .replaceAll(TLS_DIR, nodeRoot + TLS_DIR)
+    .replaceAll(ETCD_DATA_DIR, nodeRoot + ETCD_DATA_DIR)
+    .replaceAll(ETCD_STATE_ENV, nodeRoot + ETCD_STATE_ENV);
+  const env = { ...process.env, PATH: `${dockerForJoinScript()}:${process.env.PATH}` };
+  const r = run("sh", ["-c", script], { env, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`etcd-join on ${name} failed:\n${r.output}`);
+  const state = fs.readFileSync(nodeRoot + ETCD_STATE_ENV, "utf8").trim();
+  return { state, output: r.output };
+}
+
+/** Starts a member as its unit does: join script first, then etcd with its flags. */
+function startMember(name: string): string {
+  const nodeRoot = path.join(root, name);
+  const { state } = runJoinScript(name);
+  const [k, v] = state.split("=");
+  const child = spawn(etcdBin, memberFlags(name, nodeRoot), {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, [k]: v },
+  });
+  const log: string[] = [];
+  child.stdout!.on("data", (d) => log.push(String(d)));
+  child.stderr!.on("data", (d) => log.push(String(d)));
+  procs.push({ name, child, log });
+  return state;
+}
+
+async function waitHealthy(endpoints: string[], what: string) {
+  // Bounded: 120 tries, ~60 s at most.
+  for (let i = 0; i < 120; i++) {
+    const args = [...adminArgs().slice(1), `--endpoints=${endpoints.join(",")}`];
+    if (ctl([...args, "endpoint", "health"]).code === 0) return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(
-    `etcd cluster did not become healthy:\n${procs.map((p) => `--- ${p.name}\n${p.log.join("").slice(-3000)}`).join("\n")}`,
+    `${what}:\n${procs.map((p) => `--- ${p.name}\n${p.log.join("").slice(-3000)}`).join("\n")}`,
   );
+}
+
+const memberEndpoints = () =>
+  spec.nodes.filter((n) => n.role === "etcd").map((n) => `https://${n.ip}:${clientPort}`);
+
+beforeAll(async () => {
+  const [first, second, third] = spec.nodes.filter((x) => x.role === "etcd");
+  for (const n of [first, second, third]) materialize(n.name);
+  materialize("worker-01");
+  // Nothing answers when the first two scripts run: a new lab.
+  expect(startMember(first.name)).toBe("ETCD_INITIAL_CLUSTER_STATE=new");
+  expect(startMember(second.name)).toBe("ETCD_INITIAL_CLUSTER_STATE=new");
+  // Two of three are a quorum: the third boots last into a running cluster that lists
+  // it as not yet run, and joins it without any membership change.
+  await waitHealthy(memberEndpoints().slice(0, 2), "the first two members did not form a quorum");
+  expect(startMember(third.name)).toBe("ETCD_INITIAL_CLUSTER_STATE=existing");
+  await waitHealthy(memberEndpoints(), "etcd cluster did not become healthy");
 });
 
 afterAll(async () => {
@@ -199,4 +256,31 @@ test("the data directory is private, as etcd wants it", () => {
   const mode = fs.statSync(path.join(root, "core-01") + ETCD_DATA_DIR).mode & 0o777;
   expect(mode).toBe(0o700);
   expect(fs.statSync(path.join(root, "core-01") + CA_PATH).mode & 0o777).toBe(0o644);
+});
+
+test("a member whose machine was replaced (data gone) rejoins through its join script", async () => {
+  const victim = procs.find((p) => p.name === "core-03")!;
+  victim.child.kill("SIGKILL");
+  await new Promise((r) => victim.child.once("exit", r));
+  procs.splice(procs.indexOf(victim), 1);
+  // The replacement machine: same Ignition, empty data dir.
+  const nodeRoot = path.join(root, "core-03");
+  fs.rmSync(nodeRoot, { recursive: true, force: true });
+  materialize("core-03");
+
+  expect(startMember("core-03")).toBe("ETCD_INITIAL_CLUSTER_STATE=existing");
+  await waitHealthy(memberEndpoints(), "the replaced member did not rejoin");
+  const list = ctl([...adminArgs(), "member", "list"]);
+  expect(list.code).toBe(0);
+  const rows = list.output.trim().split("\n");
+  expect(rows).toHaveLength(3);
+  // Every member has run: a name and published client URLs.
+  expect(rows.map((r) => r.split(", ")[4] !== "" && r.split(", ")[2] !== "")).toEqual([
+    true,
+    true,
+    true,
+  ]);
+  // Started again with its data, the member keeps it and changes nothing.
+  expect(runJoinScript("core-03").state).toBe("ETCD_INITIAL_CLUSTER_STATE=existing");
+  expect(ctl([...adminArgs(), "member", "list"]).output).toBe(list.output);
 });
