@@ -216,7 +216,7 @@ describe("fleetlab:services", () => {
       }),
     ).toBe("/srv/lab");
     expect(() =>
-      servicesDataDir("s", { dhcp: "/srv/lab/dhcp", ldap: "/srv/lab/ldap", www: "/srv/web" }),
+      servicesDataDir("s", { dhcp: "/srv/lab/dhcp.yaml", ldap: "/srv/lab/ldap", www: "/srv/web" }),
     ).toThrow(
       /fleetlab:data\.www = "\/srv\/web": the services read one data directory.*set fleetlab:data\.www to/s,
     );

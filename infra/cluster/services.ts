@@ -16,9 +16,8 @@ const DATA_KEY = "fleetlab:data";
 
 /**
  * The one data directory the services read (dhcp.yaml, ldap/, www/ below it, the
- * layout of containers/dataset/load.ts), from fleetlab:data's three entries. The
- * entries must name that layout: ldap and www as <dir>/ldap and <dir>/www, dhcp as
- * <dir>/dhcp (the default, meaning <dir>/dhcp.yaml) or <dir>/dhcp.yaml. Pure.
+ * layout of containers/dataset/load.ts), from fleetlab:data's three entries, which
+ * must name that layout: <dir>/dhcp.yaml, <dir>/ldap and <dir>/www. Pure.
  */
 export function servicesDataDir(
   stack: string,
@@ -28,7 +27,7 @@ export function servicesDataDir(
   const abs = (p: string) => path.resolve(projectDir, p);
   const root = path.dirname(abs(data.ldap));
   const expected: Record<keyof LabDataSpec, string[]> = {
-    dhcp: [path.join(root, "dhcp"), path.join(root, "dhcp.yaml")],
+    dhcp: [path.join(root, "dhcp.yaml")],
     ldap: [path.join(root, "ldap")],
     www: [path.join(root, "www")],
   };

@@ -16,7 +16,12 @@ export const DEFAULTS = {
 
 export const NODE_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 10 } as const;
 
-export const DATA_DEFAULTS = { dhcp: "data/dhcp", ldap: "data/ldap", www: "data/www" } as const;
+/** The lab data: the DHCP file, the LDAP and web directories (containers/dataset/load.ts). */
+export const DATA_DEFAULTS = {
+  dhcp: "data/dhcp.yaml",
+  ldap: "data/ldap",
+  www: "data/www",
+} as const;
 
 /**
  * Below this Flatcar plus Docker plus an etcd member does not fit: Flatcar's own
