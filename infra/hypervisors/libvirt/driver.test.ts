@@ -1,8 +1,9 @@
 import { sshTarget, stripAnsi } from "./host";
 import { baseSource, domainName, ignitionHash, readinessTimeoutSec } from "./index";
 import { withoutFirstboot } from "./node";
-import { changedKeys, NODE_REPLACE_KEYS } from "./providers";
-import { Undo } from "./undo";
+import { changedKeys } from "../common/dynamic";
+import { NODE_REPLACE_KEYS } from "./providers";
+import { Undo } from "../common/undo";
 import type { LabSpec } from "../../config/types";
 
 const nodeInputs = {

@@ -10,8 +10,8 @@ import {
   removeConsoleLog,
   tailConsole,
 } from "./host";
-import { probeSsh, waitForSsh } from "./readiness";
-import { Undo } from "./undo";
+import { probeSsh, waitForSsh } from "../common/readiness";
+import { Undo } from "../common/undo";
 import { checkConnection, virsh, Virsh } from "./virsh";
 import { domainXml, DomainType, volumeXml } from "./xml";
 
@@ -163,6 +163,7 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
     const readyAfterMs = await waitForSsh(p.ip, {
       timeoutMs: p.readinessTimeoutSec * 1000,
       label: `node ${p.name} (libvirt domain on ${p.uri})`,
+      hint: `Check that Ignition ran (fw_cfg key ${p.fwCfgKey}) and the node's static IP is on the lab network.`,
       diagnose: () => tailConsole(p.uri, consoleLog),
     });
     // Ignition must run on the first boot only (Flatcar's bootloader drops the flag the

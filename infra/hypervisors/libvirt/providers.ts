@@ -1,33 +1,14 @@
 // Thin Pulumi dynamic providers: each method loads the matching module (node.ts,
 // shared.ts) and calls one function. Replacement rules live here, in `replaceKeys`.
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
+import { changedKeys, loadImpl } from "../common/dynamic";
 
-// The dynamic-provider host is plain node, not ts-node: the serialized methods load
-// our TypeScript through ts-node by absolute path instead of capturing its code.
 const IMPL_DIR = __dirname;
-const TS_NODE = require.resolve("ts-node");
-const TS_CONFIG = path.join(__dirname, "..", "..", "..", "tsconfig.json");
-
-function impl<T>(mod: "node" | "shared"): T {
-  const r = require;
-  if (!r.extensions[".ts"]) {
-    (r(TS_NODE) as { register: (o: object) => void }).register({
-      transpileOnly: true,
-      project: TS_CONFIG,
-    });
-  }
-  return r(`${IMPL_DIR}/${mod}`) as T;
-}
+const impl = <T>(mod: "node" | "shared"): T => loadImpl<T>(IMPL_DIR, mod);
 
 type Shared = typeof import("./shared");
 type NodeOps = typeof import("./node");
 type Props = Record<string, unknown>;
-
-/** Keys whose change differs between olds and news (deep, by JSON). */
-export function changedKeys(olds: Props, news: Props, keys: readonly string[]): string[] {
-  return keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-}
 
 /**
  * A node is replaced only when what the VM is made of changes: its Ignition (by hash),

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import type { FlatcarChannel } from "../../config/types";
 import { fetchFlatcar, fetchUrl, virtualSize } from "./image";
 import { sshTarget } from "./host";
-import { Undo } from "./undo";
+import { Undo } from "../common/undo";
 import { checkConnection, virsh, Virsh } from "./virsh";
 import { networkXml, poolXml, volumeXml } from "./xml";
 

@@ -3,8 +3,8 @@
 // node fetched its config and answers SSH. Called by the Node dynamic provider.
 import * as fs from "fs";
 import * as path from "path";
-import { waitForSsh } from "../libvirt/readiness";
-import { Undo } from "../libvirt/undo";
+import { waitForSsh } from "../common/readiness";
+import { Undo } from "../common/undo";
 import {
   closeMediumArgs,
   cloneDiskArgs,
@@ -166,6 +166,7 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
       await waitForSsh(p.ip, {
         timeoutMs: Math.max(1000, deadline - (Date.now() - started)),
         label,
+        hint: `The node fetched its Ignition; check that its static IP is on the host-only network ${p.hostOnlyInterface}.`,
         diagnose: () => tail(consoleLog),
       });
       return { vmUuid, diskPath, consoleLog, readyAfterMs: Date.now() - started };

@@ -1,25 +1,10 @@
 // Thin Pulumi dynamic providers: each method loads node.ts or shared.ts and calls one
 // function. Replacement rules live here, in NODE_REPLACE_KEYS.
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
-import { changedKeys } from "../libvirt/providers";
+import { changedKeys, loadImpl } from "../common/dynamic";
 
-// The dynamic-provider host is plain node, not ts-node: the serialized methods load
-// our TypeScript through ts-node by absolute path instead of capturing its code.
 const IMPL_DIR = __dirname;
-const TS_NODE = require.resolve("ts-node");
-const TS_CONFIG = path.join(__dirname, "..", "..", "..", "tsconfig.json");
-
-function impl<T>(mod: "node" | "shared"): T {
-  const r = require;
-  if (!r.extensions[".ts"]) {
-    (r(TS_NODE) as { register: (o: object) => void }).register({
-      transpileOnly: true,
-      project: TS_CONFIG,
-    });
-  }
-  return r(`${IMPL_DIR}/${mod}`) as T;
-}
+const impl = <T>(mod: "node" | "shared"): T => loadImpl<T>(IMPL_DIR, mod);
 
 type Shared = typeof import("./shared");
 type NodeOps = typeof import("./node");

@@ -32,6 +32,8 @@ export interface WaitOptions {
   /** Called on timeout to explain it (the node's console log tail). */
   diagnose: () => string;
   label: string;
+  /** What to check first on this hypervisor, said on timeout. */
+  hint: string;
 }
 
 export async function waitForSsh(ip: string, opts: WaitOptions): Promise<number> {
@@ -45,7 +47,7 @@ export async function waitForSsh(ip: string, opts: WaitOptions): Promise<number>
   }
   throw new Error(
     `${opts.label}: SSH did not answer at ${ip}:22 within ${Math.round(opts.timeoutMs / 1000)}s. ` +
-      `Check that Ignition ran (fw_cfg key) and the node's static IP is on the lab network. ` +
+      `${opts.hint} ` +
       `Console log tail:\n${opts.diagnose()}`,
   );
 }
