@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, layer by layer (DESIGN.md "Test layers"): type check, then the
-# pure layers, then the layers that start real daemons one at a time (etcd clusters,
-# containers, the Pulumi engine, libvirt VMs) so they never compete for the two cores.
+# The whole test suite, layer by layer (docs/design.md "Where things are tested"): type
+# check and lint, then the pure layers, then the layers that start real daemons one at a
+# time (etcd clusters, containers, the Pulumi engine, libvirt VMs) so they never compete
+# for the two cores.
 #
 #   npm test                              all layers
 #   FLEETLAB_LAYERS="unit validate" npm test    a subset
@@ -20,6 +21,14 @@ if ! npx tsc --noEmit -p tsconfig.json; then
   failed_layers+=("typecheck")
 fi
 echo "    typecheck: $((SECONDS - t0))s"
+
+echo "==> test: lint (eslint, prettier --check)"
+t0=$SECONDS
+if ! { npx eslint . && npx prettier --check . >/dev/null; }; then
+  npx prettier --check . | tail -n 20
+  failed_layers+=("lint")
+fi
+echo "    lint: $((SECONDS - t0))s"
 
 for layer in $layers; do
   echo "==> test layer: $layer"
