@@ -1,7 +1,7 @@
 // Thin Pulumi dynamic providers: each method loads the matching module (node.ts,
 // shared.ts) and calls one function. Replacement rules live here, in `replaceKeys`.
 import * as pulumi from "@pulumi/pulumi";
-import { changedKeys, loadImpl } from "../common/dynamic";
+import { changedKeys, loadImpl, vmProvider } from "../common/dynamic";
 
 const IMPL_DIR = __dirname;
 const impl = <T>(mod: "node" | "shared"): T => loadImpl<T>(IMPL_DIR, mod);
@@ -31,30 +31,12 @@ export const NODE_REPLACE_KEYS = [
   "ignitionHash",
   "directKernelBoot",
 ] as const;
-const NODE_KEYS = [...NODE_REPLACE_KEYS, "readinessTimeoutSec"];
-
-const nodeProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs: Props) {
-    const state = await impl<NodeOps>("node").createNode(inputs as never);
-    const { ignition: _secret, ...outs } = inputs;
-    void _secret; // never echoed into state: the hash stands for it
-    return { id: inputs.name as string, outs: { ...outs, ...state } };
-  },
-  async diff(_id: string, olds: Props, news: Props) {
-    const replaces = changedKeys(olds, news, NODE_REPLACE_KEYS);
-    const changed = changedKeys(olds, news, NODE_KEYS);
-    // Name, MAC and IP are fixed per node: the old VM must be gone before the new starts.
-    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
-  },
-  async update(_id: string, olds: Props, news: Props) {
-    const { ignition: _secret, ...outs } = news;
-    void _secret;
-    return { outs: { ...olds, ...outs } };
-  },
-  async delete(_id: string, olds: Props) {
-    impl<NodeOps>("node").deleteNode(olds as never, olds);
-  },
-};
+const nodeProvider = vmProvider(
+  (i) => impl<NodeOps>("node").createNode(i as never),
+  (o) => impl<NodeOps>("node").deleteNode(o as never, o),
+  NODE_REPLACE_KEYS,
+  ["readinessTimeoutSec"],
+);
 
 /** Providers whose every input change means a new object (pool, network, base image). */
 function replaceAll(

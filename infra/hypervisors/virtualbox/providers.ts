@@ -1,7 +1,7 @@
 // Thin Pulumi dynamic providers: each method loads node.ts or shared.ts and calls one
 // function. Replacement rules live here, in NODE_REPLACE_KEYS.
 import * as pulumi from "@pulumi/pulumi";
-import { changedKeys, loadImpl } from "../common/dynamic";
+import { changedKeys, loadImpl, vmDiff, vmProvider } from "../common/dynamic";
 
 const IMPL_DIR = __dirname;
 const impl = <T>(mod: "node" | "shared"): T => loadImpl<T>(IMPL_DIR, mod);
@@ -30,35 +30,19 @@ export const NODE_REPLACE_KEYS = [
   "ip",
   "ignitionHash",
 ] as const;
-const NODE_KEYS = [...NODE_REPLACE_KEYS, "headless", "readinessTimeoutSec"];
+const NODE_UPDATE_KEYS = ["headless", "readinessTimeoutSec"];
 
 /** The diff rule, pure so it is tested without the engine. */
 export function nodeDiff(olds: Props, news: Props): pulumi.dynamic.DiffResult {
-  const replaces = changedKeys(olds, news, NODE_REPLACE_KEYS);
-  const changed = changedKeys(olds, news, NODE_KEYS);
-  // Name and MAC are fixed per node: the old VM must be gone before the new one starts.
-  return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+  return vmDiff(olds, news, NODE_REPLACE_KEYS, NODE_UPDATE_KEYS);
 }
 
-const nodeProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs: Props) {
-    const state = await impl<NodeOps>("node").createNode(inputs as never);
-    const { ignition: _secret, ...outs } = inputs;
-    void _secret; // never echoed into state: the hash stands for it
-    return { id: inputs.name as string, outs: { ...outs, ...state } };
-  },
-  async diff(_id: string, olds: Props, news: Props) {
-    return nodeDiff(olds, news);
-  },
-  async update(_id: string, olds: Props, news: Props) {
-    const { ignition: _secret, ...outs } = news;
-    void _secret;
-    return { outs: { ...olds, ...outs } };
-  },
-  async delete(_id: string, olds: Props) {
-    impl<NodeOps>("node").deleteNode(olds as never);
-  },
-};
+const nodeProvider = vmProvider(
+  (i) => impl<NodeOps>("node").createNode(i as never),
+  (o) => impl<NodeOps>("node").deleteNode(o as never),
+  NODE_REPLACE_KEYS,
+  NODE_UPDATE_KEYS,
+);
 
 const baseImageProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: Props) {
