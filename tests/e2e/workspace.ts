@@ -8,32 +8,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { toolchainEnv } from "../../scripts/lab/env";
 
 export const REPO = path.resolve(__dirname, "..", "..");
-
-/** Environment after `eval "$(scripts/toolchain.sh env)"` (PATH with pulumi + language host). */
-export function toolchainEnv(): Record<string, string> {
-  const script = `eval "$(bash ${JSON.stringify(path.join(REPO, "scripts", "toolchain.sh"))} env)" && env -0`;
-  const r = spawnSync("bash", ["-c", script], { encoding: "utf8", cwd: REPO });
-  if (r.status !== 0)
-    throw new Error(`scripts/toolchain.sh env failed: ${r.stderr}; run scripts/setup.sh first`);
-  const env: Record<string, string> = {};
-  for (const kv of r.stdout.split("\0")) {
-    const i = kv.indexOf("=");
-    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return env;
-}
-
-export function findPulumi(env: Record<string, string>): string {
-  for (const dir of (env.PATH ?? process.env.PATH ?? "").split(":")) {
-    const p = path.join(dir, "pulumi");
-    if (dir && fs.existsSync(p)) return p;
-  }
-  throw new Error(
-    "no pulumi binary on the toolchain PATH; run scripts/setup.sh (scripts/toolchain.sh install)",
-  );
-}
 
 export interface PreviewJson {
   changeSummary: Record<string, number>;
@@ -64,8 +41,8 @@ export async function createWorkspace(
     if (entry === ".git" || /^Pulumi\..+\.yaml$/.test(entry)) continue;
     fs.symlinkSync(path.join(REPO, entry), path.join(dir, entry));
   }
-  const tc = toolchainEnv();
-  const real = findPulumi(tc);
+  const tc = toolchainEnv(); // throws, naming `bash scripts/setup.sh`, when not built
+  const real = path.join(tc.FLEETLAB_PULUMI_BIN, "pulumi");
   const root = path.join(tmp, "pulumi-root");
   fs.mkdirSync(path.join(root, "bin"), { recursive: true });
   const wrapper = path.join(root, "bin", "pulumi");
