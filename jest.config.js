@@ -1,7 +1,8 @@
-// One jest project per test layer (see DESIGN.md "Test layers"). scripts/test.sh runs
+// One jest project per test layer (docs/design.md, "Where things are tested"). scripts/test.sh runs
 // them in order: the cheap pure layers first, then the layers that start real daemons,
 // one at a time, so two clusters never fight over the machine's two cores.
-const tsJest = ["ts-jest", { isolatedModules: true, diagnostics: false }];
+// Transpile only (tsconfig has isolatedModules); `npm test` type-checks the tree once with tsc.
+const tsJest = ["ts-jest", { diagnostics: false }];
 const layer = (displayName, testMatch, extra = {}) => ({
   displayName,
   testMatch,
