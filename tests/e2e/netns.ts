@@ -74,8 +74,12 @@ export async function stopDaemon(d: Daemon, timeoutMs = 15_000): Promise<void> {
   if (d.proc.exitCode !== null || d.proc.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => d.proc.once("exit", () => resolve()));
   d.proc.kill("SIGTERM");
-  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs));
-  if ((await Promise.race([exited, timer])) === "timeout") {
+  let handle: NodeJS.Timeout | undefined;
+  const timer = new Promise<"timeout">((r) => (handle = setTimeout(() => r("timeout"), timeoutMs)));
+  const first = await Promise.race([exited, timer]);
+  // A pending timer would keep jest alive for the rest of timeoutMs.
+  clearTimeout(handle);
+  if (first === "timeout") {
     d.proc.kill("SIGKILL");
     await exited;
   }
