@@ -1,5 +1,5 @@
 // Thin Pulumi dynamic providers: each method loads the matching module (node.ts,
-// shared.ts) and calls one function. Replacement rules live here, in `replaceKeys`.
+// shared.ts) and calls one function. Replacement rules live here: NODE_REPLACE_KEYS, replaceAll.
 import * as pulumi from "@pulumi/pulumi";
 import { changedKeys, loadImpl, vmProvider } from "../common/dynamic";
 
