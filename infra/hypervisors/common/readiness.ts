@@ -2,6 +2,22 @@
 // files and networkd brought up the static address, so the banner proves both.
 import * as net from "net";
 
+/** Upper bound for a node to answer SSH; TCG boots take minutes, KVM seconds. */
+export const DEFAULT_READINESS_TIMEOUT_SEC = 900;
+
+/** The readiness bound of this run: FLEETLAB_READINESS_TIMEOUT_SEC, else the default. */
+export function readinessTimeoutSec(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FLEETLAB_READINESS_TIMEOUT_SEC;
+  if (raw === undefined || raw === "") return DEFAULT_READINESS_TIMEOUT_SEC;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(
+      `FLEETLAB_READINESS_TIMEOUT_SEC = ${raw}: must be a whole number of seconds >= 1, e.g. 900`,
+    );
+  }
+  return n;
+}
+
 export type Probe = "ssh" | "refused" | "silent";
 
 /** One bounded TCP probe: did an SSH server answer, a host refuse, or nothing at all. */

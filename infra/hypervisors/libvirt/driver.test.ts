@@ -1,9 +1,8 @@
 import { sshTarget, stripAnsi } from "./host";
-import { baseSource, domainName, ignitionHash, readinessTimeoutSec } from "./index";
+import { baseSource } from "./index";
 import { withoutFirstboot } from "./node";
 import { changedKeys } from "../common/dynamic";
 import { NODE_REPLACE_KEYS } from "./providers";
-import { Undo } from "../common/undo";
 import type { LabSpec } from "../../config/types";
 
 const nodeInputs = {
@@ -46,7 +45,7 @@ describe("libvirt driver pure parts", () => {
     });
   });
 
-  it("maps the image source and names", () => {
+  it("maps the image source", () => {
     const spec = { stack: "local", flatcar: { channel: "stable", version: "current" } } as LabSpec;
     const hv = { kind: "libvirt", image: { kind: "flatcar" } } as LabSpec["hypervisor"] & {
       kind: "libvirt";
@@ -59,31 +58,6 @@ describe("libvirt driver pure parts", () => {
     expect(
       baseSource(spec, { ...hv, image: { kind: "path", path: "/x.qcow2", format: "qcow2" } }),
     ).toEqual({ kind: "path", path: "/x.qcow2", format: "qcow2" });
-    expect(domainName(spec, { name: "core-01" } as LabSpec["nodes"][number])).toBe(
-      "fleetlab-local-core-01",
-    );
-    expect(ignitionHash("{}")).toHaveLength(64);
-  });
-
-  it("validates the readiness timeout", () => {
-    expect(readinessTimeoutSec({})).toBe(900);
-    expect(readinessTimeoutSec({ FLEETLAB_READINESS_TIMEOUT_SEC: "5" })).toBe(5);
-    expect(() => readinessTimeoutSec({ FLEETLAB_READINESS_TIMEOUT_SEC: "soon" })).toThrow(
-      /FLEETLAB_READINESS_TIMEOUT_SEC = soon/,
-    );
-  });
-
-  it("undoes completed steps newest first when a later step fails", async () => {
-    const done: string[] = [];
-    const undo = new Undo();
-    await expect(
-      undo.guard(async () => {
-        undo.push("a", () => done.push("a"));
-        undo.push("b", () => done.push("b"));
-        throw new Error("boom");
-      }),
-    ).rejects.toThrow("boom");
-    expect(done).toEqual(["b", "a"]);
   });
 });
 

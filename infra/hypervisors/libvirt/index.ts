@@ -1,30 +1,12 @@
 // The libvirt driver: lab network, base image and one domain per node, wired from the
 // LabSpec. All work happens in the dynamic providers (providers.ts); this only maps.
-import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { LabSpec, LibvirtSettings, NodeSpec } from "../../config/types";
+import type { LabSpec, LibvirtSettings } from "../../config/types";
+import { ignitionHash, vmName } from "../common/names";
+import { readinessTimeoutSec } from "../common/readiness";
 import type { HypervisorDriver, LabMachines, MachineInput } from "../types";
 import { LibvirtBaseImage, LibvirtNetwork, LibvirtNode, LibvirtPool } from "./providers";
 import type { BaseSource } from "./shared";
-
-/** Upper bound for a node to answer SSH; TCG boots take minutes, KVM seconds. */
-export const DEFAULT_READINESS_TIMEOUT_SEC = 900;
-
-export function readinessTimeoutSec(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.FLEETLAB_READINESS_TIMEOUT_SEC;
-  if (raw === undefined || raw === "") return DEFAULT_READINESS_TIMEOUT_SEC;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(
-      `FLEETLAB_READINESS_TIMEOUT_SEC = ${raw}: must be a whole number of seconds >= 1, e.g. 900`,
-    );
-  }
-  return n;
-}
-
-export function domainName(spec: LabSpec, node: NodeSpec): string {
-  return `fleetlab-${spec.stack}-${node.name}`;
-}
 
 export function baseSource(spec: LabSpec, hv: LibvirtSettings): BaseSource {
   const img = hv.image;
@@ -34,10 +16,6 @@ export function baseSource(spec: LabSpec, hv: LibvirtSettings): BaseSource {
   return img.kind === "path"
     ? { kind: "path", path: img.path, format }
     : { kind: "url", url: img.url, sha256: img.sha256, format };
-}
-
-export function ignitionHash(ignition: string): string {
-  return crypto.createHash("sha256").update(ignition).digest("hex");
 }
 
 export const driver: HypervisorDriver = {
@@ -98,7 +76,7 @@ export const driver: HypervisorDriver = {
         {
           uri: hv.uri,
           pool: hv.pool,
-          name: domainName(spec, node),
+          name: vmName(spec, node),
           domainType: hv.domainType,
           vcpus: node.cpus,
           memoryMiB: node.memoryMiB,

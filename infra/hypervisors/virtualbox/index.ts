@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec, VirtualBoxSettings } from "../../config/types";
-import { domainName, ignitionHash, readinessTimeoutSec } from "../libvirt";
+import { ignitionHash, vmName } from "../common/names";
+import { readinessTimeoutSec } from "../common/readiness";
 import type { HypervisorDriver, LabMachines, MachineInput } from "../types";
 import { VirtualBoxBaseImage, VirtualBoxNode } from "./providers";
 import type { BaseSource } from "./shared";
@@ -44,7 +45,7 @@ export const driver: HypervisorDriver = {
         `${name}-${node.name}`,
         {
           vboxManage: hv.vboxManage,
-          name: domainName(spec, node),
+          name: vmName(spec, node),
           baseFolder,
           hostOnlyInterface: hv.hostOnlyInterface,
           gateway: spec.network.gateway,
