@@ -76,6 +76,19 @@ describe("service units", () => {
     );
   });
 
+  it("lets the dhcp sidekick find the LAN interface by default, or takes an explicit name", () => {
+    const env = (o: Parameters<typeof serviceUnits>[0] = {}) =>
+      serviceUnits(o)
+        .find((u) => u.name === "dhcp-sidekick.service")!
+        .text.match(/FLEETLAB_DHCP_INTERFACES=\S+/g);
+    expect(env()).toEqual(["FLEETLAB_DHCP_INTERFACES=auto"]);
+    expect(env({ dhcpInterface: "enp1s0" })).toEqual(["FLEETLAB_DHCP_INTERFACES=enp1s0"]);
+    // Only the sidekick renders Kea's config; the service itself takes no interface.
+    expect(serviceUnits().find((u) => u.name === "dhcp.service")!.text).not.toContain(
+      "FLEETLAB_DHCP_INTERFACES",
+    );
+  });
+
   it("rejects bad options naming the option, the value and the fix", () => {
     expect(() => serviceUnits({ ldapReplicas: 0 })).toThrow(/ldapReplicas = 0: .*fix:/);
     expect(() => serviceUnits({ wwwPort: 70000 })).toThrow(/wwwPort = 70000/);

@@ -7,12 +7,18 @@
 //   - WWW anywhere.
 import { execLine, renderUnit, UnitSections } from "../infra/ignition/systemd";
 import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../infra/ignition/paths";
+import { AUTO_INTERFACES } from "../containers/dhcp/interfaces";
 
 export interface ServiceUnitOptions {
   /** Image repository and version of the service and sidekick images. */
   imageRepo: string;
   version: string;
-  /** The node's interface on the lab LAN, where Kea answers (e.g. eth1). */
+  /**
+   * The node's interface on the lab LAN, where Kea answers (e.g. eth1), or `auto`:
+   * the sidekick picks the interfaces with an IPv4 address inside the DHCP data's
+   * subnet (containers/dhcp/interfaces.ts), because the NIC's name differs per OS
+   * and hypervisor (eth0, ens3, enp1s0...).
+   */
   dhcpInterface: string;
   /** Host ports for WWW (nginx listens on 8080 inside) and LDAP (1389 inside). */
   wwwPort: number;
@@ -24,7 +30,7 @@ export interface ServiceUnitOptions {
 export const DEFAULT_SERVICE_UNIT_OPTIONS: ServiceUnitOptions = {
   imageRepo: "ghcr.io/fleetlab",
   version: "0.1.0",
-  dhcpInterface: "eth0",
+  dhcpInterface: AUTO_INTERFACES,
   wwwPort: 80,
   ldapPort: 389,
   ldapReplicas: 1,
@@ -182,7 +188,7 @@ export function serviceUnits(partial: Partial<ServiceUnitOptions> = {}): FleetUn
   }
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(o.dhcpInterface)) {
     problems.push(
-      `dhcpInterface = ${JSON.stringify(o.dhcpInterface)}: not an interface name; fix: use the node's LAN link, e.g. eth1`,
+      `dhcpInterface = ${JSON.stringify(o.dhcpInterface)}: not an interface name; fix: use ${AUTO_INTERFACES} (the interface in the DHCP subnet), or the node's LAN link, e.g. eth1`,
     );
   }
   if (problems.length > 0) throw new Error(`service units: ${problems.join("; ")}`);

@@ -3,7 +3,9 @@
 // without restarting it (Kea config-reload, nginx SIGHUP, LDAP ldapmodify).
 import { execFileSync, spawnSync } from "child_process";
 import { mkdirSync, readdirSync, rmSync, symlinkSync, renameSync } from "fs";
+import { networkInterfaces } from "os";
 import { dirname, join } from "path";
+import { InterfaceTable, resolveKeaInterfaces } from "../dhcp/interfaces";
 import { parseDhcpData, renderKeaConfig } from "../dhcp/render";
 import { diffEntries, parseLdif } from "../ldap/ldif";
 import { directoryEntries, LdapData, renderSlapdConf } from "../ldap/render";
@@ -17,8 +19,10 @@ export interface ApplyContext {
   hostDir: string;
   /** The same directory as the service container sees it (paths inside configs). */
   containerDir: string;
-  /** DHCP: interfaces Kea listens on. */
+  /** DHCP: interfaces Kea listens on; `auto` = those with an address in the data's subnet. */
   interfaces: string[];
+  /** DHCP: the machine's interfaces for `auto` (default os.networkInterfaces; tests pass a table). */
+  networkInterfaces?: () => InterfaceTable;
   /** WWW: port nginx listens on inside the container. */
   port: number;
   /** WWW: PID of the nginx master as the sidekick sees it (shared PID namespace). */
@@ -30,7 +34,14 @@ export type Applier = (payload: string, hash: string, ctx: ApplyContext) => Prom
 
 export const applyDhcp: Applier = async (payload, hash, ctx) => {
   const data = parseDhcpData(payload, `etcd blob ${hash}`);
-  const conf = renderKeaConfig(data, { runDir: ctx.containerDir, interfaces: ctx.interfaces });
+  // Resolved on every apply, not once at start: the subnet comes with the data, and
+  // the LAN address may appear after the sidekick started (a failed apply is retried).
+  const interfaces = resolveKeaInterfaces(
+    ctx.interfaces,
+    data.subnet,
+    (ctx.networkInterfaces ?? networkInterfaces)(),
+  );
+  const conf = renderKeaConfig(data, { runDir: ctx.containerDir, interfaces });
   writeIfChanged(join(ctx.hostDir, "kea-dhcp4.conf"), conf);
   // Reload even when the file was unchanged: a restarted Kea may still run its
   // placeholder config, and config-reload is cheap and idempotent.
@@ -43,7 +54,9 @@ export const applyDhcp: Applier = async (payload, hash, ctx) => {
     throw new Error(
       `kea config-reload of ${hash} failed: ${answer.text ?? JSON.stringify(answer)}`,
     );
-  ctx.log(`dhcp ${hash}: ${data.reservations.length} reservations, Kea reloaded`);
+  ctx.log(
+    `dhcp ${hash}: ${data.reservations.length} reservations on ${interfaces.join(",")}, Kea reloaded`,
+  );
 };
 
 /** nginx.conf that nginx is known to run, per shared directory. */

@@ -45,6 +45,9 @@ async function main(): Promise<void> {
   const ctx: ApplyContext = {
     hostDir: dir,
     containerDir: dir,
+    // Comma-separated names, `auto` (the interfaces with an address in the DHCP data's
+    // subnet, resolved at each render: containers/dhcp/interfaces.ts) or Kea's `*`.
+    // The dhcp unit sets it (auto by default); `*` only when run by hand without it.
     interfaces: env("FLEETLAB_DHCP_INTERFACES", "*").split(","),
     port: Number(env("FLEETLAB_WWW_PORT", "8080")),
     nginxMaster: pidFromFile(`${dir}/nginx.pid`),
