@@ -17,7 +17,7 @@ import {
   FLATCAR_SIGNING_KEY,
   fetchUrl,
   verifySignature,
-} from "../../infra/hypervisors/libvirt/image";
+} from "../../infra/hypervisors/common/image";
 import { domainXml } from "../../infra/hypervisors/libvirt/xml";
 import { forceClean, leftovers } from "./checks";
 import { createNetns, Daemon, deleteNetns, Netns, startLibvirt, stopDaemon } from "./netns";

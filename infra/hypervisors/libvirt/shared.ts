@@ -2,7 +2,8 @@
 // lab network and the base image volume. Called by the dynamic providers.
 import * as fs from "fs";
 import type { FlatcarChannel } from "../../config/types";
-import { fetchFlatcar, fetchUrl, virtualSize } from "./image";
+import { fetchUrl } from "../common/image";
+import { fetchFlatcar, virtualSize } from "./image";
 import { sshTarget } from "./host";
 import { Undo } from "../common/undo";
 import { checkConnection, virsh, Virsh } from "./virsh";

@@ -3,7 +3,7 @@
 // each node clones the file into its own VDI. Called by the BaseImage dynamic provider.
 import * as fs from "fs";
 import type { FlatcarChannel } from "../../config/types";
-import { fetchUrl } from "../libvirt/image";
+import { fetchUrl } from "../common/image";
 import { fetchFlatcarVirtualBox } from "./image";
 
 export type BaseSource =
