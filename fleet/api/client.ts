@@ -8,10 +8,51 @@ import { Machine, UnitState } from "../registry/registry";
 import { API_PREFIX } from "./server";
 import { UnitEntity } from "./service";
 
+/** TLS client credentials: PEM files, or PEM texts. */
+export type ClientTls =
+  | { certFile: string; keyFile: string; caFile: string }
+  | { cert: string | Buffer; key: string | Buffer; ca: string | Buffer };
+
+/**
+ * Where the API is: a node's unix socket, one URL, or several URLs (every agent
+ * serves the whole cluster's registry, so any node's API will do; see `urls`).
+ */
 export type ClientTarget =
-  | { socket: string }
-  | { url: string; certFile: string; keyFile: string; caFile: string }
-  | { url: string; cert: string | Buffer; key: string | Buffer; ca: string | Buffer };
+  { socket: string } | ({ url: string } & ClientTls) | ({ urls: string[] } & ClientTls);
+
+/**
+ * Error codes that mean "this endpoint did not get (or answer) the request": the
+ * node is down, unreachable or restarting, or its TLS handshake was cut. Worth
+ * trying the next endpoint. Anything else (an HTTP error, a certificate that does
+ * not verify) is an answer about the request or the credentials and is returned.
+ */
+const CONNECTION_FAILURES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+]);
+
+/** A request that failed before any HTTP response arrived. */
+class ConnectionError extends Error {
+  constructor(
+    readonly where: string,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isConnectionFailure(e: unknown): boolean {
+  return e instanceof ConnectionError && e.code !== undefined && CONNECTION_FAILURES.has(e.code);
+}
 
 export class FleetApiError extends Error {
   constructor(
@@ -23,17 +64,61 @@ export class FleetApiError extends Error {
 }
 
 export class FleetClient {
+  /** Index in `urls` of the endpoint that answered last: tried first next time. */
+  private preferred = 0;
+
   constructor(
     private target: ClientTarget,
     private timeoutMs = 10_000,
-  ) {}
+  ) {
+    if ("urls" in target && target.urls.length === 0)
+      throw new Error("fleet API client: no URL given; fix: pass at least one agent's https URL");
+  }
 
-  private request(
+  /**
+   * One request, to the one endpoint or, with `urls`, to each in turn (the one that
+   * answered last first, then the rest in order) while they fail at the connection
+   * level. The first HTTP answer, error or not, is final: another node would give
+   * the same answer from the same registry, and a retried write could apply twice.
+   */
+  private async request(
     method: string,
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json?: unknown }> {
     const t = this.target;
+    if (!("urls" in t)) {
+      try {
+        return await this.requestOnce(t, method, path, body);
+      } catch (e) {
+        throw e instanceof ConnectionError ? new Error(unreachable([e])) : e;
+      }
+    }
+    const order = t.urls.map((_, i) => (this.preferred + i) % t.urls.length);
+    const failed: ConnectionError[] = [];
+    for (const i of order) {
+      try {
+        const answer = await this.requestOnce({ ...t, url: t.urls[i] }, method, path, body);
+        this.preferred = i;
+        return answer;
+      } catch (e) {
+        if (!isConnectionFailure(e)) {
+          // An answer (HTTP error) or a local problem: that endpoint is the one to keep.
+          if (e instanceof FleetApiError) this.preferred = i;
+          throw e instanceof ConnectionError ? new Error(unreachable([...failed, e])) : e;
+        }
+        failed.push(e as ConnectionError);
+      }
+    }
+    throw new Error(unreachable(failed));
+  }
+
+  private requestOnce(
+    t: { socket: string } | ({ url: string } & ClientTls),
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json?: unknown }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = payload
       ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }
@@ -85,16 +170,22 @@ export class FleetClient {
         req = https.request(u, { method, headers, timeout: this.timeoutMs, ...cred }, onRes);
       }
       req.on("timeout", () =>
-        req.destroy(new Error(`fleet API: no answer within ${this.timeoutMs} ms`)),
+        req.destroy(
+          Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: "ETIMEDOUT" }),
+        ),
       );
       const where = "socket" in t ? `unix socket ${t.socket}` : t.url;
-      req.on("error", (e) =>
-        reject(
-          new Error(`cannot reach the fleet API at ${where}: ${e.message} (is the agent running?)`),
-        ),
+      req.on("error", (e: NodeJS.ErrnoException) =>
+        reject(new ConnectionError(where, e.code, e.message)),
       );
       req.end(payload);
     });
+  }
+
+  /** The endpoint that answered last (the one the next request tries first). */
+  get endpoint(): string {
+    const t = this.target;
+    return "socket" in t ? t.socket : "urls" in t ? t.urls[this.preferred] : t.url;
   }
 
   private async all<T>(path: string, field: string, query = ""): Promise<T[]> {
@@ -149,4 +240,15 @@ export class FleetClient {
   listMachines(): Promise<Machine[]> {
     return this.all<Machine>("/machines", "machines");
   }
+}
+
+/** The message when no endpoint answered: every endpoint tried, with its error. */
+function unreachable(failed: ConnectionError[]): string {
+  if (failed.length === 1)
+    return `cannot reach the fleet API at ${failed[0].where}: ${failed[0].message} (is the agent running?)`;
+  return (
+    `cannot reach the fleet API at any of ${failed.length} endpoints: ` +
+    failed.map((f) => `${f.where}: ${f.message}`).join("; ") +
+    " (is an agent running on any node?)"
+  );
 }
