@@ -26,7 +26,8 @@ export type ClientTarget =
  * trying the next endpoint. Anything else (an HTTP error, a certificate that does
  * not verify) is an answer about the request or the credentials and is returned.
  */
-const CONNECTION_FAILURES = new Set([
+// (An array, not a Set: Pulumi's closure serializer cannot ship a Set's contents.)
+const CONNECTION_FAILURES = [
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",
@@ -37,21 +38,23 @@ const CONNECTION_FAILURES = new Set([
   "ETIMEDOUT",
   "EPIPE",
   "EAI_AGAIN",
-]);
+];
 
 /** A request that failed before any HTTP response arrived. */
 class ConnectionError extends Error {
   constructor(
     readonly where: string,
     readonly code: string | undefined,
-    message: string,
+    readonly detail: string,
   ) {
-    super(message);
+    super(detail);
   }
 }
 
 export function isConnectionFailure(e: unknown): boolean {
-  return e instanceof ConnectionError && e.code !== undefined && CONNECTION_FAILURES.has(e.code);
+  return (
+    e instanceof ConnectionError && e.code !== undefined && CONNECTION_FAILURES.includes(e.code)
+  );
 }
 
 export class FleetApiError extends Error {
@@ -65,12 +68,15 @@ export class FleetApiError extends Error {
 
 export class FleetClient {
   /** Index in `urls` of the endpoint that answered last: tried first next time. */
-  private preferred = 0;
+  private preferred: number;
 
   constructor(
     private target: ClientTarget,
     private timeoutMs = 10_000,
   ) {
+    // Set here, not as a field initializer: Pulumi's closure serializer ships the
+    // constructor's body only, and the dynamic providers run this class shipped.
+    this.preferred = 0;
     if ("urls" in target && target.urls.length === 0)
       throw new Error("fleet API client: no URL given; fix: pass at least one agent's https URL");
   }
@@ -245,10 +251,10 @@ export class FleetClient {
 /** The message when no endpoint answered: every endpoint tried, with its error. */
 function unreachable(failed: ConnectionError[]): string {
   if (failed.length === 1)
-    return `cannot reach the fleet API at ${failed[0].where}: ${failed[0].message} (is the agent running?)`;
+    return `cannot reach the fleet API at ${failed[0].where}: ${failed[0].detail} (is the agent running?)`;
   return (
     `cannot reach the fleet API at any of ${failed.length} endpoints: ` +
-    failed.map((f) => `${f.where}: ${f.message}`).join("; ") +
+    failed.map((f) => `${f.where}: ${f.detail}`).join("; ") +
     " (is an agent running on any node?)"
   );
 }

@@ -1,16 +1,19 @@
 // The wait for the lab's fleet engine is bounded and says what is missing. Real
 // sockets on 127.0.0.1 only: a closed port, and a TLS server that answers /machines.
 import * as https from "https";
+import Module from "module";
 import { AddressInfo } from "net";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { labSpecFromFile } from "../config";
 import { generateLabTls } from "../pki";
-import { waitForFleet } from "./ready";
+import { fleetReadyProvider, FleetReadyInputs, waitForFleet } from "./ready";
 
 const spec = labSpecFromFile("local");
 const tls = generateLabTls(spec);
 const node = tls.nodes.get(spec.nodes[0].name)!;
 const api = (url: string) => ({
-  url,
+  urls: [url],
   caPem: tls.ca.certPem,
   certPem: tls.admin.certPem,
   keyPem: tls.admin.keyPem,
@@ -68,4 +71,55 @@ test("waits until every node's agent has registered, with the admin cert", async
   } finally {
     await close(s);
   }
+});
+
+/** The provider as the engine runs it: serialized, then loaded from the text alone. */
+async function shipped(): Promise<typeof fleetReadyProvider> {
+  const provider = fleetReadyProvider;
+  const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+  const file = path.join(__dirname, "__serialized_ready__.js");
+  const m = new Module(file, module) as Module & { _compile(code: string, file: string): void };
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(
+    __dirname,
+  );
+  m._compile(sf.text, file);
+  return (m.exports as Record<string, () => typeof fleetReadyProvider>)[sf.exportName]();
+}
+
+test("asks the next node when the first one is down (the provider as shipped)", async () => {
+  const dead = await machinesServer(() => []);
+  const deadUrl = `https://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+  await close(dead);
+  const s = await machinesServer(() => ["10.1.0.11", "10.1.0.12"]);
+  try {
+    const url = `https://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    const inputs = { ...base, api: { ...api(url), urls: [deadUrl, url] }, timeoutMs: 5_000 };
+    const provider = await shipped();
+    await expect(provider.create!(inputs)).resolves.toMatchObject({ id: "fleet-ready" });
+    // With every node down, the error names each URL and why.
+    const down = { ...inputs, api: { ...inputs.api, urls: [deadUrl, deadUrl] }, timeoutMs: 100 };
+    await expect(provider.create!(down)).rejects.toThrow(
+      `cannot reach the fleet API at any of 2 endpoints: ${deadUrl}: connect ECONNREFUSED 127.0.0.1:${deadUrl.split(":")[2]}; ${deadUrl}`,
+    );
+  } finally {
+    await close(s);
+  }
+}, 60_000);
+
+test("a change of access alone (URLs, credentials, old `url` state) is no change", async () => {
+  const olds = {
+    ...base,
+    machineIds: ["a", "b"],
+    timeoutMs: 1,
+    api: { url: "https://10.88.0.11:49153", caPem: "old", certPem: "old", keyPem: "old" },
+  } as FleetReadyInputs;
+  const news = { ...olds, api: api("https://10.88.0.12:49153") } as FleetReadyInputs;
+  const diff = fleetReadyProvider.diff!;
+  await expect(diff("fleet-ready", olds, news)).resolves.toMatchObject({ changes: false });
+  await expect(
+    diff("fleet-ready", olds, { ...news, machineIds: ["a", "c"] }),
+  ).resolves.toMatchObject({
+    changes: true,
+  });
 });

@@ -3,11 +3,11 @@
 // units through the agents' API, so they wait here until the API answers and every
 // node's agent has registered its machine (which also proves etcd works).
 import * as pulumi from "@pulumi/pulumi";
-import { FleetClient } from "../../fleet/api/client";
-import type { FleetApiAccess } from "../services";
+import { fleetApiClient, FleetApiTcpAccess } from "../services/providers";
 
 export interface FleetReadyInputs {
-  api: Extract<FleetApiAccess, { url: string }>;
+  /** Every node's API URL (old state: one `url`), tried in order while they do not answer. */
+  api: FleetApiTcpAccess;
   /** Public IPs every agent reports (fleet's primaryIP): the lab's node IPs. */
   nodeIps: string[];
   /** The VMs' identities: a replaced VM makes the wait run again. */
@@ -18,12 +18,8 @@ export interface FleetReadyInputs {
 
 /** Bounded poll of GET /machines until every node IP is there; a clear error if not. */
 export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
-  const client = new FleetClient({
-    url: i.api.url,
-    ca: i.api.caPem,
-    cert: i.api.certPem,
-    key: i.api.keyPem,
-  });
+  // One client for the whole wait: it keeps asking the node that answered last.
+  const client = fleetApiClient(i.api);
   const deadline = Date.now() + i.timeoutMs;
   let seen: string[] = [];
   let lastError = "";
@@ -43,18 +39,20 @@ export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
     `the lab's fleet engine is not ready after ${Math.round(i.timeoutMs / 1000)} s: ` +
       (lastError
         ? `${lastError}`
-        : `no agent registered for ${missing.join(", ")} at ${i.api.url}`) +
+        : `no agent registered for ${missing.join(", ")} at ${client.endpoint}`) +
       "; check etcd-member.service and fleet-agent.service on the nodes (journalctl -u), then run pulumi up again",
   );
 }
 
-const fleetReadyProvider: pulumi.dynamic.ResourceProvider<FleetReadyInputs, FleetReadyInputs> = {
+export const fleetReadyProvider: pulumi.dynamic.ResourceProvider<FleetReadyInputs, FleetReadyInputs> = {
   async create(inputs) {
     await waitForFleet(inputs);
     return { id: "fleet-ready", outs: inputs };
   },
   async diff(_id, olds, news) {
-    const key = (i: FleetReadyInputs) => JSON.stringify([i.api.url, i.nodeIps, i.machineIds]);
+    // Not the access: new URLs or credentials do not make the engine any less ready,
+    // and state written with one `url` must not force a wait on every stack.
+    const key = (i: FleetReadyInputs) => JSON.stringify([i.nodeIps, i.machineIds]);
     return { changes: key(olds) !== key(news) };
   },
   async update(_id, _olds, news) {
@@ -70,7 +68,7 @@ export class FleetReady extends pulumi.dynamic.Resource {
   constructor(
     name: string,
     args: {
-      api: pulumi.Input<Extract<FleetApiAccess, { url: string }>>;
+      api: pulumi.Input<FleetApiTcpAccess>;
       nodeIps: string[];
       machineIds: pulumi.Input<string>[];
     },

@@ -140,7 +140,7 @@ describe("fleetlab:services", () => {
     }
   });
 
-  it("points LabData at every etcd member and FleetUnit at a node's TLS API, admin cert as a secret", async () => {
+  it("points LabData at every etcd member and FleetUnit at every node's TLS API, admin cert as a secret", async () => {
     const spec = { ...base, services: true };
     const { Lab } = load();
     const lab = new Lab("local", spec, { driver: fakeDriver(spec.hypervisor.kind) });
@@ -166,12 +166,18 @@ describe("fleetlab:services", () => {
     for (const u of created.filter((c) => "desiredState" in c.inputs)) {
       expect(isSecretInput(u.inputs.api)).toBe(true);
       const api = (u.inputs.api as { value: Record<string, unknown> }).value;
+      // Every node, in order: the client moves on when a node does not answer.
       expect(api).toMatchObject({
-        url: `https://${spec.nodes[0].ip}:${FLEET_API_PORT}`,
+        urls: spec.nodes.map((n) => `https://${n.ip}:${FLEET_API_PORT}`),
         caPem,
         keyPem: adminKey,
       });
+      expect(api).not.toHaveProperty("url");
     }
+    const ready = created.find((c) => "nodeIps" in c.inputs)!;
+    expect((ready.inputs.api as { value: Record<string, unknown> }).value.urls).toHaveLength(
+      spec.nodes.length,
+    );
   });
 
   it("makes every agent serve the API on its own IP with the node cert, requiring the lab CA", () => {

@@ -9,7 +9,7 @@ import { clientEndpoints } from "../ignition";
 import { fleetApiEndpoints } from "../ignition/fleet";
 import type { LabMachines } from "../hypervisors";
 import type { LabPki } from "../pki";
-import { EtcdAccess, FleetApiAccess, LabServices } from "../services";
+import { EtcdAccess, FleetApiTcpAccess, LabServices } from "../services";
 import { FleetReady } from "./ready";
 
 const DATA_KEY = "fleetlab:data";
@@ -60,16 +60,16 @@ export function etcdAccess(spec: LabSpec, pki: LabPki): pulumi.Output<EtcdAccess
 }
 
 /**
- * The fleet API the units are submitted to. Any agent serves the whole cluster's
- * registry, but the client takes one URL: the first node's. If that node is down,
- * `pulumi up` of the units fails naming the endpoint (no fallback yet).
+ * The fleet API the units are submitted to: every node's URL, in node order. Any
+ * agent serves the whole cluster's registry, so the client tries the next node when
+ * one does not answer, and `pulumi up`/`destroy` survive a dead node.
  */
 export function fleetApiAccess(
   spec: LabSpec,
   pki: LabPki,
-): pulumi.Output<Extract<FleetApiAccess, { url: string }>> {
-  const [url] = fleetApiEndpoints(spec);
-  return adminCredentials(pki).apply((c) => ({ url, ...c }));
+): pulumi.Output<Extract<FleetApiTcpAccess, { urls: string[] }>> {
+  const urls = fleetApiEndpoints(spec);
+  return adminCredentials(pki).apply((c) => ({ urls, ...c }));
 }
 
 /**

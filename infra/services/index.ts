@@ -8,7 +8,8 @@ import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
 import { serviceUnits, ServiceUnitOptions } from "../../units/services";
 import { EtcdAccess, FleetApiAccess, fleetUnitProvider, labDataProvider } from "./providers";
 
-export type { EtcdAccess, FleetApiAccess } from "./providers";
+export type { EtcdAccess, FleetApiAccess, FleetApiTcpAccess } from "./providers";
+export { fleetApiClient, fleetApiUrls } from "./providers";
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 

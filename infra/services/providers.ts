@@ -7,7 +7,7 @@ import { Etcd3 } from "etcd3";
 import { DataSetName } from "../../containers/dataset/keys";
 import { loadDataSet } from "../../containers/dataset/load";
 import { deleteDataSet, writeDataSet } from "../../containers/sidekick/writer";
-import { ClientTarget, FleetClient } from "../../fleet/api/client";
+import { FleetClient } from "../../fleet/api/client";
 import { UnitOption, DesiredState } from "../../fleet/unit/unit";
 
 /** etcd as seen from the management host: client URLs and PEM texts (TLS when given). */
@@ -79,9 +79,31 @@ export const labDataProvider: pulumi.dynamic.ResourceProvider<LabDataInputs, Lab
   },
 };
 
+/** The admin client cert and the lab CA, as PEM texts. */
+export interface FleetApiCredentials {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/**
+ * The fleet API over TCP: every node's URL, tried in order while they do not answer
+ * (fleet/api/client.ts), so a dead node does not stop `pulumi up`/`destroy`. State
+ * written before the fallback holds one `url`; it is still read.
+ */
+export type FleetApiTcpAccess = FleetApiCredentials & ({ urls: string[] } | { url: string });
+
 /** The fleet API as seen from the management host (fleet/api/client.ts targets). */
-export type FleetApiAccess =
-  { socket: string } | { url: string; caPem: string; certPem: string; keyPem: string };
+export type FleetApiAccess = { socket: string } | FleetApiTcpAccess;
+
+/** The URLs of a TCP access, old (`url`) or new (`urls`) shape. */
+export const fleetApiUrls = (a: FleetApiTcpAccess): string[] => ("urls" in a ? a.urls : [a.url]);
+
+/** The client for an access: every URL with the admin cert, or the node's socket. */
+export function fleetApiClient(a: FleetApiAccess): FleetClient {
+  if ("socket" in a) return new FleetClient({ socket: a.socket });
+  return new FleetClient({ urls: fleetApiUrls(a), ca: a.caPem, cert: a.certPem, key: a.keyPem });
+}
 
 export interface FleetUnitInputs {
   name: string;
@@ -92,13 +114,7 @@ export interface FleetUnitInputs {
   api: FleetApiAccess;
 }
 
-function client(a: FleetApiAccess): FleetClient {
-  const t: ClientTarget =
-    "socket" in a
-      ? { socket: a.socket }
-      : { url: a.url, ca: a.caPem, cert: a.certPem, key: a.keyPem };
-  return new FleetClient(t);
-}
+const client = fleetApiClient;
 
 export const fleetUnitProvider: pulumi.dynamic.ResourceProvider<FleetUnitInputs, FleetUnitInputs> =
   {
@@ -110,13 +126,13 @@ export const fleetUnitProvider: pulumi.dynamic.ResourceProvider<FleetUnitInputs,
       // fleet units are immutable once submitted (as in fleet): a changed unit file
       // is destroyed and submitted again under the same name; a changed desired
       // state is an in-place update.
+      // The access (URLs, credentials, old `url` state) is how to reach the engine,
+      // not part of the unit: a change there alone is no change of the unit (no
+      // update, no replace). delete then uses the access recorded with the unit.
       const replaces = ["name", "text"].filter(
         (k) => olds[k as "name" | "text"] !== news[k as "name" | "text"],
       );
-      const changes =
-        replaces.length > 0 ||
-        olds.desiredState !== news.desiredState ||
-        JSON.stringify(olds.api) !== JSON.stringify(news.api);
+      const changes = replaces.length > 0 || olds.desiredState !== news.desiredState;
       return { changes, replaces, deleteBeforeReplace: true };
     },
     async update(_id, _olds, news) {
