@@ -44,7 +44,10 @@ export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
   );
 }
 
-export const fleetReadyProvider: pulumi.dynamic.ResourceProvider<FleetReadyInputs, FleetReadyInputs> = {
+export const fleetReadyProvider: pulumi.dynamic.ResourceProvider<
+  FleetReadyInputs,
+  FleetReadyInputs
+> = {
   async create(inputs) {
     await waitForFleet(inputs);
     return { id: "fleet-ready", outs: inputs };
