@@ -2,11 +2,17 @@
 // source of truth), validates it and encodes each set for etcd. Validation throws
 // before anything is written, listing every problem with file, key, value and fix.
 import { readdirSync, readFileSync, statSync } from "fs";
-import { join, relative } from "path";
+import { isAbsolute, join, relative } from "path";
 import { parseDhcpData } from "../dhcp/render";
 import { parseLdapData } from "../ldap/render";
 import { packSite, SiteFile, validateSite } from "../www/site";
 import { DataSetName, EncodedDataSet, encodeDataSet } from "./keys";
+
+/** A path as the user would write it: relative when below the working directory. */
+function relativeToCwd(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
+}
 
 function siteFiles(dir: string): SiteFile[] {
   const out: SiteFile[] = [];
@@ -23,12 +29,36 @@ function siteFiles(dir: string): SiteFile[] {
   return out;
 }
 
-/** Loads and encodes one data set from `dataDir` (default: the repo's data/). */
-export function loadDataSet(set: DataSetName, dataDir: string): EncodedDataSet {
-  const rel = (p: string) => join("data", relative(dataDir, p));
+/**
+ * Where each data set lives: the DHCP YAML file, the LDAP and web directories
+ * (fleetlab:data). Separate paths, so stacks on different networks can each have
+ * their own DHCP file (data/dhcp.<stack>.yaml) and share the directory and site.
+ */
+export interface DataPaths {
+  dhcp: string;
+  ldap: string;
+  www: string;
+}
+
+/** The paths of one data directory laid out as data/: dhcp.yaml, ldap/, www/. */
+export const dataDirPaths = (dataDir: string): DataPaths => ({
+  dhcp: join(dataDir, "dhcp.yaml"),
+  ldap: join(dataDir, "ldap"),
+  www: join(dataDir, "www"),
+});
+
+/**
+ * Loads and encodes one data set from a data directory (the layout of the repo's
+ * data/) or from explicit paths. Errors name files relative to the data directory
+ * (as data/...), or as given when the paths are explicit.
+ */
+export function loadDataSet(set: DataSetName, source: string | DataPaths): EncodedDataSet {
+  const paths = typeof source === "string" ? dataDirPaths(source) : source;
+  const rel = (p: string) =>
+    typeof source === "string" ? join("data", relative(source, p)) : relativeToCwd(p);
   switch (set) {
     case "dhcp": {
-      const file = join(dataDir, "dhcp.yaml");
+      const file = paths.dhcp;
       return encodeDataSet(
         "dhcp",
         "json",
@@ -36,7 +66,7 @@ export function loadDataSet(set: DataSetName, dataDir: string): EncodedDataSet {
       );
     }
     case "ldap": {
-      const dir = join(dataDir, "ldap");
+      const dir = paths.ldap;
       const ldif = readdirSync(dir)
         .filter((f) => f.endsWith(".ldif"))
         .sort()
@@ -46,7 +76,7 @@ export function loadDataSet(set: DataSetName, dataDir: string): EncodedDataSet {
       return encodeDataSet("ldap", "json", JSON.stringify(data));
     }
     case "www": {
-      const dir = join(dataDir, "www");
+      const dir = paths.www;
       const files = siteFiles(dir);
       validateSite(files, rel(dir));
       return encodeDataSet("www", "tar.gz+base64", packSite(files).toString("base64"));

@@ -2,6 +2,7 @@
 // only when the key is set, after the machines, with the admin cert as a secret.
 // The mocks run the real PKI code; LabData/FleetUnit just echo their inputs (their
 // providers are tested against real etcd and a real engine in tests/services/).
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
@@ -13,7 +14,9 @@ import { describeCert } from "../pki/certs";
 import { MockedResource, pkiMocks, outputValue as value } from "../pki/mocks";
 import { DATA_SETS } from "../../containers/dataset/keys";
 import { serviceUnits } from "../../units/services";
-import { servicesDataDir } from "./services";
+import { parseDhcpData } from "../../containers/dhcp/render";
+import type { LabSpec } from "../config/types";
+import { checkDhcpServesLab, servicesData, servicesDataPaths } from "./services";
 
 const created: MockedResource[] = [];
 /** Every registration with the URNs it depends on (the mocks do not see them). */
@@ -161,7 +164,12 @@ describe("fleetlab:services", () => {
         .filter((n) => n.role === "etcd")
         .map((n) => `https://${n.ip}:${spec.etcd.clientPort}`),
     );
-    expect(dhcp.inputs.dataDir).toBe(path.join(PROJECT_DIR, "data"));
+    // The stack's own DHCP file (its network's subnet), the shared directory and site.
+    expect(dhcp.inputs.data).toEqual({
+      dhcp: path.join(PROJECT_DIR, "data/dhcp.local.yaml"),
+      ldap: path.join(PROJECT_DIR, "data/ldap"),
+      www: path.join(PROJECT_DIR, "data/www"),
+    });
 
     for (const u of created.filter((c) => "desiredState" in c.inputs)) {
       expect(isSecretInput(u.inputs.api)).toBe(true);
@@ -212,19 +220,82 @@ describe("fleetlab:services", () => {
     );
   });
 
-  it("reads the data directory named by fleetlab:data, and refuses a layout it cannot read", () => {
-    expect(servicesDataDir("local", base.data)).toBe(path.join(PROJECT_DIR, "data"));
-    expect(
-      servicesDataDir("s", {
-        dhcp: "/srv/lab/dhcp.yaml",
-        ldap: "/srv/lab/ldap",
-        www: "/srv/lab/www",
-      }),
-    ).toBe("/srv/lab");
-    expect(() =>
-      servicesDataDir("s", { dhcp: "/srv/lab/dhcp.yaml", ldap: "/srv/lab/ldap", www: "/srv/web" }),
-    ).toThrow(
-      /fleetlab:data\.www = "\/srv\/web": the services read one data directory.*set fleetlab:data\.www to/s,
+  it("reads the data paths named by fleetlab:data: any DHCP YAML file, shared ldap and www", () => {
+    expect(servicesDataPaths("local", base.data)).toEqual({
+      dhcp: path.join(PROJECT_DIR, "data/dhcp.local.yaml"),
+      ldap: path.join(PROJECT_DIR, "data/ldap"),
+      www: path.join(PROJECT_DIR, "data/www"),
+    });
+    const shared = { ldap: "data/ldap", www: "data/www" };
+    expect(servicesDataPaths("s", { dhcp: "data/dhcp.faculty.yaml", ...shared }).dhcp).toBe(
+      path.join(PROJECT_DIR, "data/dhcp.faculty.yaml"),
     );
+    expect(() => servicesDataPaths("s", { dhcp: "data/ldap", ...shared })).toThrow(
+      /fleetlab:data\.dhcp = "data\/ldap": is not a YAML file.*fix: name the stack's DHCP data file, e.g\. data\/dhcp\.s\.yaml/s,
+    );
+    expect(() =>
+      servicesDataPaths("s", {
+        dhcp: "data/dhcp.nope.yaml",
+        ldap: "data/www/index.html",
+        www: "/nonexistent-www",
+      }),
+    ).toThrow(
+      /3 config problems.*fleetlab:data\.dhcp = "data\/dhcp\.nope\.yaml": .*does not exist.*fleetlab:data\.ldap = .*is not a directory.*fleetlab:data\.www = "\/nonexistent-www": .*does not exist/s,
+    );
+  });
+
+  it("every committed stack's default data serves its own network", () => {
+    for (const stack of ["local", "faculty", "dev"]) {
+      const spec = { ...labSpecFromFile(stack), services: true };
+      const paths = servicesData(spec);
+      const dhcp = parseDhcpData(fs.readFileSync(paths.dhcp, "utf8"));
+      expect([stack, dhcp.subnet]).toEqual([stack, spec.network.cidr]);
+    }
+  });
+
+  describe("the DHCP data against the lab network", () => {
+    const spec = { ...base, services: true };
+    const dhcpFile = (f: string) => fs.readFileSync(path.join(PROJECT_DIR, f), "utf8");
+    const local = dhcpFile("data/dhcp.local.yaml");
+    const check = (text: string, s: LabSpec = spec) =>
+      checkDhcpServesLab(s, parseDhcpData(text, "data/x.yaml"), "data/x.yaml");
+
+    it("accepts the stack's own file", () => {
+      expect(() => check(local)).not.toThrow();
+    });
+
+    it("refuses another network's subnet, naming key, file, subnet, network and fix", () => {
+      const run = () => check(dhcpFile("data/dhcp.yaml"));
+      expect(run).toThrow(ConfigError);
+      expect(run).toThrow(
+        /fleetlab:data\.dhcp = "data\/dhcp\.local\.yaml": data\/x\.yaml has subnet 192\.168\.56\.0\/24, but the lab network \(fleetlab:network\.cidr\) is 10\.88\.0\.0\/24.*no DHCP\n\s+fix: point fleetlab:data\.dhcp at a file whose subnet is 10\.88\.0\.0\/24/,
+      );
+      // A larger subnet holding the network is still not the network.
+      expect(() => check(local.replace("subnet: 10.88.0.0/24", "subnet: 10.88.0.0/16"))).toThrow(
+        /has subnet 10\.88\.0\.0\/16/,
+      );
+    });
+
+    it("refuses a pool over node addresses and reservations of a node's address or MAC", () => {
+      expect(() =>
+        check(
+          local.replace(
+            "{ start: 10.88.0.100, end: 10.88.0.199 }",
+            "{ start: 10.88.0.12, end: 10.88.0.20 }",
+          ),
+        ),
+      ).toThrow(
+        /pool 10\.88\.0\.12-10\.88\.0\.20 holds node core-02's address 10\.88\.0\.12.*pool 10\.88\.0\.12-10\.88\.0\.20 holds node core-03's/s,
+      );
+      const nodeMac = spec.nodes[0].mac;
+      expect(() => check(local.replace("52:54:00:aa:00:11", nodeMac))).toThrow(
+        new RegExp(
+          `reservations\\[1\\] \\(lab-pc-01, ${nodeMac}, 10\\.88\\.0\\.21\\) uses node core-01's MAC`,
+        ),
+      );
+      expect(() => check(local.replace("ip: 10.88.0.10", "ip: 10.88.0.13"))).toThrow(
+        /reservations\[0\] \(printer-1, 52:54:00:aa:00:01, 10\.88\.0\.13\) uses node core-03's address/,
+      );
+    });
   });
 });

@@ -1,10 +1,9 @@
 // The lab's services (issue 6) wired to the lab: lab data into the lab's etcd and the
 // service units into its fleet engine, both reached from the management host with
 // the PKI's admin client cert. Only with fleetlab:services (and machines) set.
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT_DIR } from "../config";
-import type { LabDataSpec, LabSpec } from "../config/types";
+import { servicesData } from "../config/data";
+import type { LabSpec } from "../config/types";
 import { clientEndpoints } from "../ignition";
 import { fleetApiEndpoints } from "../ignition/fleet";
 import type { LabMachines } from "../hypervisors";
@@ -12,36 +11,9 @@ import type { LabPki } from "../pki";
 import { EtcdAccess, FleetApiTcpAccess, LabServices } from "../services";
 import { FleetReady } from "./ready";
 
-const DATA_KEY = "fleetlab:data";
-
-/**
- * The one data directory the services read (dhcp.yaml, ldap/, www/ below it, the
- * layout of containers/dataset/load.ts), from fleetlab:data's three entries, which
- * must name that layout: <dir>/dhcp.yaml, <dir>/ldap and <dir>/www. Pure.
- */
-export function servicesDataDir(
-  stack: string,
-  data: LabDataSpec,
-  projectDir = PROJECT_DIR,
-): string {
-  const abs = (p: string) => path.resolve(projectDir, p);
-  const root = path.dirname(abs(data.ldap));
-  const expected: Record<keyof LabDataSpec, string[]> = {
-    dhcp: [path.join(root, "dhcp.yaml")],
-    ldap: [path.join(root, "ldap")],
-    www: [path.join(root, "www")],
-  };
-  const problems = (Object.keys(expected) as (keyof LabDataSpec)[])
-    .filter((k) => !expected[k].includes(abs(data[k])))
-    .map((k) => ({
-      key: `${DATA_KEY}.${k}`,
-      value: data[k],
-      problem: `the services read one data directory (${path.relative(projectDir, root) || "."}, from ${DATA_KEY}.ldap) holding dhcp.yaml, ldap/ and www/`,
-      fix: `set ${DATA_KEY}.${k} to ${path.relative(projectDir, expected[k][0])}, or move the data into that layout`,
-    }));
-  if (problems.length > 0) throw new ConfigError(stack, problems);
-  return root;
-}
+// The data the services read and its check against the lab network live with the
+// config (infra/config/data.ts), which runs them before any resource exists.
+export { checkDhcpServesLab, servicesData, servicesDataPaths } from "../config/data";
 
 /** The PKI's admin client cert with the CA, as one secret (it holds the key). */
 function adminCredentials(
@@ -84,6 +56,8 @@ export function createLabServices(
   lab: LabMachines,
   opts: pulumi.ComponentResourceOptions,
 ): LabServices {
+  // Data problems stop the program here, before any resource is registered.
+  const data = servicesData(spec);
   const machines = [...lab.machines.map((m) => m.resource), ...lab.shared];
   const fleetApi = fleetApiAccess(spec, pki);
   const ready = new FleetReady(
@@ -97,7 +71,7 @@ export function createLabServices(
   );
   return new LabServices(
     `${name}-services`,
-    { dataDir: servicesDataDir(spec.stack, spec.data), etcd: etcdAccess(spec, pki), fleetApi },
+    { data, etcd: etcdAccess(spec, pki), fleetApi },
     { ...opts, dependsOn: [ready, ...machines] },
   );
 }

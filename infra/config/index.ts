@@ -1,5 +1,6 @@
 // Stack config -> LabSpec. See types.ts for the model and parse.ts for the rules.
 import * as pulumi from "@pulumi/pulumi";
+import { servicesData } from "./data";
 import { configFromEngine, loadStackFile, readStackConfig, stackOfFile } from "./load";
 import { parseLabSpec } from "./parse";
 import type { LabSpec } from "./types";
@@ -17,10 +18,16 @@ export {
   FLATCAR_FW_CFG_KEY,
 } from "./defaults";
 
-/** LabSpec of the stack the Pulumi engine is running. */
+/**
+ * LabSpec of the stack the Pulumi engine is running. With fleetlab:services the lab
+ * data is checked too (its paths, and a DHCP subnet that is the lab network's), so
+ * that a mismatch stops the program before any resource, VMs included, exists.
+ */
 export function labSpecFromPulumi(): LabSpec {
   const stack = pulumi.getStack();
-  return parseLabSpec(stack, configFromEngine(pulumi.runtime.allConfig(), stack));
+  const spec = parseLabSpec(stack, configFromEngine(pulumi.runtime.allConfig(), stack));
+  if (spec.services) servicesData(spec);
+  return spec;
 }
 
 /**

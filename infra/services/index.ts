@@ -3,7 +3,7 @@
 // and one FleetUnit per service/sidekick unit.
 import * as pulumi from "@pulumi/pulumi";
 import { DATA_SETS, DataSetName } from "../../containers/dataset/keys";
-import { loadDataSet } from "../../containers/dataset/load";
+import { DataPaths, loadDataSet } from "../../containers/dataset/load";
 import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
 import { serviceUnits, ServiceUnitOptions } from "../../units/services";
 import { EtcdAccess, FleetApiAccess, fleetUnitProvider, labDataProvider } from "./providers";
@@ -17,11 +17,11 @@ export class LabData extends pulumi.dynamic.Resource {
   declare readonly hash: pulumi.Output<string>;
   constructor(
     name: string,
-    args: { set: DataSetName; dataDir: string; etcd: pulumi.Input<EtcdAccess> },
+    args: { set: DataSetName; data: string | DataPaths; etcd: pulumi.Input<EtcdAccess> },
     opts?: pulumi.CustomResourceOptions,
   ) {
     // Throws a DataError (file, key, value, fix) here, at program time.
-    const hash = loadDataSet(args.set, args.dataDir).manifest.hash;
+    const hash = loadDataSet(args.set, args.data).manifest.hash;
     super(labDataProvider, name, { ...args, hash }, { ...opts, additionalSecretOutputs: ["etcd"] });
   }
 }
@@ -50,7 +50,9 @@ export class FleetUnit extends pulumi.dynamic.Resource {
 }
 
 export interface LabServicesArgs {
-  dataDir: string;
+  /** The data: each set's path (fleetlab:data), or one directory laid out as data/. */
+  data?: DataPaths;
+  dataDir?: string;
   etcd: pulumi.Input<EtcdAccess>;
   fleetApi: pulumi.Input<FleetApiAccess>;
   units?: Partial<ServiceUnitOptions>;
@@ -62,11 +64,14 @@ export class LabServices extends pulumi.ComponentResource {
   readonly units: FleetUnit[];
   constructor(name: string, args: LabServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleetlab:services:LabServices", name, {}, opts);
+    const data = args.data ?? args.dataDir;
+    if (data === undefined)
+      throw new Error(`LabServices ${name}: no lab data given; pass data (paths) or dataDir`);
     this.data = DATA_SETS.map(
       (set) =>
         new LabData(
           `${name}-data-${set}`,
-          { set, dataDir: args.dataDir, etcd: args.etcd },
+          { set, data, etcd: args.etcd },
           // A component's dependsOn does not reach its children: pass it on, so the
           // data (and the units after it) are created after, and deleted before,
           // what the services run on (the lab's machines).

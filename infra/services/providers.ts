@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Etcd3 } from "etcd3";
 import { DataSetName } from "../../containers/dataset/keys";
-import { loadDataSet } from "../../containers/dataset/load";
+import { DataPaths, loadDataSet } from "../../containers/dataset/load";
 import { deleteDataSet, writeDataSet } from "../../containers/sidekick/writer";
 import { FleetClient } from "../../fleet/api/client";
 import { UnitOption, DesiredState } from "../../fleet/unit/unit";
@@ -20,8 +20,10 @@ export interface EtcdAccess {
 
 export interface LabDataInputs {
   set: DataSetName;
-  /** Directory holding dhcp.yaml, ldap/ and www/ (read again at apply time). */
-  dataDir: string;
+  /** The data's paths, or a directory laid out as data/ (read again at apply time). */
+  data?: string | DataPaths;
+  /** The older form (and state written before `data`): a directory laid out as data/. */
+  dataDir?: string;
   /** Content hash computed (and validated) when the program ran: drives the diff. */
   hash: string;
   etcd: EtcdAccess;
@@ -47,10 +49,13 @@ async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<
 }
 
 async function publish(i: LabDataInputs): Promise<void> {
-  const ds = loadDataSet(i.set, i.dataDir);
+  const source = i.data ?? i.dataDir;
+  if (source === undefined) throw new Error(`lab data "${i.set}": no data path in the inputs`);
+  const ds = loadDataSet(i.set, source);
   if (ds.manifest.hash !== i.hash) {
+    const where = typeof source === "string" ? source : source[i.set];
     throw new Error(
-      `lab data "${i.set}" in ${i.dataDir} changed while pulumi ran (hash ${ds.manifest.hash}, planned ${i.hash}); run pulumi up again`,
+      `lab data "${i.set}" in ${where} changed while pulumi ran (hash ${ds.manifest.hash}, planned ${i.hash}); run pulumi up again`,
     );
   }
   await withEtcd(i.etcd, (c) => writeDataSet(c, ds));

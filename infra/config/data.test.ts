@@ -1,0 +1,68 @@
+// fleetlab:data as the program reads it: a partial object (only dhcp) takes the
+// defaults for the rest, and with fleetlab:services a DHCP file for another network
+// stops labSpecFromPulumi, before any resource exists.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, labSpecFromPulumi, loadStackFile, parseLabSpec } from ".";
+import { DATA_DEFAULTS } from "./defaults";
+
+function engineConfig(stack: string, over: Record<string, unknown> = {}): Record<string, string> {
+  const raw = { ...loadStackFile(stack), ...over };
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [
+      `fleetlab:${k}`,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
+  );
+}
+
+beforeAll(() =>
+  pulumi.runtime.setMocks(
+    { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs },
+    "fleetlab",
+    "local",
+  ),
+);
+
+test("a partial fleetlab:data sets the DHCP file and keeps the shared ldap and www", () => {
+  const spec = parseLabSpec("local", { ...loadStackFile("local"), data: { dhcp: "x/d.yaml" } });
+  expect(spec.data).toEqual({ dhcp: "x/d.yaml", ldap: DATA_DEFAULTS.ldap, www: DATA_DEFAULTS.www });
+  // The committed local and faculty stacks name only their own DHCP file.
+  expect(loadStackFile("local").data).toEqual({ dhcp: "data/dhcp.local.yaml" });
+  expect(loadStackFile("faculty").data).toEqual({ dhcp: "data/dhcp.faculty.yaml" });
+  expect(() => parseLabSpec("local", { ...loadStackFile("local"), data: { dns: "x" } })).toThrow(
+    /fleetlab:data/,
+  );
+});
+
+test("with services, the committed local stack passes and another network's subnet stops the program", () => {
+  pulumi.runtime.setAllConfig(engineConfig("local", { services: true }));
+  expect(labSpecFromPulumi().data.dhcp).toBe("data/dhcp.local.yaml");
+
+  pulumi.runtime.setAllConfig(
+    engineConfig("local", { services: true, data: { dhcp: "data/dhcp.yaml" } }),
+  );
+  expect(() => labSpecFromPulumi()).toThrow(ConfigError);
+  expect(() => labSpecFromPulumi()).toThrow(
+    /fleetlab:data\.dhcp = "data\/dhcp\.yaml": data\/dhcp\.yaml has subnet 192\.168\.56\.0\/24, but the lab network \(fleetlab:network\.cidr\) is 10\.88\.0\.0\/24/,
+  );
+  // Without services the data is not read at all.
+  pulumi.runtime.setAllConfig(engineConfig("local", { data: { dhcp: "data/nope.yaml" } }));
+  expect(labSpecFromPulumi().services).toBe(false);
+});
+
+test("a missing or invalid DHCP file is a config error of fleetlab:data.dhcp", () => {
+  pulumi.runtime.setAllConfig(
+    engineConfig("local", { services: true, data: { dhcp: "data/nope.yaml" } }),
+  );
+  expect(() => labSpecFromPulumi()).toThrow(
+    /fleetlab:data\.dhcp = "data\/nope\.yaml": .*does not exist/,
+  );
+  // An invalid file (here: not a mapping) is reported with the file's own key and fix.
+  pulumi.runtime.setAllConfig(
+    engineConfig("local", { services: true, data: { dhcp: "Pulumi.yaml" } }),
+  );
+  expect(() => labSpecFromPulumi()).toThrow(ConfigError);
+  expect(() => labSpecFromPulumi()).toThrow(
+    /fleetlab:data\.dhcp = "Pulumi\.yaml": Pulumi\.yaml: subnet/,
+  );
+});

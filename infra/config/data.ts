@@ -1,0 +1,149 @@
+// The lab data the services push (fleetlab:data), checked when the program starts:
+// the paths exist with the right kind, and the DHCP data serves the lab's own
+// network. Runs only with fleetlab:services (labSpecFromPulumi, createLabServices).
+import * as fs from "fs";
+import * as path from "path";
+import type { DataPaths } from "../../containers/dataset/load";
+import { DataError } from "../../containers/dataset/errors";
+import { DhcpData, parseDhcpData } from "../../containers/dhcp/render";
+import { ConfigError, ConfigProblem } from "./errors";
+import { PROJECT_DIR } from "./load";
+import { parseCidr, parseIPv4 } from "./net";
+import type { LabDataSpec, LabSpec } from "./types";
+
+const DATA_KEY = "fleetlab:data";
+
+/**
+ * The data the services read, from fleetlab:data (relative to the project): the DHCP
+ * data may be any YAML file, so each stack can serve its own network's subnet
+ * (data/dhcp.<stack>.yaml), while the LDAP directory and the web site are shared
+ * directories. Every problem names the key and the fix; the DHCP file is validated
+ * when it is loaded (containers/dataset/load.ts). Reads only file types.
+ */
+export function servicesDataPaths(
+  stack: string,
+  data: LabDataSpec,
+  projectDir = PROJECT_DIR,
+): DataPaths {
+  const paths: DataPaths = {
+    dhcp: path.resolve(projectDir, data.dhcp),
+    ldap: path.resolve(projectDir, data.ldap),
+    www: path.resolve(projectDir, data.www),
+  };
+  const kind = (p: string) => {
+    try {
+      const st = fs.statSync(p);
+      return st.isFile() ? "file" : st.isDirectory() ? "directory" : "other";
+    } catch {
+      return "missing";
+    }
+  };
+  const problems: ConfigProblem[] = [];
+  const need = (k: keyof LabDataSpec, want: "file" | "directory", fix: string) => {
+    const found = kind(paths[k]);
+    if (found !== want)
+      problems.push({
+        key: `${DATA_KEY}.${k}`,
+        value: data[k],
+        problem: `${paths[k]} ${found === "missing" ? "does not exist" : `is not a ${want}`}`,
+        fix,
+      });
+  };
+  if (!/\.ya?ml$/.test(paths.dhcp)) {
+    problems.push({
+      key: `${DATA_KEY}.dhcp`,
+      value: data.dhcp,
+      problem: "is not a YAML file (.yaml or .yml)",
+      fix: `name the stack's DHCP data file, e.g. data/dhcp.${stack}.yaml (the structure of data/dhcp.yaml)`,
+    });
+  } else {
+    need(
+      "dhcp",
+      "file",
+      `create it from data/dhcp.yaml with the lab network's subnet, or point ${DATA_KEY}.dhcp at an existing file`,
+    );
+  }
+  need(
+    "ldap",
+    "directory",
+    `point ${DATA_KEY}.ldap at a directory holding directory.yaml (e.g. data/ldap)`,
+  );
+  need("www", "directory", `point ${DATA_KEY}.www at the web site's directory (e.g. data/www)`);
+  if (problems.length > 0) throw new ConfigError(stack, problems);
+  return paths;
+}
+
+/**
+ * The DHCP data must serve the lab's own network: Kea answers only clients on the
+ * subnet of the interface it listens on, so a subnet other than
+ * fleetlab:network.cidr would start fine and silently serve nobody. Inside that
+ * subnet (the data validator already keeps router, pool and reservations inside
+ * it), no address Kea hands out may be a node's, and no reservation may use a
+ * node's MAC. Pure: the parsed data and the spec in, a ConfigError out.
+ */
+export function checkDhcpServesLab(spec: LabSpec, dhcp: DhcpData, file: string): void {
+  const key = `${DATA_KEY}.dhcp`;
+  const value = spec.data.dhcp;
+  const problems: ConfigProblem[] = [];
+  const net = parseCidr(spec.network.cidr);
+  const sub = parseCidr(dhcp.subnet);
+  const cidr = spec.network.cidr;
+  if (!net || !sub || net.address !== sub.address || net.prefixLength !== sub.prefixLength) {
+    problems.push({
+      key,
+      value,
+      problem: `${file} has subnet ${dhcp.subnet}, but the lab network (fleetlab:network.cidr) is ${cidr}: Kea answers only clients on its interface's subnet, so the lab would get no DHCP`,
+      fix: `point ${key} at a file whose subnet is ${cidr}, with pool, router and reservations inside it (e.g. copy data/dhcp.yaml to data/dhcp.${spec.stack}.yaml and change its addresses), or set fleetlab:services to false`,
+    });
+    throw new ConfigError(spec.stack, problems);
+  }
+  const start = parseIPv4(dhcp.pool.start) ?? 0;
+  const end = parseIPv4(dhcp.pool.end) ?? -1;
+  for (const n of spec.nodes) {
+    const ip = parseIPv4(n.ip) ?? -1;
+    if (ip >= start && ip <= end)
+      problems.push({
+        key,
+        value,
+        problem: `${file}: pool ${dhcp.pool.start}-${dhcp.pool.end} holds node ${n.name}'s address ${n.ip}, which Kea could hand to another host`,
+        fix: `move the pool off the node addresses, e.g. to fleetlab:network.dhcpPool`,
+      });
+    dhcp.reservations.forEach((r, i) => {
+      if (r.ip === n.ip || r.mac === n.mac)
+        problems.push({
+          key,
+          value,
+          problem: `${file}: reservations[${i}] (${r.name}, ${r.mac}, ${r.ip}) uses node ${n.name}'s ${r.ip === n.ip ? `address ${n.ip}` : `MAC ${n.mac}`}`,
+          fix: `reserve another address and a MAC outside the nodes' (${n.mac.slice(0, 8)}:..., derived from the node IPs)`,
+        });
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(spec.stack, problems);
+}
+
+/**
+ * The services' data paths, with the DHCP data validated and checked against the
+ * lab network. Every problem, the data file's own included, is a ConfigError of
+ * fleetlab:data.dhcp (the program prints those without a stack trace).
+ */
+export function servicesData(spec: LabSpec, projectDir = PROJECT_DIR): DataPaths {
+  const paths = servicesDataPaths(spec.stack, spec.data, projectDir);
+  const file = path.relative(projectDir, paths.dhcp) || paths.dhcp;
+  let dhcp: DhcpData;
+  try {
+    dhcp = parseDhcpData(fs.readFileSync(paths.dhcp, "utf8"), file);
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    throw new ConfigError(
+      spec.stack,
+      e.problems.map((p) => ({
+        key: `${DATA_KEY}.dhcp`,
+        value: spec.data.dhcp,
+        problem: `${p.file}: ${p.key} = ${JSON.stringify(p.value) ?? "(not set)"}: ${p.problem}`,
+        fix: p.fix,
+      })),
+    );
+  }
+  checkDhcpServesLab(spec, dhcp, file);
+  return paths;
+}
