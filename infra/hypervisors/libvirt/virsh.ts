@@ -4,6 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { orUndefined } from "../common/cli";
 
 export class VirshError extends Error {
   constructor(
@@ -51,13 +52,7 @@ export function virsh(uri: string): Virsh {
   return {
     uri,
     run,
-    tryRun(args) {
-      try {
-        return run(args);
-      } catch {
-        return undefined;
-      }
-    },
+    tryRun: orUndefined(run),
     withXml(cmd, xml) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-virsh-"));
       try {

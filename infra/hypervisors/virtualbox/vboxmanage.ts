@@ -2,6 +2,7 @@
 // name the stack config key to fix: fleetlab:hypervisor.vboxManage for the binary,
 // fleetlab:hypervisor.hostOnlyInterface for the network.
 import { spawnSync } from "child_process";
+import { orUndefined } from "../common/cli";
 import { HostOnlyIf, LIST_HOSTONLYIFS, parseHostOnlyIfs, VERSION } from "./args";
 
 export class VBoxManageError extends Error {
@@ -51,13 +52,7 @@ export function vboxManage(bin: string): VBoxManage {
   return {
     bin,
     run,
-    tryRun(args) {
-      try {
-        return run(args);
-      } catch {
-        return undefined;
-      }
-    },
+    tryRun: orUndefined(run),
   };
 }
 
