@@ -2,9 +2,10 @@
 // LabSpec. All work happens in the dynamic providers (providers.ts); this only maps.
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec, LibvirtSettings } from "../../config/types";
+import { hypervisorSettings } from "../common/driver";
 import { ignitionHash, vmName } from "../common/names";
 import { readinessTimeoutSec } from "../common/readiness";
-import type { HypervisorDriver, LabMachines, MachineInput } from "../types";
+import type { HypervisorDriver } from "../types";
 import { LibvirtBaseImage, LibvirtNetwork, LibvirtNode, LibvirtPool } from "./providers";
 import type { BaseSource } from "./shared";
 
@@ -20,15 +21,8 @@ export function baseSource(spec: LabSpec, hv: LibvirtSettings): BaseSource {
 
 export const driver: HypervisorDriver = {
   kind: "libvirt",
-  createLab(
-    name: string,
-    spec: LabSpec,
-    machines: MachineInput[],
-    opts: pulumi.ComponentResourceOptions,
-  ): LabMachines {
-    const hv = spec.hypervisor;
-    if (hv.kind !== "libvirt")
-      throw new Error(`libvirt driver got fleetlab:hypervisor.kind = ${hv.kind}`);
+  createLab(name, spec, machines, opts) {
+    const hv = hypervisorSettings(spec, "libvirt");
     const ro: pulumi.CustomResourceOptions = { parent: opts.parent };
     const shared: pulumi.Resource[] = [];
 

@@ -5,9 +5,10 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec, VirtualBoxSettings } from "../../config/types";
+import { hypervisorSettings } from "../common/driver";
 import { ignitionHash, vmName } from "../common/names";
 import { readinessTimeoutSec } from "../common/readiness";
-import type { HypervisorDriver, LabMachines, MachineInput } from "../types";
+import type { HypervisorDriver } from "../types";
 import { VirtualBoxBaseImage, VirtualBoxNode } from "./providers";
 import type { BaseSource } from "./shared";
 
@@ -27,15 +28,8 @@ export function vmBaseFolder(stack: string, env: NodeJS.ProcessEnv = process.env
 
 export const driver: HypervisorDriver = {
   kind: "virtualbox",
-  createLab(
-    name: string,
-    spec: LabSpec,
-    machines: MachineInput[],
-    opts: pulumi.ComponentResourceOptions,
-  ): LabMachines {
-    const hv = spec.hypervisor;
-    if (hv.kind !== "virtualbox")
-      throw new Error(`virtualbox driver got fleetlab:hypervisor.kind = ${hv.kind}`);
+  createLab(name, spec, machines, opts) {
+    const hv = hypervisorSettings(spec, "virtualbox");
     const ro: pulumi.CustomResourceOptions = { parent: opts.parent };
     const base = new VirtualBoxBaseImage(`${name}-base`, { source: baseSource(spec, hv) }, ro);
     const timeout = readinessTimeoutSec();
