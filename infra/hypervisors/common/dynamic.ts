@@ -1,6 +1,8 @@
 // What both drivers' dynamic providers share: loading their TypeScript operations in
-// the provider host, and the replace rule's key comparison.
+// the provider host, the replace rule's key comparison, and the two provider shapes (a
+// VM, updated in place where it can be; an object that is only ever replaced).
 import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
 
 // The dynamic-provider host is plain node, not ts-node: the serialized methods load
 // our TypeScript through ts-node by absolute path instead of capturing its code.
@@ -19,6 +21,23 @@ export function loadImpl<T>(dir: string, mod: string): T {
   return r(`${dir}/${mod}`) as T;
 }
 
+/** What a driver's operation modules export: node.ts (one VM) and shared.ts (the rest). */
+type DriverModules<NodeOps, SharedOps> = { node: NodeOps; shared: SharedOps };
+
+/**
+ * A driver's loader of its operation modules, node.ts and shared.ts next to its
+ * providers.ts: `impl("node")` is node.ts's exports, typed `NodeOps`. The providers call
+ * it inside their methods, so what Pulumi serializes is this small function and `dir`
+ * (the driver's folder, fixed at program time: the provider host's own __dirname is
+ * elsewhere), never the operations and everything they import.
+ */
+export function implLoader<NodeOps, SharedOps>(
+  dir: string,
+): <K extends "node" | "shared">(mod: K) => DriverModules<NodeOps, SharedOps>[K] {
+  return <K extends "node" | "shared">(mod: K) =>
+    loadImpl<DriverModules<NodeOps, SharedOps>[K]>(dir, mod);
+}
+
 /** Keys whose value differs between olds and news (deep, by JSON). */
 export function changedKeys(
   olds: Record<string, unknown>,
@@ -28,7 +47,17 @@ export function changedKeys(
   return keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
 }
 
-type Props = Record<string, unknown>;
+/** A dynamic resource's inputs or outputs, as the providers see them. */
+export type Props = Record<string, unknown>;
+
+/** A resource's props as the program passes them: each one may be an Output. */
+export type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/**
+ * A VM resource's props: its node operation's props, plus the Ignition's hash, which
+ * stands for the Ignition in state (vmProvider never writes the Ignition there).
+ */
+export type VmProps<P> = P & { ignitionHash: string };
 
 /**
  * The diff rule of a VM: a change to one of `replaceKeys` (what the VM is made of: its
@@ -72,6 +101,43 @@ export function vmProvider(
       const { ignition: _secret, ...outs } = news;
       void _secret;
       return { outs: { ...olds, ...outs } };
+    },
+    async delete(_id: string, olds: Props) {
+      deleteFn(olds);
+    },
+  };
+}
+
+/**
+ * The provider of an object that is never updated in place (libvirt's pool, network and
+ * base image; VirtualBox's base image): a change to any of `keys` makes a new one, and
+ * its outputs are its inputs plus what `createFn` returned. `deleteBeforeReplace` is for
+ * an object whose name on the host is fixed, so old and new cannot exist side by side.
+ * The functions are not named create/delete, for the reason given at vmProvider.
+ */
+export function replaceOnlyProvider<S extends object>(rule: {
+  keys: readonly string[];
+  /** The resource's id, from its inputs and what createFn returned. */
+  idOf: (inputs: Props, state: S) => string;
+  createFn: (inputs: Props) => Promise<S>;
+  deleteFn: (olds: Props) => void;
+  deleteBeforeReplace: boolean;
+}) {
+  const { keys, idOf, createFn, deleteFn, deleteBeforeReplace } = rule;
+  return {
+    async create(inputs: Props) {
+      const state = await createFn(inputs);
+      return { id: idOf(inputs, state), outs: { ...inputs, ...state } };
+    },
+    async diff(_id: string, olds: Props, news: Props) {
+      const replaces = changedKeys(olds, news, keys);
+      // Absent rather than false when not wanted: the answer each provider gave before
+      // this helper existed (the engine reads both the same way).
+      return {
+        changes: replaces.length > 0,
+        replaces,
+        ...(deleteBeforeReplace && { deleteBeforeReplace }),
+      };
     },
     async delete(_id: string, olds: Props) {
       deleteFn(olds);

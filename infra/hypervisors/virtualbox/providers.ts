@@ -1,14 +1,11 @@
 // Thin Pulumi dynamic providers: each method loads node.ts or shared.ts and calls one
 // function. Replacement rules live here, in NODE_REPLACE_KEYS.
 import * as pulumi from "@pulumi/pulumi";
-import { changedKeys, loadImpl, vmDiff, vmProvider } from "../common/dynamic";
-
-const IMPL_DIR = __dirname;
-const impl = <T>(mod: "node" | "shared"): T => loadImpl<T>(IMPL_DIR, mod);
-
-type Shared = typeof import("./shared");
-type NodeOps = typeof import("./node");
-type Props = Record<string, unknown>;
+import type { Inputs, Props, VmProps } from "../common/dynamic";
+import { implLoader, replaceOnlyProvider, vmDiff, vmProvider } from "../common/dynamic";
+import { resourceClasses } from "../common/resource";
+import type { NodeProps } from "./node";
+import type { BaseImageProps } from "./shared";
 
 /**
  * A VM is replaced only when what it is made of changes: its Ignition (by hash), its
@@ -37,55 +34,42 @@ export function nodeDiff(olds: Props, news: Props): pulumi.dynamic.DiffResult {
   return vmDiff(olds, news, NODE_REPLACE_KEYS, NODE_UPDATE_KEYS);
 }
 
+// The providers below load this driver's operations in the provider host (see implLoader).
+const impl = implLoader<typeof import("./node"), typeof import("./shared")>(__dirname);
 const nodeProvider = vmProvider(
-  (i) => impl<NodeOps>("node").createNode(i as never),
-  (o) => impl<NodeOps>("node").deleteNode(o as never),
+  (i) => impl("node").createNode(i as never),
+  (o) => impl("node").deleteNode(o as never),
   NODE_REPLACE_KEYS,
   NODE_UPDATE_KEYS,
 );
 
-const baseImageProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs: Props) {
-    const state = await impl<Shared>("shared").createBaseImage(inputs as never);
-    return { id: state.path, outs: { ...inputs, ...state } };
-  },
-  async diff(_id: string, olds: Props, news: Props) {
-    const replaces = changedKeys(olds, news, ["source"]);
-    return { changes: replaces.length > 0, replaces };
-  },
-  async delete() {
-    impl<Shared>("shared").deleteBaseImage();
-  },
-};
+/**
+ * The base image is its source: a new source means a new image. Its id is the image's
+ * path on this host; the old one need not go first, nothing of it is named in VirtualBox.
+ */
+const baseImageProvider: pulumi.dynamic.ResourceProvider = replaceOnlyProvider({
+  keys: ["source"],
+  idOf: (_inputs, state) => state.path,
+  createFn: (i) => impl("shared").createBaseImage(i as never),
+  deleteFn: () => impl("shared").deleteBaseImage(),
+  deleteBeforeReplace: false,
+});
 
-type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+// Each class names the outputs its provider adds at create and declares their types.
+const resource = resourceClasses("virtualbox");
 
-export class VirtualBoxBaseImage extends pulumi.dynamic.Resource {
+export class VirtualBoxBaseImage extends resource<BaseImageProps>("BaseImage", baseImageProvider, [
+  "path",
+]) {
   declare readonly path: pulumi.Output<string>;
-  constructor(
-    name: string,
-    props: In<import("./shared").BaseImageProps>,
-    opts?: pulumi.CustomResourceOptions,
-  ) {
-    super(baseImageProvider, name, { ...props, path: undefined }, opts, "virtualbox", "BaseImage");
-  }
 }
 
-export type NodeResourceProps = In<import("./node").NodeProps> & {
-  ignitionHash: pulumi.Input<string>;
-};
+export type NodeResourceProps = Inputs<VmProps<NodeProps>>;
 
-export class VirtualBoxNode extends pulumi.dynamic.Resource {
+export class VirtualBoxNode extends resource<VmProps<NodeProps>>("Node", nodeProvider, [
+  "vmUuid",
+  "readyAfterMs",
+]) {
   declare readonly vmUuid: pulumi.Output<string>;
   declare readonly readyAfterMs: pulumi.Output<number>;
-  constructor(name: string, props: NodeResourceProps, opts?: pulumi.CustomResourceOptions) {
-    super(
-      nodeProvider,
-      name,
-      { ...props, vmUuid: undefined, readyAfterMs: undefined },
-      opts,
-      "virtualbox",
-      "Node",
-    );
-  }
 }
