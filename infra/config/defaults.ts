@@ -8,6 +8,10 @@ export const DEFAULTS = {
   etcdImage: "quay.io/coreos/etcd:v3.5.17",
   etcdClientPort: 2379,
   etcdPeerPort: 2380,
+  // etcd's own defaults; a lab on emulated (TCG) or overloaded hosts needs ~5x both,
+  // or members miss heartbeats and elect leaders over and over (docs/kvm.md).
+  etcdHeartbeatMs: 100,
+  etcdElectionMs: 1000,
   fleetImage: "ghcr.io/fleetlab/fleet:0.1.0",
   machines: true,
   // No end-to-end test has run the services inside the lab's VMs yet: opt-in.

@@ -67,6 +67,8 @@ describe("parseLabSpec: a valid config", () => {
       image: "quay.io/coreos/etcd:v3.5.17",
       clientPort: 2379,
       peerPort: 2380,
+      heartbeatMs: 100,
+      electionMs: 1000,
     });
     expect(spec.hypervisor).toMatchObject({
       kind: "libvirt",
@@ -316,6 +318,16 @@ describe("parseLabSpec: bad input names the key, the value and the fix", () => {
       "fleetlab:etcdImage",
     ],
     ["equal etcd ports", { ...validRawConfig(), etcdPeerPort: 2379 }, "fleetlab:etcdPeerPort"],
+    [
+      "an election timeout under 5 heartbeats",
+      { ...validRawConfig(), etcdHeartbeatMs: 500 },
+      "fleetlab:etcdElectionMs",
+    ],
+    [
+      "a heartbeat of 0 ms",
+      { ...validRawConfig(), etcdHeartbeatMs: 0 },
+      "fleetlab:etcdHeartbeatMs",
+    ],
     [
       "metadata with a comma",
       withNodes([{ name: "a", metadata: { zone: "a,b" } }]),

@@ -22,6 +22,8 @@ export const CONFIG_KEYS = [
   "etcdImage",
   "etcdClientPort",
   "etcdPeerPort",
+  "etcdHeartbeatMs",
+  "etcdElectionMs",
   "fleetImage",
   "data",
   "machines",
@@ -145,7 +147,36 @@ function parseEtcd(r: Reader, raw: Raw): EtcdSpec {
       `use different ports (defaults ${DEFAULTS.etcdClientPort} and ${DEFAULTS.etcdPeerPort})`,
     );
   }
-  return { image: image(r, "etcdImage", raw.etcdImage, DEFAULTS.etcdImage), clientPort, peerPort };
+  const heartbeatMs = r.integer(
+    fullKey("etcdHeartbeatMs"),
+    raw.etcdHeartbeatMs,
+    DEFAULTS.etcdHeartbeatMs,
+    10,
+    10_000,
+  );
+  const electionMs = r.integer(
+    fullKey("etcdElectionMs"),
+    raw.etcdElectionMs,
+    DEFAULTS.etcdElectionMs,
+    50,
+    50_000,
+  );
+  // etcd itself refuses to start when the election timeout is under 5 heartbeats.
+  if (electionMs < 5 * heartbeatMs) {
+    r.problems.add(
+      fullKey("etcdElectionMs"),
+      raw.etcdElectionMs ?? electionMs,
+      `is less than 5 x ${fullKey("etcdHeartbeatMs")} (${heartbeatMs} ms); etcd refuses to start`,
+      `use about 10 x the heartbeat, e.g. ${heartbeatMs * 10}`,
+    );
+  }
+  return {
+    image: image(r, "etcdImage", raw.etcdImage, DEFAULTS.etcdImage),
+    clientPort,
+    peerPort,
+    heartbeatMs,
+    electionMs,
+  };
 }
 
 function parseSshKeys(r: Reader, v: unknown): string[] {

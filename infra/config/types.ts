@@ -113,6 +113,9 @@ export interface EtcdSpec {
   image: string;
   clientPort: number;
   peerPort: number;
+  /** Raft heartbeat interval and election timeout (etcd's --heartbeat-interval, --election-timeout). */
+  heartbeatMs: number;
+  electionMs: number;
 }
 
 export interface FleetSpec {

@@ -56,6 +56,8 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
     `--initial-cluster=${initialCluster(spec)}`,
     `--initial-cluster-token=${clusterToken(spec)}`,
     // No --initial-cluster-state: the join script decides it (ETCD_STATE_ENV).
+    `--heartbeat-interval=${spec.etcd.heartbeatMs}`,
+    `--election-timeout=${spec.etcd.electionMs}`,
     "--client-cert-auth",
     `--trusted-ca-file=${CA_PATH}`,
     `--cert-file=${NODE_CERT_PATH}`,
