@@ -25,6 +25,9 @@ export type AgentOptions = Pick<
 
 const now = () => performance.now();
 
+/** How long registering (while fenced) may take before the agent gives up and retries. */
+export const REGISTER_BOUND_MS = 30_000;
+
 /** The unit as written for systemd: the stored options plus the binding to the agent. */
 export function withBinding(options: UnitOption[], agentUnit?: string): UnitOption[] {
   if (!agentUnit) return options;
@@ -96,14 +99,20 @@ export class Agent {
     this.kick();
   }
 
-  /** Grant a fresh lease and (re-)register the machine under it. */
+  /**
+   * Grant a fresh lease and (re-)register the machine under it. Bounded loosely: the
+   * agent is fenced here (runs nothing), so a slow answer endangers no unit, while a
+   * tight bound made a slow first connection (TLS to etcd on an emulated VM takes
+   * seconds) fail the agent over and over. The short bound guards renewals only.
+   */
   private async register(): Promise<void> {
+    const bound = Math.max(this.opts.renewMs * 2, REGISTER_BOUND_MS);
     const sent = now();
     const lease = this.reg.client.lease(this.opts.leaseTTL, { autoKeepAlive: false });
     this.reg.requests++;
-    const id = await within(this.opts.renewMs * 2, "lease grant", lease.grant());
+    const id = await within(bound, "lease grant", lease.grant());
     await within(
-      this.opts.renewMs * 2,
+      bound,
       "register",
       this.reg.registerMachine(
         { id: this.opts.machineID, primaryIP: this.opts.publicIP, metadata: this.opts.metadata },
