@@ -1,4 +1,11 @@
-import { agentEnv, AGENT_ENV, configFromEnv, DEFAULT_TIMING, parseMetadata } from "./config";
+import {
+  agentEnv,
+  AGENT_ENV,
+  configFromEnv,
+  DEFAULT_TIMING,
+  parseMetadata,
+  timingForTtl,
+} from "./config";
 import { withBinding } from "./agent";
 import { serializeUnit } from "../unit";
 
@@ -52,4 +59,13 @@ test("units written for systemd can be bound to the agent's own unit", () => {
   expect(serializeUnit(withBinding(opts, "fleet-agent.service"))).toBe(
     "[Unit]\nBindsTo=fleet-agent.service\nAfter=fleet-agent.service\n\n[Service]\nExecStart=/bin/true\n",
   );
+});
+
+describe("timingForTtl", () => {
+  it("keeps the default's proportions: 5 renewals per TTL, fencing at 70% of it", () => {
+    expect(timingForTtl(DEFAULT_TIMING.leaseTTL)).toEqual(DEFAULT_TIMING);
+    expect(timingForTtl(15)).toEqual({ leaseTTL: 15, renewMs: 3000, fenceMarginMs: 4500 });
+    const t = timingForTtl(2);
+    expect(t.leaseTTL * 1000 - t.fenceMarginMs).toBeGreaterThan(t.renewMs);
+  });
 });

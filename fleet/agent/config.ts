@@ -32,6 +32,20 @@ export const DEFAULT_UNIT_DIR = "/run/fleet/units";
 /** Lab timings: failover = TTL (expiry) + ~1 s reconcile, well under 10 s. */
 export const DEFAULT_TIMING = { leaseTTL: 5, renewMs: 1000, fenceMarginMs: 1500 };
 
+/**
+ * The timings for another TTL, in the default's proportions: renew 5 times per TTL,
+ * fence after 70% of it without a renewal (the margin leaves the victim time to stop
+ * its units before the lease can expire and the engine moves them).
+ */
+export function timingForTtl(leaseTTL: number): typeof DEFAULT_TIMING {
+  const scale = leaseTTL / DEFAULT_TIMING.leaseTTL;
+  return {
+    leaseTTL,
+    renewMs: Math.round(DEFAULT_TIMING.renewMs * scale),
+    fenceMarginMs: Math.round(DEFAULT_TIMING.fenceMarginMs * scale),
+  };
+}
+
 export interface AgentConfig {
   etcd: EtcdConfig;
   machineID: string;

@@ -13,6 +13,8 @@ export const DEFAULTS = {
   etcdHeartbeatMs: 100,
   etcdElectionMs: 1000,
   fleetImage: "ghcr.io/fleetlab/fleet:0.1.0",
+  // The agent's own default; emulated (TCG) hosts stall for seconds and need ~15.
+  fleetLeaseTtlSec: 5,
   machines: true,
   // No end-to-end test has run the services inside the lab's VMs yet: opt-in.
   services: false,

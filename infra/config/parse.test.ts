@@ -319,6 +319,11 @@ describe("parseLabSpec: bad input names the key, the value and the fix", () => {
     ],
     ["equal etcd ports", { ...validRawConfig(), etcdPeerPort: 2379 }, "fleetlab:etcdPeerPort"],
     [
+      "a 1 s fleet lease",
+      { ...validRawConfig(), fleetLeaseTtlSec: 1 },
+      "fleetlab:fleetLeaseTtlSec",
+    ],
+    [
       "an election timeout under 5 heartbeats",
       { ...validRawConfig(), etcdHeartbeatMs: 500 },
       "fleetlab:etcdElectionMs",

@@ -25,6 +25,7 @@ export const CONFIG_KEYS = [
   "etcdHeartbeatMs",
   "etcdElectionMs",
   "fleetImage",
+  "fleetLeaseTtlSec",
   "data",
   "machines",
   "services",
@@ -78,7 +79,16 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
     );
   }
   const etcd = parseEtcd(r, raw);
-  const fleet = { image: image(r, "fleetImage", raw.fleetImage, DEFAULTS.fleetImage) };
+  const fleet = {
+    image: image(r, "fleetImage", raw.fleetImage, DEFAULTS.fleetImage),
+    leaseTtlSec: r.integer(
+      fullKey("fleetLeaseTtlSec"),
+      raw.fleetLeaseTtlSec,
+      DEFAULTS.fleetLeaseTtlSec,
+      2,
+      120,
+    ),
+  };
   const data = parseData(r, raw.data);
   const machines = r.boolean(fullKey("machines"), raw.machines, DEFAULTS.machines);
   const services = r.boolean(fullKey("services"), raw.services, DEFAULTS.services);

@@ -120,6 +120,11 @@ export interface EtcdSpec {
 
 export interface FleetSpec {
   image: string;
+  /**
+   * The machine lease's TTL: a dead machine's units move after about this long. The
+   * agent renews 5 times per TTL and fences at 70% of it (fleet/agent/config.ts).
+   */
+  leaseTtlSec: number;
 }
 
 /** Directories on the management host holding the data pushed into the lab. */

@@ -15,6 +15,7 @@ import {
   TLS_DIR,
 } from "./paths";
 import { execLine, renderUnit } from "./systemd";
+import { DEFAULT_TIMING, timingForTtl } from "../../fleet/agent/config";
 
 const DBUS_SOCKET = "/run/dbus/system_bus_socket";
 
@@ -54,6 +55,17 @@ function fleetApiEnv(spec: LabSpec, node: NodeSpec): [string, string][] {
   ];
 }
 
+/** Lease timings, only when fleetlab:fleetLeaseTtlSec is not the agent's own default. */
+function fleetTimingEnv(spec: LabSpec): [string, string][] {
+  if (spec.fleet.leaseTtlSec === DEFAULT_TIMING.leaseTTL) return [];
+  const t = timingForTtl(spec.fleet.leaseTtlSec);
+  return [
+    [FLEET_ENV.leaseTTL, String(t.leaseTTL)],
+    [FLEET_ENV.renewMs, String(t.renewMs)],
+    [FLEET_ENV.fenceMarginMs, String(t.fenceMarginMs)],
+  ];
+}
+
 /** The agent's docker command, one group of arguments per line. */
 export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
   const env: [string, string][] = [
@@ -66,6 +78,7 @@ export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
     // Units the agent starts are bound to the agent's own unit: if the agent dies
     // while the machine lives, systemd stops them, since a dead agent cannot fence.
     [FLEET_ENV.bindsTo, FLEET_AGENT_UNIT],
+    ...fleetTimingEnv(spec),
     ...fleetApiEnv(spec, node),
   ];
   const mounts = [

@@ -131,6 +131,22 @@ describe("node Ignition content", () => {
       expect(agent.replace(/ \\\n\s+/g, " ")).toContain(part);
     }
     expect(agent.replace(/ \\\n\s+/g, " ")).toMatch(/ghcr\.io\/fleetlab\/fleet:0\.1\.0 agent$/m);
+    // The default lease TTL is the agent's own: no timing variables.
+    expect(agent).not.toContain("FLEET_LEASE_TTL");
+  });
+
+  it("passes a longer fleet lease TTL to the agent with proportional renew and fence timings", () => {
+    const slow: LabSpec = { ...spec, fleet: { ...spec.fleet, leaseTtlSec: 15 } };
+    const agent = unit(
+      renderIgnition(slow, member, placeholderTls(member)),
+      FLEET_AGENT_UNIT,
+    )!.contents!.replace(/ \\\n\s+/g, " ");
+    for (const part of [
+      "-e FLEET_LEASE_TTL=15",
+      "-e FLEET_RENEW_MS=3000",
+      "-e FLEET_FENCE_MARGIN_MS=4500",
+    ])
+      expect(agent).toContain(part);
   });
 
   it("adds extra units and files, and refuses to redefine base ones", () => {
