@@ -2,15 +2,20 @@
 # Builds the Debian bookworm image that stands in for Flatcar in tests (Flatcar's own
 # images cannot be downloaded on the CI machine). It consumes the same Ignition JSON:
 # Debian's Ignition runs from a dracut initramfs at first boot and reads fw_cfg key
-# opt/com.coreos/config. Output (cached by a hash of every input):
-#   $FLEETLAB_IMAGE_CACHE/<hash>/rootfs.qcow2   bare ext4, no partition table
-#   $FLEETLAB_IMAGE_CACHE/<hash>/vmlinuz, initrd.img, image.json (paths + cmdline)
+# opt/com.coreos/config. Two stages, each cached by a hash of its inputs:
+#   os     debootstrap + packages + kernel/initramfs + etcd image archive (minutes;
+#          changes only with image/ or the package lists)
+#   final  the os root with the lab's container images already in docker's data root,
+#          then ext4 + qcow2 (about a minute; changes with every fleet/service image)
+# Output: $FLEETLAB_IMAGE_CACHE/<hash>/rootfs.qcow2 (bare ext4, no partition table),
+#         vmlinuz, initrd.img, image.json (paths + cmdline + the images it holds).
 # Prints the output directory on the last line of stdout.
 #
 # Usage: image/build.sh [--print-dir]
 #   --print-dir   only print where the image for the current inputs lives
-# Env:   FLEETLAB_ETCD_IMAGES    space-separated tags for the preloaded etcd image
-#        FLEETLAB_PRELOAD_TARS   extra docker-archive tarballs to preload (fleet agent)
+# Env:   FLEETLAB_ETCD_IMAGES    space-separated tags for the baked-in etcd image
+#        FLEETLAB_BAKE_IMAGES    images of this machine's docker to bake in (default:
+#                                the fleet agent and the service images, built first)
 #        FLEETLAB_IMAGE_CACHE    default /var/cache/fleetlab/test-image (world-readable:
 #                                libvirt runs QEMU as libvirt-qemu, which cannot enter /root)
 set -euo pipefail
@@ -19,7 +24,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 etcd_tags=${FLEETLAB_ETCD_IMAGES:-$(default_etcd_image "$here/..")}
-preload_tars=${FLEETLAB_PRELOAD_TARS:-}
 cache=${FLEETLAB_IMAGE_CACHE:-/var/cache/fleetlab/test-image}
 suite=bookworm
 mirror=http://deb.debian.org/debian
@@ -28,29 +32,52 @@ mirror=http://deb.debian.org/debian
 boot_pkgs="dracut dracut-network curl dbus policycoreutils linux-image-amd64 ignition"
 os_pkgs="systemd systemd-sysv udev kmod iproute2 openssh-server docker.io sudo ca-certificates less"
 etcd_pkgs="etcd-server etcd-client"
+# What the lab runs in containers besides etcd: the fleet agent (fleetlab:fleet.image's
+# default) and the service + sidekick images the service units name.
+image_repo=${FLEETLAB_IMAGE_REPO:-ghcr.io/fleetlab}
+image_version=${FLEETLAB_IMAGE_VERSION:-0.1.0}
+default_bake="$(default_fleet_image "$here/..")"
+for svc in dhcp www ldap sidekick; do default_bake+=" $image_repo/$svc:$image_version"; done
+bake_images=${FLEETLAB_BAKE_IMAGES-$default_bake}
 
-inputs_hash() {
+os_hash() {
   {
     (cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
     echo "$etcd_tags|$boot_pkgs|$os_pkgs|$etcd_pkgs|$suite"
-    for t in $preload_tars; do sha256sum "$t"; done
+  } | sha256sum | cut -c1-16
+}
+os_dir="$cache/os-$(os_hash)"
+
+# The final image changes with the exact content of every baked image (its ID).
+final_hash() {
+  {
+    echo "$os_dir"
+    for img in $bake_images; do echo "$img $(dk_host image inspect -f '{{.Id}}' "$img" 2>/dev/null || echo missing)"; done
   } | sha256sum | cut -c1-16
 }
 
-out="$cache/$(inputs_hash)"
 if [ "${1:-}" = "--print-dir" ]; then
-  echo "$out"
+  echo "$cache/$(final_hash)"
   exit 0
 fi
+[ "$(id -u)" -eq 0 ] || die "image/build.sh needs root (debootstrap, chroot, mount, dockerd)"
+for tool in debootstrap mkfs.ext4 qemu-img jq dockerd; do
+  command -v "$tool" >/dev/null || die "missing $tool: run scripts/setup.sh (packages in scripts/setup.d/libvirt.packages, docker.packages)"
+done
+if [ "$bake_images" = "$default_bake" ]; then
+  # Both builders are no-ops (one `docker image inspect`) when their inputs are unchanged.
+  phase "0 lab images (fleet agent, services)" \
+    bash -c "bash '$here/../fleet/build-image.sh' && bash '$here/../containers/build.sh'"
+fi
+out="$cache/$(final_hash)"
 if [ -f "$out/image.json" ]; then
   log "test image up to date: $out"
   echo "$out"
   exit 0
 fi
-
-[ "$(id -u)" -eq 0 ] || die "image/build.sh needs root (debootstrap, chroot, mount)"
-for tool in debootstrap mkfs.ext4 qemu-img jq; do
-  command -v "$tool" >/dev/null || die "missing $tool: run scripts/setup.sh (packages in scripts/setup.d/libvirt.packages)"
+for img in $bake_images; do
+  dk_host image inspect "$img" >/dev/null 2>&1 ||
+    die "image $img is not in this machine's docker: build it (fleet/build-image.sh, containers/build.sh) or set FLEETLAB_BAKE_IMAGES"
 done
 
 mkdir -p "$cache/debs"
@@ -58,41 +85,11 @@ export APT_ARCHIVES=$cache/apt-archives
 chmod 755 "$cache"
 work=$(mktemp -d "$cache/build.XXXXXX")
 root=$work/root
-trap 'unmount_chroot "$root"; unmount_chroot "$work/etcd"; rm -rf "$work"' EXIT
+trap 'stop_bake_dockerd; unmount_chroot "$work/os/root"; unmount_chroot "$work/etcd"; rm -rf "$work"' EXIT
 started=$SECONDS
 
-phase "1 debootstrap minbase" \
-  nice debootstrap --variant=minbase --cache-dir="$cache/debs" "$suite" "$root" "$mirror"
-# The etcd container image starts from the same minbase root (what debian:bookworm-slim
-# is made of), taken before the OS packages go in.
-phase "2 copy minbase for the etcd image" cp -a "$root" "$work/etcd"
-
-# The dracut config goes in first so the kernel's own postinst builds the final
-# initramfs (with Ignition) once, instead of a throwaway one.
-mkdir -p "$root/etc/dracut.conf.d"
-cp "$here/rootfs/etc/dracut.conf.d/10-ignition.conf" "$root/etc/dracut.conf.d/"
-phase "3 install OS + Ignition (dracut, not initramfs-tools)" \
-  chroot_install "$root" "$boot_pkgs $os_pkgs"
-phase "4 install etcd into its container root" chroot_install "$work/etcd" "$etcd_pkgs"
-
-configure_etcd_root() {
-  # quay.io/coreos/etcd keeps its binaries in /usr/local/bin; units written for it
-  # call them there.
-  ln -sf /usr/bin/etcd "$work/etcd/usr/local/bin/etcd"
-  ln -sf /usr/bin/etcdctl "$work/etcd/usr/local/bin/etcdctl"
-  slim_root "$work/etcd"
-}
-phase "5 trim etcd root" configure_etcd_root
-
-mkdir -p "$root/usr/lib/fleetlab/images"
-phase "6 etcd docker archive ($etcd_tags)" \
-  docker_archive "$work/etcd" "$root/usr/lib/fleetlab/images/etcd.tar" "/usr/local/bin/etcd" $etcd_tags
-rm -rf "$work/etcd"
-for t in $preload_tars; do
-  cp "$t" "$root/usr/lib/fleetlab/images/$(basename "$t")"
-done
-
 configure_os() {
+  local root=$1
   cp -a "$here/rootfs/." "$root/"
   # systemd applies presets (and so starts what Ignition enabled) only on a first boot,
   # which it recognises by this exact content.
@@ -111,10 +108,9 @@ configure_os() {
   printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
     >"$root/etc/systemd/system/ssh.service.d/10-hostkeys.conf"
 }
-phase "7 configure OS" configure_os
 
-kver=$(ls "$root/lib/modules" | head -1)
 check_initrd() {
+  local root=$1 kver=$2
   # The kernel postinst built it with our dracut.conf.d; rebuild only if Ignition is
   # somehow missing (equivalent to `dracut --no-hostonly --add ignition`). lsinitrd
   # needs /dev and /proc, hence the mounts.
@@ -127,12 +123,42 @@ check_initrd() {
   unmount_chroot "$root"
   [ "$ok" -eq 0 ] || die "initramfs has no ignition after dracut --add ignition"
 }
-phase "8 initramfs with ignition ($kver)" check_initrd
 
-mkdir -p "$work/out"
-cp "$root/boot/vmlinuz-$kver" "$work/out/vmlinuz"
-cp "$root/boot/initrd.img-$kver" "$work/out/initrd.img"
-phase "9 trim OS root" slim_root "$root"
+build_os() {
+  local root=$work/os/root
+  mkdir -p "$work/os"
+  phase "1 debootstrap minbase" \
+    nice debootstrap --variant=minbase --cache-dir="$cache/debs" "$suite" "$root" "$mirror"
+  # The etcd container image starts from the same minbase root (what debian:bookworm-slim
+  # is made of), taken before the OS packages go in.
+  phase "2 copy minbase for the etcd image" cp -a "$root" "$work/etcd"
+
+  # The dracut config goes in first so the kernel's own postinst builds the final
+  # initramfs (with Ignition) once, instead of a throwaway one.
+  mkdir -p "$root/etc/dracut.conf.d"
+  cp "$here/rootfs/etc/dracut.conf.d/10-ignition.conf" "$root/etc/dracut.conf.d/"
+  phase "3 install OS + Ignition (dracut, not initramfs-tools)" \
+    chroot_install "$root" "$boot_pkgs $os_pkgs"
+  phase "4 install etcd into its container root" chroot_install "$work/etcd" "$etcd_pkgs"
+  # quay.io/coreos/etcd keeps its binaries in /usr/local/bin; units written for it
+  # call them there.
+  ln -sf /usr/bin/etcd "$work/etcd/usr/local/bin/etcd"
+  ln -sf /usr/bin/etcdctl "$work/etcd/usr/local/bin/etcdctl"
+  phase "5 trim etcd root" slim_root "$work/etcd"
+  # shellcheck disable=SC2086 # etcd_tags is a word list
+  phase "6 etcd docker archive ($etcd_tags)" \
+    docker_archive "$work/etcd" "$work/os/etcd.tar" "/usr/local/bin/etcd" $etcd_tags
+  rm -rf "$work/etcd"
+  phase "7 configure OS" configure_os "$root"
+  kver=$(ls "$root/lib/modules" | head -1)
+  phase "8 initramfs with ignition ($kver)" check_initrd "$root" "$kver"
+  cp "$root/boot/vmlinuz-$kver" "$work/os/vmlinuz"
+  cp "$root/boot/initrd.img-$kver" "$work/os/initrd.img"
+  echo "$kver" >"$work/os/kver"
+  phase "9 trim OS root" slim_root "$root"
+  rm -rf "$os_dir"
+  mv "$work/os" "$os_dir"
+}
 
 make_disk() {
   # Bare ext4, no partition table: this host's loop driver cannot read partitions, and
@@ -143,19 +169,37 @@ make_disk() {
   qemu-img convert -f raw -O qcow2 "$work/out/rootfs.raw" "$work/out/rootfs.qcow2"
   rm "$work/out/rootfs.raw"
 }
-phase "10 ext4 + qcow2" make_disk
+if [ -f "$os_dir/kver" ]; then
+  log "os stage up to date: $os_dir"
+else
+  build_os
+fi
+kver=$(cat "$os_dir/kver")
+
+phase "10 copy the os root" cp -a "$os_dir/root" "$root"
+# Flatcar pulls the lab's images from registries; the stand-in has none. Loading them
+# at first boot costs minutes per image under TCG, so they go straight into the
+# image's docker data root here, as if pulled before the disk was made.
+# shellcheck disable=SC2086 # bake_images is a word list
+phase "11 bake images into /var/lib/docker (etcd $bake_images)" \
+  bake_docker_images "$root" "$os_dir/etcd.tar" $bake_images
+mkdir -p "$work/out"
+phase "12 ext4 + qcow2" make_disk
+cp "$os_dir/vmlinuz" "$os_dir/initrd.img" "$work/out/"
 
 # apparmor=0: Debian kernels enable AppArmor, and docker then refuses to run containers
 # without apparmor_parser; Flatcar does not use AppArmor either.
-jq -n --arg k "$kver" --arg tags "$etcd_tags" '{
+jq -n --arg k "$kver" --arg tags "$etcd_tags" --arg baked "$bake_images" '{
   kernel: "vmlinuz", initrd: "initrd.img", disk: "rootfs.qcow2", kernelVersion: $k,
   cmdline: "root=/dev/vda rw console=ttyS0 apparmor=0 ignition.firstboot ignition.platform.id=qemu",
   ignitionFwCfgKey: "opt/com.coreos/config",
-  etcdImages: ($tags | split(" "))
+  etcdImages: ($tags | split(" ")),
+  bakedImages: ($baked | split(" ") | map(select(. != "")))
 }' >"$work/out/image.json"
 rm -rf "$out"
 mkdir -p "$(dirname "$out")"
 chmod 755 "$work/out" && chmod 644 "$work/out"/*
 mv "$work/out" "$out"
+prune_cache "$cache" "$out" "$os_dir"
 log "test image built in $((SECONDS - started))s: $out"
 echo "$out"

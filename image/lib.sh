@@ -24,6 +24,18 @@ default_etcd_image() {
   echo "${tag:-quay.io/coreos/etcd:v3.5.17}"
 }
 
+# The fleet agent image the lab's Ignition runs by default (fleetlab:fleet.image).
+default_fleet_image() {
+  local repo=$1 tag
+  tag=$(grep -hoE 'fleetImage: "[^"]+"' "$repo/infra/config/defaults.ts" | cut -d'"' -f2)
+  echo "${tag:-ghcr.io/fleetlab/fleet:0.1.0}"
+}
+
+# This machine's docker engine (the one the images were built in).
+# shellcheck source=containers/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../containers/lib.sh"
+dk_host() { dk "$@"; }
+
 mount_chroot() {
   local root=$1
   mount -t proc proc "$root/proc"
@@ -98,4 +110,77 @@ lsinitrd_has_ignition() {
   [ -f "$root/boot/initrd.img-$kver" ] &&
     # No grep -q: its early exit would SIGPIPE lsinitrd and fail under pipefail.
     chroot "$root" lsinitrd "/boot/initrd.img-$kver" | grep -E 'usr/bin/ignition$' >/dev/null
+}
+
+# Puts images into <root>/var/lib/docker as the VM's own docker would keep them after
+# a pull: a second, private dockerd (same Debian version and overlay2 driver as the
+# VM's) with that data root loads the etcd archive and `docker save` streams of this
+# machine's images. It runs in a network namespace of its own (unshare), so its default
+# bridge is its own: `--bridge none` would make dockerd delete this machine's docker0.
+# Args: root etcd-archive image...
+bake_pid=
+bake_run=
+bake_docker_images() {
+  local root=$1 archive=$2
+  shift 2
+  bake_run=$(mktemp -d /run/fleetlab-bake.XXXXXX)
+  local sock="unix://$bake_run/docker.sock"
+  mkdir -p "$root/var/lib/docker"
+  unshare --net -- dockerd --data-root "$root/var/lib/docker" --exec-root "$bake_run/exec" \
+    --pidfile "$bake_run/dockerd.pid" -H "$sock" --storage-driver overlay2 \
+    --iptables=false --ip6tables=false --ip-masq=false \
+    >"$bake_run/dockerd.log" 2>&1 &
+  bake_pid=$!
+  local i
+  for i in $(seq 1 60); do
+    dk -H "$sock" version >/dev/null 2>&1 && break
+    kill -0 "$bake_pid" 2>/dev/null || { tail -20 "$bake_run/dockerd.log" >&2; die "the bake dockerd exited"; }
+    [ "$i" -lt 60 ] || { tail -20 "$bake_run/dockerd.log" >&2; die "the bake dockerd did not answer within 60 s"; }
+    sleep 1
+  done
+  dk -H "$sock" load -q -i "$archive"
+  local img
+  for img in "$@"; do
+    dk save "$img" | dk -H "$sock" load -q
+  done
+  stop_bake_dockerd
+  # What a first start would create for itself; a copy would make every VM share the
+  # engine's identity and the bake engine's network database.
+  rm -rf "$root/var/lib/docker/"{engine-id,network,containerd,runtimes,tmp,buildkit,swarm}
+}
+
+stop_bake_dockerd() {
+  [ -n "$bake_pid" ] || return 0
+  kill "$bake_pid" 2>/dev/null || true
+  local i
+  for i in $(seq 1 30); do
+    kill -0 "$bake_pid" 2>/dev/null || break
+    sleep 1
+  done
+  kill -9 "$bake_pid" 2>/dev/null || true
+  wait "$bake_pid" 2>/dev/null || true
+  # Its containerd (started by dockerd under the exec root) goes with it; stop any
+  # straggler by the pid file it wrote, then drop the mounts under the exec root.
+  local cpid
+  cpid=$(cat "$bake_run/exec/containerd/containerd.pid" 2>/dev/null || true)
+  [ -n "$cpid" ] && kill "$cpid" 2>/dev/null || true
+  grep -o " $bake_run/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$bake_run"
+  bake_pid=
+}
+
+# Keeps the cache from growing by an image per change: the two newest final images
+# (a running lab may still use the previous one as its disks' backing file) and the
+# current os stage stay; older ones go.
+prune_cache() {
+  local cache=$1 keep_final=$2 keep_os=$3 d
+  # Final images are named by a 16-hex-digit hash; the .deb caches beside them are not.
+  for d in $(find "$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
+    -regex '.*/[0-9a-f]{16}' -printf '%T@ %p\n' | sort -rn | tail -n +3 | cut -d' ' -f2); do
+    [ "$d" = "$keep_final" ] || rm -rf "$d"
+  done
+  for d in "$cache"/os-*/; do
+    [ -d "$d" ] && [ "${d%/}" != "$keep_os" ] && rm -rf "$d"
+  done
+  return 0
 }
