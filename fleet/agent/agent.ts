@@ -225,21 +225,34 @@ export class Agent {
         await this.reg.deleteState(unit, this.opts.machineID);
       }
     }
+    // Load every unit before starting any: a sidekick BindsTo its service, and systemd
+    // refuses to start it ("Unit www.service not found") until that file is loaded too.
+    // Schedule order is by name, and "www-sidekick" sorts before "www".
+    for (const unit of wanted.keys()) {
+      if (this.loaded.has(unit)) continue;
+      const u = await this.reg.getUnit(unit);
+      if (!u) continue;
+      await this.systemd.load(unit, serializeUnit(withBinding(u.options, this.opts.bindsTo)));
+      this.loaded.set(unit, unitHash(u.options));
+    }
+    const failed: string[] = [];
     for (const [unit, target] of wanted) {
-      if (!this.loaded.has(unit)) {
-        const u = await this.reg.getUnit(unit);
-        if (!u) continue;
-        await this.systemd.load(unit, serializeUnit(withBinding(u.options, this.opts.bindsTo)));
-        this.loaded.set(unit, unitHash(u.options));
-      }
+      if (!this.loaded.has(unit)) continue;
       const st = await this.systemd.state(unit);
       // Re-check just before acting: fencing may have begun while we awaited.
       if (this.fenced || this.leaseID !== lease) return;
-      if (target === "launched" && st.active !== "active" && st.active !== "activating")
-        await this.systemd.start(unit);
-      if (target === "loaded" && st.active === "active") await this.systemd.stop(unit);
+      try {
+        if (target === "launched" && st.active !== "active" && st.active !== "activating")
+          await this.systemd.start(unit);
+        if (target === "loaded" && st.active === "active") await this.systemd.stop(unit);
+      } catch (e) {
+        // One unit systemd refuses must not keep the others from starting: go on,
+        // report, and say which failed (the next pass retries it).
+        failed.push(`${unit}: ${(e as Error).message}`);
+      }
     }
     await this.report(lease);
+    if (failed.length > 0) throw new Error(failed.join("; "));
   }
 
   private async report(lease: string): Promise<void> {

@@ -37,7 +37,21 @@ export class RecordingSystemd implements SystemdAdapter {
     private logFile?: string,
     /** how long a stop takes, like a container that needs time to exit */
     private stopDelayMs = 0,
+    /**
+     * Units that exist on the host outside fleet (docker.service, ...). When given,
+     * start() refuses, as systemd does, a unit whose Requires=/BindsTo= names a unit
+     * that is neither loaded here nor one of these.
+     */
+    private hostUnits?: string[],
   ) {}
+
+  private missingDependency(contents: string): string | undefined {
+    if (!this.hostUnits) return undefined;
+    const deps = [...contents.matchAll(/^(?:Requires|BindsTo)=(.+)$/gm)].flatMap((m) =>
+      m[1].trim().split(/\s+/),
+    );
+    return deps.find((d) => !this.units.has(d) && !this.hostUnits!.includes(d));
+  }
 
   private record(unit: string, event: RecordedEvent["event"]): void {
     if (!this.logFile) return;
@@ -53,6 +67,8 @@ export class RecordingSystemd implements SystemdAdapter {
     const u = this.units.get(name);
     if (!u) throw new Error(`unit ${name} not loaded`);
     if (u.active) return;
+    const missing = this.missingDependency(u.contents);
+    if (missing) throw new Error(`Unit ${missing} not found.`);
     u.active = true;
     this.record(name, "start");
   }

@@ -20,11 +20,16 @@ export async function startAgent(
   endpoints: string[],
   n: number,
   metadata: Record<string, string> = {},
-  opts: Partial<typeof FAST> & { logFile?: string; engine?: boolean; stopDelayMs?: number } = {},
+  opts: Partial<typeof FAST> & {
+    logFile?: string;
+    engine?: boolean;
+    stopDelayMs?: number;
+    hostUnits?: string[];
+  } = {},
 ): Promise<{ agent: Agent; systemd: RecordingSystemd; reg: Registry; id: string }> {
   const id = machineID(n);
   const reg = new Registry(connect({ endpoints }));
-  const systemd = new RecordingSystemd(id, opts.logFile, opts.stopDelayMs);
+  const systemd = new RecordingSystemd(id, opts.logFile, opts.stopDelayMs, opts.hostUnits);
   const agent = new Agent(reg, systemd, {
     machineID: id,
     publicIP: `127.0.0.${n + 1}`,
