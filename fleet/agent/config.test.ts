@@ -64,7 +64,12 @@ test("units written for systemd can be bound to the agent's own unit", () => {
 describe("timingForTtl", () => {
   it("keeps the default's proportions: 5 renewals per TTL, fencing at 70% of it", () => {
     expect(timingForTtl(DEFAULT_TIMING.leaseTTL)).toEqual(DEFAULT_TIMING);
-    expect(timingForTtl(15)).toEqual({ leaseTTL: 15, renewMs: 3000, fenceMarginMs: 4500 });
+    expect(timingForTtl(15)).toEqual({
+      leaseTTL: 15,
+      renewMs: 3000,
+      fenceMarginMs: 4500,
+      reconcileMs: 3000,
+    });
     const t = timingForTtl(2);
     expect(t.leaseTTL * 1000 - t.fenceMarginMs).toBeGreaterThan(t.renewMs);
   });

@@ -14,6 +14,7 @@ export const AGENT_ENV = {
   leaseTTL: "FLEET_LEASE_TTL",
   renewMs: "FLEET_RENEW_MS",
   fenceMarginMs: "FLEET_FENCE_MARGIN_MS",
+  reconcileMs: "FLEET_RECONCILE_MS",
   unitDir: "FLEET_UNIT_DIR",
   socket: "FLEET_API_SOCKET",
   apiListen: "FLEET_API_LISTEN",
@@ -29,8 +30,17 @@ export const DEFAULT_IMAGE = "ghcr.io/fleetlab/fleet:0.1.0";
 export const DEFAULT_SOCKET = "/run/fleet/fleet.sock";
 export const DEFAULT_UNIT_DIR = "/run/fleet/units";
 
-/** Lab timings: failover = TTL (expiry) + ~1 s reconcile, well under 10 s. */
-export const DEFAULT_TIMING = { leaseTTL: 5, renewMs: 1000, fenceMarginMs: 1500 };
+/**
+ * Lab timings: failover = TTL (expiry) + ~1 s reconcile, well under 10 s. The periodic
+ * reconcile (agent and engine) is only a safety net behind etcd watches, but each pass
+ * costs a few etcd requests: on an emulated VM that is real CPU, so it scales too.
+ */
+export const DEFAULT_TIMING = {
+  leaseTTL: 5,
+  renewMs: 1000,
+  fenceMarginMs: 1500,
+  reconcileMs: 1000,
+};
 
 /**
  * The timings for another TTL, in the default's proportions: renew 5 times per TTL,
@@ -43,6 +53,7 @@ export function timingForTtl(leaseTTL: number): typeof DEFAULT_TIMING {
     leaseTTL,
     renewMs: Math.round(DEFAULT_TIMING.renewMs * scale),
     fenceMarginMs: Math.round(DEFAULT_TIMING.fenceMarginMs * scale),
+    reconcileMs: Math.round(DEFAULT_TIMING.reconcileMs * scale),
   };
 }
 
@@ -54,6 +65,8 @@ export interface AgentConfig {
   leaseTTL: number;
   renewMs: number;
   fenceMarginMs: number;
+  /** the agent's and engine's periodic reconcile (watches trigger the rest) */
+  reconcileMs: number;
   unitDir: string;
   socket: string;
   apiListen?: string;
@@ -113,6 +126,7 @@ export function configFromEnv(
     leaseTTL: num(env, AGENT_ENV.leaseTTL, DEFAULT_TIMING.leaseTTL),
     renewMs: num(env, AGENT_ENV.renewMs, DEFAULT_TIMING.renewMs),
     fenceMarginMs: num(env, AGENT_ENV.fenceMarginMs, DEFAULT_TIMING.fenceMarginMs),
+    reconcileMs: num(env, AGENT_ENV.reconcileMs, DEFAULT_TIMING.reconcileMs),
   };
   if (t.renewMs * 2 + t.fenceMarginMs >= t.leaseTTL * 1000) {
     throw new Error(

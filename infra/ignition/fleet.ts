@@ -63,6 +63,7 @@ function fleetTimingEnv(spec: LabSpec): [string, string][] {
     [FLEET_ENV.leaseTTL, String(t.leaseTTL)],
     [FLEET_ENV.renewMs, String(t.renewMs)],
     [FLEET_ENV.fenceMarginMs, String(t.fenceMarginMs)],
+    [FLEET_ENV.reconcileMs, String(t.reconcileMs)],
   ];
 }
 

@@ -145,6 +145,7 @@ describe("node Ignition content", () => {
       "-e FLEET_LEASE_TTL=15",
       "-e FLEET_RENEW_MS=3000",
       "-e FLEET_FENCE_MARGIN_MS=4500",
+      "-e FLEET_RECONCILE_MS=3000",
     ])
       expect(agent).toContain(part);
   });
