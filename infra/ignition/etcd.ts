@@ -35,9 +35,23 @@ export function initialCluster(spec: LabSpec): string {
     .join(",");
 }
 
-/** Client URLs of all members (what etcdctl, the fleet agent and Pulumi dial). */
+/** Client URLs of all members (what etcdctl and Pulumi dial). */
 export function clientEndpoints(spec: LabSpec): string[] {
   return etcdMembers(spec).map((n) => clientUrl(spec, n));
+}
+
+/**
+ * What the node's own fleet agent and sidekicks dial: on a member, only its local
+ * member (as CoreOS's fleet used the machine's own etcd on 127.0.0.1). A member cut
+ * off from the quorum cannot serve them, so the agent fences exactly when it should;
+ * and a dead peer never costs them anything, whereas the etcd3 client, given every
+ * URL, kept sending keepalives to a killed node (no route to host, seconds each) until
+ * the surviving agents fenced themselves too. Workers have no member: every URL.
+ */
+export function localEndpoints(spec: LabSpec, node: NodeSpec): string[] {
+  return node.role === "etcd"
+    ? [`https://127.0.0.1:${spec.etcd.clientPort}`]
+    : clientEndpoints(spec);
 }
 
 /** Keeps two labs on one network from joining each other's cluster by mistake. */
@@ -190,7 +204,7 @@ export function etcdClientEnv(spec: LabSpec, node: NodeSpec): string {
     ["ETCDCTL_CACERT", CA_PATH],
     ["ETCDCTL_CERT", NODE_CERT_PATH],
     ["ETCDCTL_KEY", NODE_KEY_PATH],
-    [FLEET_ENV.endpoints, endpoints],
+    [FLEET_ENV.endpoints, localEndpoints(spec, node).join(",")],
     [FLEET_ENV.caFile, CA_PATH],
     [FLEET_ENV.certFile, NODE_CERT_PATH],
     [FLEET_ENV.keyFile, NODE_KEY_PATH],

@@ -1,7 +1,7 @@
 // The fleet agent unit every node runs (contract with fleet/: the agent reads the
 // FLEET_* variables, talks to systemd over the host's D-Bus socket).
 import type { LabSpec, NodeSpec } from "../config/types";
-import { clientEndpoints, fleetMetadata } from "./etcd";
+import { fleetMetadata, localEndpoints } from "./etcd";
 import {
   CA_PATH,
   DOCKER_UNIT,
@@ -70,7 +70,7 @@ function fleetTimingEnv(spec: LabSpec): [string, string][] {
 /** The agent's docker command, one group of arguments per line. */
 export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
   const env: [string, string][] = [
-    [FLEET_ENV.endpoints, clientEndpoints(spec).join(",")],
+    [FLEET_ENV.endpoints, localEndpoints(spec, node).join(",")],
     [FLEET_ENV.caFile, CA_PATH],
     [FLEET_ENV.certFile, NODE_CERT_PATH],
     [FLEET_ENV.keyFile, NODE_KEY_PATH],

@@ -109,6 +109,10 @@ describe("node Ignition content", () => {
     expect(env).toContain(
       "ETCDCTL_ENDPOINTS=https://10.40.0.11:2379,https://10.40.0.12:2379,https://10.40.0.13:2379",
     );
+    // No member of its own: the worker's agent and sidekicks dial every member.
+    expect(env).toContain(
+      "FLEET_ETCD_ENDPOINTS=https://10.40.0.11:2379,https://10.40.0.12:2379,https://10.40.0.13:2379",
+    );
     expect(unit(w, FLEET_AGENT_UNIT)!.contents).not.toContain(ETCD_UNIT);
   });
 
@@ -121,7 +125,8 @@ describe("node Ignition content", () => {
       "-v /run/fleet:/run/fleet",
       "-v /etc/fleetlab/tls:/etc/fleetlab/tls:ro",
       "-v /etc/machine-id:/etc/machine-id:ro",
-      "-e FLEET_ETCD_ENDPOINTS=https://10.40.0.11:2379,https://10.40.0.12:2379,https://10.40.0.13:2379",
+      // A member's agent dials only its own member (see localEndpoints).
+      "-e FLEET_ETCD_ENDPOINTS=https://127.0.0.1:2379",
       "-e FLEET_ETCD_CAFILE=/etc/fleetlab/tls/ca.pem",
       "-e FLEET_ETCD_CERTFILE=/etc/fleetlab/tls/node.pem",
       "-e FLEET_ETCD_KEYFILE=/etc/fleetlab/tls/node-key.pem",
