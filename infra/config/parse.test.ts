@@ -324,6 +324,11 @@ describe("parseLabSpec: bad input names the key, the value and the fix", () => {
       "fleetlab:fleetLeaseTtlSec",
     ],
     [
+      "a fleet lease that fences during an etcd election",
+      { ...validRawConfig(), etcdHeartbeatMs: 500, etcdElectionMs: 5000, fleetLeaseTtlSec: 15 },
+      "fleetlab:fleetLeaseTtlSec",
+    ],
+    [
       "an election timeout under 5 heartbeats",
       { ...validRawConfig(), etcdHeartbeatMs: 500 },
       "fleetlab:etcdElectionMs",

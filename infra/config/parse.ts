@@ -89,6 +89,19 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
       120,
     ),
   };
+  // An agent renews through etcd; while etcd elects a new leader (1 to 2 election
+  // timeouts after losing one) nothing renews. The agent fences after 70% of the TTL
+  // without a renewal, so that window must outlast an election, or losing one etcd
+  // member stops every service in the lab (seen in the e2e test).
+  const fenceAfterMs = fleet.leaseTtlSec * 1000 * 0.7;
+  if (fenceAfterMs < 3 * etcd.electionMs) {
+    problems.add(
+      fullKey("fleetLeaseTtlSec"),
+      raw.fleetLeaseTtlSec ?? fleet.leaseTtlSec,
+      `lets agents fence after ${fenceAfterMs} ms without renewal, shorter than 3 x ${fullKey("etcdElectionMs")} (${etcd.electionMs} ms): an etcd leader election would stop every unit`,
+      `raise it to at least ${Math.ceil((3 * etcd.electionMs) / 700)}, or lower ${fullKey("etcdElectionMs")}`,
+    );
+  }
   const data = parseData(r, raw.data);
   const machines = r.boolean(fullKey("machines"), raw.machines, DEFAULTS.machines);
   const services = r.boolean(fullKey("services"), raw.services, DEFAULTS.services);
