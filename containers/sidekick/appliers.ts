@@ -100,6 +100,14 @@ export const applyWww: Applier = async (payload, hash, ctx) => {
 };
 
 /** ldapi URL of the socket in the shared directory. */
+/**
+ * Bounds for the LDAP client tools the sidekick runs. Generous on purpose: on an
+ * emulated (TCG) lab VM merely starting ldapsearch took longer than the 5 s this
+ * once allowed, so every probe was killed and the directory was never seeded.
+ */
+const CLIENT_TIMEOUT_MS = 60_000;
+const LDAPI_WAIT_MS = 5 * 60_000;
+
 export const ldapiUrl = (dir: string) => `ldapi://${encodeURIComponent(join(dir, "ldapi"))}`;
 
 /** Current entries below the suffix, as root over ldapi (empty when the suffix is not there yet). */
@@ -120,7 +128,7 @@ function currentEntries(url: string, suffix: string): string {
       "(objectClass=*)",
       "*",
     ],
-    { encoding: "utf8", timeout: 15000 },
+    { encoding: "utf8", timeout: CLIENT_TIMEOUT_MS },
   );
   if (r.status === 32) return ""; // No such object: a fresh, empty database
   if (r.status !== 0)
@@ -129,17 +137,20 @@ function currentEntries(url: string, suffix: string): string {
 }
 
 async function waitForLdapi(url: string, log: (m: string) => void): Promise<void> {
-  for (let i = 0; i < 120; i++) {
+  const deadline = Date.now() + LDAPI_WAIT_MS;
+  for (let i = 0; Date.now() < deadline; i++) {
     const r = spawnSync(
       "ldapsearch",
       ["-x", "-LLL", "-H", url, "-s", "base", "-b", "", "namingContexts"],
-      { timeout: 5000 },
+      { timeout: CLIENT_TIMEOUT_MS },
     );
     if (r.status === 0) return;
     if (i === 0) log("ldap: waiting for slapd on the ldapi socket");
     await new Promise((res) => setTimeout(res, 500));
   }
-  throw new Error(`slapd did not answer on ${url} within 60 s; check the ldap container's log`);
+  throw new Error(
+    `slapd did not answer on ${url} within ${LDAPI_WAIT_MS / 1000} s; check the ldap container's log`,
+  );
 }
 
 export const applyLdap: Applier = async (payload, hash, ctx) => {
@@ -157,7 +168,7 @@ export const applyLdap: Applier = async (payload, hash, ctx) => {
   if (changes) {
     execFileSync("ldapmodify", ["-Q", "-Y", "EXTERNAL", "-H", url], {
       input: changes,
-      timeout: 30000,
+      timeout: 2 * CLIENT_TIMEOUT_MS,
       stdio: ["pipe", "ignore", "pipe"],
     });
   }

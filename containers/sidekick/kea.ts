@@ -11,7 +11,7 @@ export interface KeaAnswer {
 export function keaCommand(
   socketPath: string,
   command: string,
-  timeoutMs = 5000,
+  timeoutMs = 30_000, // an emulated lab VM answers in seconds, not ms
 ): Promise<KeaAnswer> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(socketPath);

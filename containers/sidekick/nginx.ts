@@ -22,7 +22,7 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
-export async function reloadNginx(master: number, timeoutMs = 10_000): Promise<void> {
+export async function reloadNginx(master: number, timeoutMs = 60_000): Promise<void> {
   const old = childrenOf(master);
   process.kill(master, "SIGHUP");
   const end = Date.now() + timeoutMs;
