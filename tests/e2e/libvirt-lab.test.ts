@@ -1,23 +1,45 @@
 // End to end on libvirt under TCG: the real Pulumi engine brings up the `local` stack
-// (pointed at the Debian stand-in image) inside a network namespace of the test's own,
-// checks SSH and a 3-member etcd over TLS, previews no changes, replaces exactly one
-// node on an Ignition change, destroys everything, and shows a failed `up` cleans up.
-// Phase wall times go to bench/results/e2e-libvirt.json (no timed assertions here).
+// (pointed at the Debian stand-in image, fleetlab:services on) inside a network
+// namespace of the test's own, checks SSH, a 3-member etcd over TLS, the fleet agents
+// and the services they run (WWW, LDAP, DHCP answered from the lab network), previews
+// no changes, kills the node that runs LDAP and measures how long each service that ran
+// there is gone, replaces exactly one node on an Ignition change, destroys everything, and
+// shows a failed `up` cleans up. Phase wall times and outages go to
+// bench/results/e2e-libvirt.json (no timed assertions here).
 import type { Stack } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { forceClean, leftovers, sshRuns, waitEtcdHealthy, writeEtcdClient } from "./checks";
+import YAML from "yaml";
+import {
+  EtcdClient,
+  forceClean,
+  leftovers,
+  sshRuns,
+  waitEtcdHealthy,
+  writeEtcdClient,
+} from "./checks";
 import {
   createNetns,
   Daemon,
   deleteNetns,
   Netns,
+  must,
   startLibvirt,
   stopDaemon,
   waitFor,
 } from "./netns";
+import {
+  activeUnits,
+  httpGet,
+  joinLabLan,
+  LanClient,
+  ldapBind,
+  ldapDns,
+  listMachines,
+  secondsUntil,
+} from "./services";
 import { createWorkspace, e2eConfig, E2eWorkspace, REPO } from "./workspace";
 
 jest.setTimeout(45 * 60_000);
@@ -52,6 +74,8 @@ let stack: Stack;
 let config: Record<string, unknown>;
 let etcdEndpoints: string[];
 let nodeIps: Record<string, string>;
+let admin: EtcdClient;
+let lan: LanClient | undefined;
 
 function buildImage(): { dir: string; cmdline: string } {
   const r = spawnSync("bash", [path.join(REPO, "image", "build.sh")], {
@@ -78,11 +102,15 @@ beforeAll(async () => {
   sshKey = path.join(tmp, "id_ed25519");
   spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "fleetlab-e2e", "-f", sshKey]);
   ws = await createWorkspace(tmp, ns.name);
-  config = e2eConfig(image, { tag: TAG, sshKey: fs.readFileSync(`${sshKey}.pub`, "utf8").trim() });
+  config = {
+    ...e2eConfig(image, { tag: TAG, sshKey: fs.readFileSync(`${sshKey}.pub`, "utf8").trim() }),
+    "fleetlab:services": true,
+  };
   stack = await ws.stack(TAG, config);
 });
 
 afterAll(async () => {
+  lan?.close();
   if (ns) {
     forceClean(ns, `fleetlab-${TAG}`);
     forceClean(ns, `fleetlab-${FAIL_TAG}`);
@@ -93,7 +121,7 @@ afterAll(async () => {
   const out = path.join(REPO, "bench", "results", "e2e-libvirt.json");
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const record = {
-    what: "npm run test:e2e: local stack on libvirt, 3 VMs under TCG (1 vCPU, 1024 MiB each), Debian stand-in image",
+    what: "npm run test:e2e: local stack with services on libvirt, 3 VMs under TCG (1 vCPU, 1024 MiB each), Debian stand-in image",
     measuredAt: new Date().toISOString(),
     host: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
     unit: "seconds (wall)",
@@ -134,13 +162,125 @@ test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy membe
       5000,
     ),
   );
-  const client = writeEtcdClient(tmp, etcdEndpoints, {
+  admin = writeEtcdClient(tmp, etcdEndpoints, {
     ca: outs.caCert.value as string,
     cert: outs.adminCert.value as string,
     key: outs.adminKey.value as string,
   });
-  const members = await timed("etcdHealthyAfterUp", () => waitEtcdHealthy(ns, client, 10 * 60_000));
+  const members = await timed("etcdHealthyAfterUp", () => waitEtcdHealthy(ns, admin, 10 * 60_000));
   expect(members).toEqual(Object.keys(nodeIps).sort());
+});
+
+const SERVICE_UNITS = ["dhcp", "www", "ldap"].flatMap((s) => [
+  `${s}.service`,
+  `${s}-sidekick.service`,
+]);
+const ips = () => Object.values(nodeIps);
+
+test("fleetctl list-machines shows the 3 nodes; the engine runs every service unit, each sidekick beside its service", async () => {
+  // The real CLI, over TCP+TLS with the admin cert, from the management side.
+  const r = ns.exec(
+    process.execPath,
+    [
+      "-r",
+      "ts-node/register/transpile-only",
+      path.join(REPO, "fleet", "main.ts"),
+      "--endpoint",
+      `https://${ips()[0]}:49153`,
+      "--ca",
+      admin.ca,
+      "--cert",
+      admin.cert,
+      "--key",
+      admin.key,
+      "list-machines",
+    ],
+    { timeoutMs: 60_000 },
+  );
+  expect(r.stderr).toBe("");
+  const rows = r.stdout.trim().split("\n").slice(1);
+  expect(rows.map((l) => l.split(/\s+/)[1]).sort()).toEqual(ips().sort());
+  expect(rows.every((l) => l.includes("lan=true"))).toBe(true);
+
+  // `up` returned once the units were submitted; starting their containers follows.
+  let placed: Record<string, string> = {};
+  await timed("servicesActiveAfterUp", () =>
+    waitFor(
+      "every service unit active",
+      10 * 60_000,
+      () => {
+        placed = activeUnits(ns, admin, ips());
+        return SERVICE_UNITS.every((u) => placed[u]);
+      },
+      3000,
+    ),
+  );
+  notes.placementAfterUp = placed;
+  for (const svc of ["dhcp", "www", "ldap"])
+    expect(placed[`${svc}-sidekick.service`]).toBe(placed[`${svc}.service`]);
+  expect(
+    new Set(Object.values(listMachines(ns, admin, ips()) ?? []).map((m) => m.primaryIP)),
+  ).toEqual(new Set(ips()));
+});
+
+// The local stack's data, as the sidekicks render it.
+const localData = () => {
+  const dataCfg = (config["fleetlab:data"] ?? {}) as Record<string, string>;
+  const dhcp = YAML.parse(
+    fs.readFileSync(path.resolve(REPO, dataCfg.dhcp ?? "data/dhcp.yaml"), "utf8"),
+  ) as { reservations: { mac: string; ip: string }[]; pool: { start: string; end: string } };
+  const ldap = YAML.parse(
+    fs.readFileSync(path.join(REPO, "data", "ldap", "directory.yaml"), "utf8"),
+  ) as { suffix: string; users: { uid: string }[] };
+  const page = fs.readFileSync(path.join(REPO, "data", "www", "index.html"), "utf8");
+  return { dhcp, ldap, page };
+};
+
+test("the services answer on the lab network: the page, the directory, a DHCP reservation and a pool lease", async () => {
+  const { dhcp, ldap, page } = localData();
+  const placed = activeUnits(ns, admin, ips());
+  // Sidekicks render from etcd after the container starts: allow a few seconds.
+  await waitFor(
+    "nginx serves the data set's page",
+    120_000,
+    () => {
+      const r = httpGet(ns, placed["www.service"]);
+      return r.ok && r.body === page;
+    },
+    2000,
+  );
+  await waitFor(
+    "slapd has the data set's users",
+    120_000,
+    () => {
+      const dns = ldapDns(ns, placed["ldap.service"], ldap.suffix, "(objectClass=posixAccount)");
+      return dns?.length === ldap.users.length;
+    },
+    2000,
+  );
+  const alice = `uid=alice,ou=people,${ldap.suffix}`;
+  notes.ldapBindAlice = ldapBind(ns, placed["ldap.service"], alice, "alice-lab-pass");
+  expect(notes.ldapBindAlice).toBe(true);
+  expect(ldapBind(ns, placed["ldap.service"], alice, "wrong")).toBe(false);
+
+  lan = joinLabLan(ns, `fleetlab-${TAG}`);
+  const reserved = dhcp.reservations[0];
+  let got: string | null = null;
+  await waitFor(
+    "Kea leases the reserved address",
+    120_000,
+    () => {
+      got = lan!.lease(reserved.mac);
+      return got !== null;
+    },
+    1000,
+  );
+  expect(got).toBe(reserved.ip);
+  const pooled = lan.lease("52:54:00:e2:e2:01");
+  expect(pooled).not.toBeNull();
+  const n = (a: string) => a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+  expect(n(pooled!)).toBeGreaterThanOrEqual(n(dhcp.pool.start));
+  expect(n(pooled!)).toBeLessThanOrEqual(n(dhcp.pool.end));
 });
 
 test("pulumi preview right after up shows no changes", async () => {
@@ -148,6 +288,104 @@ test("pulumi preview right after up shows no changes", async () => {
   notes.previewNoChangesSummary = pv.changeSummary;
   expect(pv.changeSummary.same).toBeGreaterThan(0);
   expect(pv.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn}`)).toEqual([]);
+});
+
+const SERVICES = ["ldap", "www", "dhcp"] as const;
+type Service = (typeof SERVICES)[number];
+
+test("killing the node that runs LDAP: each service that ran there answers again from another node with the same data", async () => {
+  const { dhcp, ldap, page } = localData();
+  const reserved = dhcp.reservations[0];
+  const users = (ip: string) =>
+    JSON.stringify(ldapDns(ns, ip, ldap.suffix, "(objectClass=posixAccount)"));
+  const wantUsers = JSON.stringify(
+    ldap.users.map((u) => `uid=${u.uid},ou=people,${ldap.suffix}`).sort(),
+  );
+  // Answers with the data set's content from any of `live`.
+  const answers: Record<Service, (live: string[]) => boolean> = {
+    ldap: (live) => live.some((ip) => users(ip) === wantUsers),
+    www: (live) => live.some((ip) => httpGet(ns, ip).body === page),
+    dhcp: () => lan!.lease(reserved.mac, 2) === reserved.ip,
+  };
+  const outages: Partial<Record<Service, Record<string, unknown>>> = {};
+  notes.failover = outages;
+  const nameOf = (ip: string) => Object.keys(nodeIps).find((n) => nodeIps[n] === ip)!;
+  // One victim: the node that runs LDAP. Every service that ran there is measured (the
+  // engine may have put several on it). Killing more nodes in turn would add a reboot
+  // (minutes under TCG) per round.
+  for (const svc of ["ldap"] as const) {
+    let before: Record<string, string> = {};
+    await waitFor(
+      "every service unit active before the kill",
+      10 * 60_000,
+      () => {
+        before = activeUnits(ns, admin, ips());
+        return SERVICE_UNITS.every((u) => before[u]);
+      },
+      3000,
+    );
+    const victimIp = before[`${svc}.service`];
+    const victim = nameOf(victimIp);
+    const live = ips().filter((ip) => ip !== victimIp);
+    const pending = SERVICES.filter((s) => before[`${s}.service`] === victimIp && !outages[s]);
+    const say = (m: string) => process.stdout.write(`[e2e failover] ${m}\n`);
+    say(`killing ${victim} (${victimIp}), which runs ${pending.join(", ")}`);
+    const killedAt = Date.now();
+    must(
+      ns.exec("virsh", ["-c", "qemu:///system", "destroy", `fleetlab-${TAG}-${victim}`]),
+      `virsh destroy ${victim}`,
+    );
+    try {
+      // Poll every service that ran there until each answers from a survivor (bounded).
+      const seconds: Partial<Record<Service, number>> = {};
+      for (let i = 0; i < 600 && pending.some((s) => seconds[s] === undefined); i++) {
+        for (const s of pending)
+          if (seconds[s] === undefined && answers[s](live)) {
+            seconds[s] = Math.round((Date.now() - killedAt) / 100) / 10;
+            say(`${s} answers again after ${seconds[s]} s`);
+          }
+        if (Date.now() - killedAt > 5 * 60_000) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const after = activeUnits(ns, admin, live);
+      for (const s of pending)
+        outages[s] = {
+          killed: victim,
+          from: victimIp,
+          to: after[`${s}.service`] ?? null,
+          outageSeconds: seconds[s] ?? null,
+        };
+      say(`units now: ${JSON.stringify(after)}`);
+      expect(pending.map((s) => [s, typeof seconds[s]])).toEqual(pending.map((s) => [s, "number"]));
+      for (const s of pending) expect(live).toContain(after[`${s}.service`]);
+    } finally {
+      // Its machine entry lives until the lease expires (fleetLeaseTtlSec): wait for
+      // that first, so "registered again" below means the rebooted agent.
+      await secondsUntil(
+        Date.now(),
+        2 * 60_000,
+        () => !(listMachines(ns, admin, live) ?? []).some((m) => m.primaryIP === victimIp),
+        2000,
+      );
+      // Bring the victim back (a normal boot: Ignition ran on the first one) so the
+      // next round, and the rest of the file, have three members again.
+      must(
+        ns.exec("virsh", ["-c", "qemu:///system", "start", `fleetlab-${TAG}-${victim}`]),
+        `virsh start ${victim}`,
+      );
+      const back = await secondsUntil(
+        Date.now(),
+        10 * 60_000,
+        () => (listMachines(ns, admin, live) ?? []).some((m) => m.primaryIP === victimIp),
+        3000,
+      );
+      notes[`rejoinSeconds_${victim}`] = back;
+      say(`${victim} back in fleet after ${back} s`);
+      expect(back).not.toBeNull();
+      expect(await waitEtcdHealthy(ns, admin, 10 * 60_000)).toEqual(Object.keys(nodeIps).sort());
+    }
+  }
+  expect(Object.keys(outages)).toContain("ldap");
 });
 
 test("changing one node's Ignition replaces exactly that VM; etcd is healthy again", async () => {
@@ -170,14 +408,8 @@ test("changing one node's Ignition replaces exactly that VM; etcd is healthy aga
   expect(vmReplacements[0]).toContain(String(target.name));
   const up = await timed("upReplace", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
   expect(up.summary.result).toBe("succeeded");
-  const outs = await stack.outputs();
-  const client = writeEtcdClient(tmp, etcdEndpoints, {
-    ca: outs.caCert.value as string,
-    cert: outs.adminCert.value as string,
-    key: outs.adminKey.value as string,
-  });
   const members = await timed("etcdHealthyAfterReplace", () =>
-    waitEtcdHealthy(ns, client, 10 * 60_000),
+    waitEtcdHealthy(ns, admin, 10 * 60_000),
   );
   expect(members).toEqual(Object.keys(nodeIps).sort());
 });

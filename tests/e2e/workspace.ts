@@ -115,6 +115,12 @@ export function e2eConfig(
   c["fleetlab:hypervisor"] = hv;
   c["fleetlab:network"] = { ...(c["fleetlab:network"] as object), name: `fleetlab-${opts.tag}` };
   c["fleetlab:sshKeys"] = [opts.sshKey];
+  // Three emulated (TCG) VMs on a 2-CPU host stall for seconds at a time: with etcd's
+  // and fleet's defaults members keep re-electing leaders and agents fence themselves.
+  // docs/kvm.md gives these same values for emulated labs.
+  c["fleetlab:etcdHeartbeatMs"] = 300;
+  c["fleetlab:etcdElectionMs"] = 3000;
+  c["fleetlab:fleetLeaseTtlSec"] = 20;
   if (opts.nodes) c["fleetlab:nodes"] = opts.nodes;
   return c;
 }

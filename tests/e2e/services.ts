@@ -1,0 +1,178 @@
+// What the e2e test asks of the lab's services, every client run inside the test's
+// network namespace: the fleet API (curl with the admin cert, any node that answers),
+// nginx over HTTP, slapd over LDAP and Kea over DHCP from a client namespace joined
+// to the lab's libvirt bridge. Also the outage measurement used when a node is killed.
+import type { EtcdClient } from "./checks";
+import { must, Netns } from "./netns";
+
+export interface Machine {
+  id: string;
+  primaryIP: string;
+  metadata: Record<string, string>;
+}
+export interface UnitState {
+  name: string;
+  machineID: string;
+  systemdActiveState: string;
+  systemdSubState: string;
+}
+
+/** GET /fleet/v1/<path> from the first node that answers; null when none does. */
+export function fleetGet<T>(ns: Netns, c: EtcdClient, ips: string[], path: string): T | null {
+  for (const ip of ips) {
+    const r = ns.exec(
+      "curl",
+      [
+        "-sS",
+        "--fail",
+        "--max-time",
+        "5",
+        "--cacert",
+        c.ca,
+        "--cert",
+        c.cert,
+        "--key",
+        c.key,
+        `https://${ip}:49153/fleet/v1/${path}`,
+      ],
+      { timeoutMs: 10_000 },
+    );
+    if (r.status === 0) return JSON.parse(r.stdout) as T;
+  }
+  return null;
+}
+
+export function listMachines(ns: Netns, c: EtcdClient, ips: string[]): Machine[] | null {
+  return fleetGet<{ machines?: Machine[] }>(ns, c, ips, "machines")?.machines ?? null;
+}
+
+export function listStates(ns: Netns, c: EtcdClient, ips: string[]): UnitState[] | null {
+  return fleetGet<{ states?: UnitState[] }>(ns, c, ips, "state")?.states ?? null;
+}
+
+/** unit name → IP of the machine where it is active (running); others left out. */
+export function activeUnits(ns: Netns, c: EtcdClient, ips: string[]): Record<string, string> {
+  const machines = listMachines(ns, c, ips) ?? [];
+  const ipOf = new Map(machines.map((m) => [m.id, m.primaryIP]));
+  const out: Record<string, string> = {};
+  for (const s of listStates(ns, c, ips) ?? []) {
+    const ip = ipOf.get(s.machineID);
+    if (ip && s.systemdActiveState === "active" && s.systemdSubState === "running")
+      out[s.name] = ip;
+  }
+  return out;
+}
+
+export function httpGet(ns: Netns, ip: string, path = "/"): { ok: boolean; body: string } {
+  const r = ns.exec("curl", ["-sS", "--fail", "--max-time", "3", `http://${ip}${path}`], {
+    timeoutMs: 8_000,
+  });
+  return { ok: r.status === 0, body: r.stdout };
+}
+
+/** Anonymous search: the DNs found (sorted), or null when slapd does not answer. */
+export function ldapDns(ns: Netns, ip: string, base: string, filter: string): string[] | null {
+  const r = ns.exec(
+    "ldapsearch",
+    ["-x", "-LLL", "-o", "nettimeout=3", "-H", `ldap://${ip}`, "-b", base, filter, "dn"],
+    { timeoutMs: 8_000 },
+  );
+  if (r.status !== 0) return null;
+  return r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("dn: "))
+    .map((l) => l.slice(4))
+    .sort();
+}
+
+/** A simple bind as `dn` with `password`; true when slapd accepts it. */
+export function ldapBind(ns: Netns, ip: string, dn: string, password: string): boolean {
+  const r = ns.exec(
+    "ldapwhoami",
+    ["-x", "-o", "nettimeout=3", "-H", `ldap://${ip}`, "-D", dn, "-w", password],
+    { timeoutMs: 8_000 },
+  );
+  return r.status === 0 && r.stdout.includes(dn);
+}
+
+/**
+ * A DHCP client on the lab LAN: a namespace of the test's own whose veth peer is
+ * enslaved to the libvirt network's bridge (which lives in the e2e namespace).
+ */
+export interface LanClient {
+  /** One exchange with busybox udhcpc as `mac` (`tries` discovers 1 s apart): the leased address, or null. */
+  lease(mac: string, tries?: number): string | null;
+  close(): void;
+}
+
+export function joinLabLan(ns: Netns, network: string): LanClient {
+  const bridge = /^Bridge:\s+(\S+)/m.exec(
+    must(ns.exec("virsh", ["-c", "qemu:///system", "net-info", network]), "virsh net-info"),
+  )?.[1];
+  if (!bridge) throw new Error(`libvirt network ${network} has no bridge`);
+  const client = `${ns.name}-c`;
+  const [outer, inner] = [`fl${process.pid}o`, `fl${process.pid}i`];
+  const ip = (...a: string[]) => must(ns.exec("ip", a), `ip ${a.join(" ")}`);
+  must(ns.exec("ip", ["netns", "add", client]), `ip netns add ${client}`);
+  const inClient = (...a: string[]) =>
+    ns.exec("ip", ["netns", "exec", client, ...a], { timeoutMs: 30_000 });
+  try {
+    ip("link", "add", outer, "type", "veth", "peer", "name", inner, "netns", client);
+    ip("link", "set", outer, "master", bridge);
+    ip("link", "set", outer, "up");
+    must(inClient("ip", "link", "set", "lo", "up"), "lo up");
+  } catch (e) {
+    ns.exec("ip", ["netns", "delete", client]);
+    throw e;
+  }
+  return {
+    lease(mac, tries = 5) {
+      must(inClient("ip", "link", "set", inner, "down"), "link down");
+      must(inClient("ip", "link", "set", inner, "address", mac), "set mac");
+      must(inClient("ip", "link", "set", inner, "up"), "link up");
+      // -q quit after a lease, -n fail when none, at most `tries` tries 1 s apart; the
+      // script does nothing, so no address is configured anywhere.
+      const r = inClient(
+        "busybox",
+        "udhcpc",
+        "-i",
+        inner,
+        "-f",
+        "-q",
+        "-n",
+        "-t",
+        String(tries),
+        "-T",
+        "1",
+        "-A",
+        "1",
+        "-s",
+        "/bin/true",
+      );
+      return /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1] ?? null;
+    },
+    close() {
+      ns.exec("ip", ["link", "delete", outer]);
+      ns.exec("ip", ["netns", "delete", client]);
+    },
+  };
+}
+
+/**
+ * Polls `probe` (bounded) until it succeeds; the seconds from `since` to the first
+ * success, or null when it never did within `boundMs`.
+ */
+export async function secondsUntil(
+  since: number,
+  boundMs: number,
+  probe: () => boolean,
+  pollMs = 500,
+): Promise<number | null> {
+  const polls = Math.ceil(boundMs / pollMs);
+  for (let i = 0; i < polls; i++) {
+    if (probe()) return Math.round((Date.now() - since) / 100) / 10;
+    if (Date.now() - since > boundMs) break;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return null;
+}
