@@ -2,20 +2,10 @@
 // network namespace: the fleet API (curl with the admin cert, any node that answers),
 // nginx over HTTP, slapd over LDAP and Kea over DHCP from a client namespace joined
 // to the lab's libvirt bridge. Also the outage measurement used when a node is killed.
+import type { Machine, UnitState } from "../../fleet/registry/registry";
+import { udhcpcOnce } from "../services/lan";
 import type { EtcdClient } from "./checks";
 import { must, Netns } from "./netns";
-
-export interface Machine {
-  id: string;
-  primaryIP: string;
-  metadata: Record<string, string>;
-}
-export interface UnitState {
-  name: string;
-  machineID: string;
-  systemdActiveState: string;
-  systemdSubState: string;
-}
 
 /** GET /fleet/v1/<path> from the first node that answers; null when none does. */
 export function fleetGet<T>(ns: Netns, c: EtcdClient, ips: string[], path: string): T | null {
@@ -130,25 +120,7 @@ export function joinLabLan(ns: Netns, network: string): LanClient {
       must(inClient("ip", "link", "set", inner, "down"), "link down");
       must(inClient("ip", "link", "set", inner, "address", mac), "set mac");
       must(inClient("ip", "link", "set", inner, "up"), "link up");
-      // -q quit after a lease, -n fail when none, at most `tries` tries 1 s apart; the
-      // script does nothing, so no address is configured anywhere.
-      const r = inClient(
-        "busybox",
-        "udhcpc",
-        "-i",
-        inner,
-        "-f",
-        "-q",
-        "-n",
-        "-t",
-        String(tries),
-        "-T",
-        "1",
-        "-A",
-        "1",
-        "-s",
-        "/bin/true",
-      );
+      const r = inClient(...udhcpcOnce(inner, tries));
       return /lease of (\d+\.\d+\.\d+\.\d+) obtained/.exec(r.stdout + r.stderr)?.[1] ?? null;
     },
     close() {

@@ -13,6 +13,16 @@ export interface Lan {
   lease(mac: string): string;
 }
 
+/**
+ * One DHCP exchange with busybox udhcpc on `iface`: -q quit after a lease, -n fail when
+ * none, at most `tries` discovers 1 s apart; the script does nothing, so no address is
+ * configured anywhere. Prints "lease of <ip> obtained" on success.
+ */
+export function udhcpcOnce(iface: string, tries = 5): string[] {
+  const opts = ["-f", "-q", "-n", "-t", String(tries), "-T", "1", "-A", "1", "-s", "/bin/true"];
+  return ["busybox", "udhcpc", "-i", iface, ...opts];
+}
+
 export function joinLan(env: ServiceEnv, kea: Service, extraLog: () => string = () => ""): Lan {
   const ns = env.addNetns("dhcp");
   const serverIf = `fd${process.pid}s`;
@@ -48,26 +58,7 @@ export function joinLan(env: ServiceEnv, kea: Service, extraLog: () => string = 
       inNs("ip", "link", "set", clientIf, "down");
       inNs("ip", "link", "set", clientIf, "address", mac);
       inNs("ip", "link", "set", clientIf, "up");
-      // -q: quit after a lease, -n: fail when none, -t/-T/-A: at most 5 tries 1 s
-      // apart; the script does nothing, so no address is configured anywhere.
-      const udhcpc = [
-        "busybox",
-        "udhcpc",
-        "-i",
-        clientIf,
-        "-f",
-        "-q",
-        "-n",
-        "-t",
-        "5",
-        "-T",
-        "1",
-        "-A",
-        "1",
-        "-s",
-        "/bin/true",
-      ];
-      const r = spawnSync("ip", ["netns", "exec", ns, ...udhcpc], {
+      const r = spawnSync("ip", ["netns", "exec", ns, ...udhcpcOnce(clientIf)], {
         encoding: "utf8",
         timeout: 30_000,
       });
