@@ -5,7 +5,7 @@
 import type { Machine, UnitState } from "../../fleet/registry/registry";
 import { udhcpcOnce } from "../services/lan";
 import type { EtcdClient } from "./checks";
-import { must, Netns } from "./netns";
+import { createNetns, deleteNetns, must, Netns } from "./netns";
 
 /** GET /fleet/v1/<path> from the first node that answers; null when none does. */
 export function fleetGet<T>(ns: Netns, c: EtcdClient, ips: string[], path: string): T | null {
@@ -100,19 +100,19 @@ export function joinLabLan(ns: Netns, network: string): LanClient {
     must(ns.exec("virsh", ["-c", "qemu:///system", "net-info", network]), "virsh net-info"),
   )?.[1];
   if (!bridge) throw new Error(`libvirt network ${network} has no bridge`);
-  const client = `${ns.name}-c`;
+  // The client's namespace is made from the machine's own namespace (createNetns): one
+  // added from inside `ip netns exec` is bound only in that command's mount namespace,
+  // and the next command sees an empty file (veth ... netns: "Invalid argument").
+  const client = createNetns(`${ns.name}-c`);
   const [outer, inner] = [`fl${process.pid}o`, `fl${process.pid}i`];
   const ip = (...a: string[]) => must(ns.exec("ip", a), `ip ${a.join(" ")}`);
-  must(ns.exec("ip", ["netns", "add", client]), `ip netns add ${client}`);
-  const inClient = (...a: string[]) =>
-    ns.exec("ip", ["netns", "exec", client, ...a], { timeoutMs: 30_000 });
+  const inClient = (...a: string[]) => client.exec(a[0], a.slice(1), { timeoutMs: 30_000 });
   try {
-    ip("link", "add", outer, "type", "veth", "peer", "name", inner, "netns", client);
+    ip("link", "add", outer, "type", "veth", "peer", "name", inner, "netns", client.name);
     ip("link", "set", outer, "master", bridge);
     ip("link", "set", outer, "up");
-    must(inClient("ip", "link", "set", "lo", "up"), "lo up");
   } catch (e) {
-    ns.exec("ip", ["netns", "delete", client]);
+    deleteNetns(client.name);
     throw e;
   }
   return {
@@ -125,7 +125,7 @@ export function joinLabLan(ns: Netns, network: string): LanClient {
     },
     close() {
       ns.exec("ip", ["link", "delete", outer]);
-      ns.exec("ip", ["netns", "delete", client]);
+      deleteNetns(client.name);
     },
   };
 }
