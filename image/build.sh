@@ -52,7 +52,7 @@ os_dir="$cache/os-$(os_hash)"
 final_hash() {
   {
     echo "$os_dir"
-    for img in $bake_images; do echo "$img $(dk_host image inspect -f '{{.Id}}' "$img" 2>/dev/null || echo missing)"; done
+    for img in $bake_images; do echo "$img $(dk image inspect -f '{{.Id}}' "$img" 2>/dev/null || echo missing)"; done
   } | sha256sum | cut -c1-16
 }
 
@@ -76,7 +76,7 @@ if [ -f "$out/image.json" ]; then
   exit 0
 fi
 for img in $bake_images; do
-  dk_host image inspect "$img" >/dev/null 2>&1 ||
+  dk image inspect "$img" >/dev/null 2>&1 ||
     die "image $img is not in this machine's docker: build it (fleet/build-image.sh, containers/build.sh) or set FLEETLAB_BAKE_IMAGES"
 done
 

@@ -31,10 +31,9 @@ default_fleet_image() {
   echo "${tag:-ghcr.io/fleetlab/fleet:0.1.0}"
 }
 
-# This machine's docker engine (the one the images were built in).
+# This machine's docker engine (the one the images were built in): dk.
 # shellcheck source=containers/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../containers/lib.sh"
-dk_host() { dk "$@"; }
 
 mount_chroot() {
   local root=$1
