@@ -171,11 +171,25 @@ test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy membe
   expect(members).toEqual(Object.keys(nodeIps).sort());
 });
 
-const SERVICE_UNITS = ["dhcp", "www", "ldap"].flatMap((s) => [
-  `${s}.service`,
-  `${s}-sidekick.service`,
-]);
+const SERVICES = ["ldap", "www", "dhcp"] as const;
+type Service = (typeof SERVICES)[number];
+const SERVICE_UNITS = SERVICES.flatMap((s) => [`${s}.service`, `${s}-sidekick.service`]);
 const ips = () => Object.values(nodeIps);
+
+/** Waits (bounded) until every service unit is active; unit name -> machine IP. */
+async function allServicesActive(what: string): Promise<Record<string, string>> {
+  let placed: Record<string, string> = {};
+  await waitFor(
+    what,
+    10 * 60_000,
+    () => {
+      placed = activeUnits(ns, admin, ips());
+      return SERVICE_UNITS.every((u) => placed[u]);
+    },
+    3000,
+  );
+  return placed;
+}
 
 test("fleetctl list-machines shows the 3 nodes; the engine runs every service unit, each sidekick beside its service", async () => {
   // The real CLI, over TCP+TLS with the admin cert, from the management side.
@@ -203,20 +217,11 @@ test("fleetctl list-machines shows the 3 nodes; the engine runs every service un
   expect(rows.every((l) => l.includes("lan=true"))).toBe(true);
 
   // `up` returned once the units were submitted; starting their containers follows.
-  let placed: Record<string, string> = {};
-  await timed("servicesActiveAfterUp", () =>
-    waitFor(
-      "every service unit active",
-      10 * 60_000,
-      () => {
-        placed = activeUnits(ns, admin, ips());
-        return SERVICE_UNITS.every((u) => placed[u]);
-      },
-      3000,
-    ),
+  const placed = await timed("servicesActiveAfterUp", () =>
+    allServicesActive("every service unit active"),
   );
   notes.placementAfterUp = placed;
-  for (const svc of ["dhcp", "www", "ldap"])
+  for (const svc of SERVICES)
     expect(placed[`${svc}-sidekick.service`]).toBe(placed[`${svc}.service`]);
   expect(
     new Set(Object.values(listMachines(ns, admin, ips()) ?? []).map((m) => m.primaryIP)),
@@ -290,9 +295,6 @@ test("pulumi preview right after up shows no changes", async () => {
   expect(pv.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn}`)).toEqual([]);
 });
 
-const SERVICES = ["ldap", "www", "dhcp"] as const;
-type Service = (typeof SERVICES)[number];
-
 test("killing the node that runs LDAP: each service that ran there answers again from another node with the same data", async () => {
   const { dhcp, ldap, page } = localData();
   const reserved = dhcp.reservations[0];
@@ -314,16 +316,7 @@ test("killing the node that runs LDAP: each service that ran there answers again
   // engine may have put several on it). Killing more nodes in turn would add a reboot
   // (minutes under TCG) per round.
   for (const svc of ["ldap"] as const) {
-    let before: Record<string, string> = {};
-    await waitFor(
-      "every service unit active before the kill",
-      10 * 60_000,
-      () => {
-        before = activeUnits(ns, admin, ips());
-        return SERVICE_UNITS.every((u) => before[u]);
-      },
-      3000,
-    );
+    const before = await allServicesActive("every service unit active before the kill");
     const victimIp = before[`${svc}.service`];
     const victim = nameOf(victimIp);
     const live = ips().filter((ip) => ip !== victimIp);
