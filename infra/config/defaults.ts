@@ -16,9 +16,21 @@ export const DEFAULTS = {
   // The agent's own default; emulated (TCG) hosts stall for seconds and need ~15.
   fleetLeaseTtlSec: 5,
   machines: true,
-  // No end-to-end test has run the services inside the lab's VMs yet: opt-in.
+  // The service images are not published to a registry yet (docs/services.md): opt-in.
   services: false,
 } as const;
+
+/**
+ * TCP ports a node already listens on, which the etcd ports must avoid: sshd, the fleet
+ * API (FLEET_API_PORT in infra/ignition/fleet.ts) and the host ports the WWW and LDAP
+ * units publish (DEFAULT_SERVICE_UNIT_OPTIONS in units/services.ts); a test keeps them equal.
+ */
+export const NODE_TCP_PORTS: Readonly<Record<number, string>> = {
+  22: "sshd",
+  80: "the WWW service",
+  389: "the LDAP service",
+  49153: "the fleet API",
+};
 
 export const NODE_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 10 } as const;
 

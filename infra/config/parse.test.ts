@@ -1,6 +1,9 @@
 import { ConfigError, parseLabSpec } from ".";
 import { DEMO_SSH_KEY, validRawConfig } from "./fixtures";
 import type { Raw } from "./read";
+import { NODE_TCP_PORTS } from "./defaults";
+import { FLEET_API_PORT } from "../ignition/fleet";
+import { DEFAULT_SERVICE_UNIT_OPTIONS } from "../../units/services";
 
 /** Parses `raw`, expects a ConfigError, returns its problems' keys and the message. */
 function problemsOf(raw: Raw): { keys: string[]; message: string } {
@@ -319,6 +322,16 @@ describe("parseLabSpec: bad input names the key, the value and the fix", () => {
     ],
     ["equal etcd ports", { ...validRawConfig(), etcdPeerPort: 2379 }, "fleetlab:etcdPeerPort"],
     [
+      "an etcd port that is the fleet API's",
+      { ...validRawConfig(), etcdClientPort: 49153 },
+      "fleetlab:etcdClientPort",
+    ],
+    [
+      "an etcd port that is sshd's",
+      { ...validRawConfig(), etcdPeerPort: 22 },
+      "fleetlab:etcdPeerPort",
+    ],
+    [
       "a 1 s fleet lease",
       { ...validRawConfig(), fleetLeaseTtlSec: 1 },
       "fleetlab:fleetLeaseTtlSec",
@@ -387,5 +400,14 @@ describe("parseLabSpec: bad input names the key, the value and the fix", () => {
     expect(problemsOf(withNodes([{ name: "a", ip: "10.89.0.5" }])).message).toContain(
       "10.88.0.1-10.88.0.254",
     );
+  });
+});
+
+describe("NODE_TCP_PORTS", () => {
+  it("are the ports the fleet API and the service units really use", () => {
+    expect(NODE_TCP_PORTS[FLEET_API_PORT]).toBe("the fleet API");
+    expect(NODE_TCP_PORTS[DEFAULT_SERVICE_UNIT_OPTIONS.wwwPort]).toBe("the WWW service");
+    expect(NODE_TCP_PORTS[DEFAULT_SERVICE_UNIT_OPTIONS.ldapPort]).toBe("the LDAP service");
+    expect(Object.keys(NODE_TCP_PORTS)).toHaveLength(4);
   });
 });

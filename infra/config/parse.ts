@@ -1,7 +1,7 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
 import { ConfigError, fullKey, Problems } from "./errors";
-import { DATA_DEFAULTS, DEFAULTS } from "./defaults";
+import { DATA_DEFAULTS, DEFAULTS, NODE_TCP_PORTS } from "./defaults";
 import { parseHypervisor } from "./hypervisor";
 import { parseNetwork } from "./network";
 import { parseNodeDefaults, parseNodes } from "./nodes";
@@ -169,6 +169,19 @@ function parseEtcd(r: Reader, raw: Raw): EtcdSpec {
       `equals ${fullKey("etcdClientPort")}`,
       `use different ports (defaults ${DEFAULTS.etcdClientPort} and ${DEFAULTS.etcdPeerPort})`,
     );
+  }
+  for (const [key, port] of [
+    ["etcdClientPort", clientPort],
+    ["etcdPeerPort", peerPort],
+  ] as const) {
+    if (NODE_TCP_PORTS[port]) {
+      r.problems.add(
+        fullKey(key),
+        port,
+        `is the port of ${NODE_TCP_PORTS[port]} on every node`,
+        `pick a free port (default ${DEFAULTS[key]})`,
+      );
+    }
   }
   const heartbeatMs = r.integer(
     fullKey("etcdHeartbeatMs"),
