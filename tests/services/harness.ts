@@ -123,7 +123,8 @@ export class ServiceEnv {
 
   /** A namespace created by this test (cleaned up by name). */
   addNetns(suffix: string): string {
-    const ns = `${this.tag}-${suffix}`;
+    // Numbered, so a test (or the bench) may ask for the same kind of namespace twice.
+    const ns = `${this.tag}-${suffix}${this.netns.length}`;
     execFileSync("ip", ["netns", "add", ns]);
     this.netns.push(ns);
     return ns;

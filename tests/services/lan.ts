@@ -9,8 +9,8 @@ export const SERVER_ADDRESS = "192.168.56.2/24";
 export interface Lan {
   /** Kea's interface name (put it in the rendered config). */
   serverIf: string;
-  /** One DHCP exchange with busybox udhcpc as `mac`; the leased address. */
-  lease(mac: string): string;
+  /** One DHCP exchange with busybox udhcpc as `mac` (at most `tries` discovers); the leased address. */
+  lease(mac: string, tries?: number): string;
 }
 
 /**
@@ -54,11 +54,11 @@ export function joinLan(env: ServiceEnv, kea: Service, extraLog: () => string = 
   inNs("ip", "link", "set", clientIf, "up");
   return {
     serverIf,
-    lease(mac: string): string {
+    lease(mac: string, tries = 5): string {
       inNs("ip", "link", "set", clientIf, "down");
       inNs("ip", "link", "set", clientIf, "address", mac);
       inNs("ip", "link", "set", clientIf, "up");
-      const r = spawnSync("ip", ["netns", "exec", ns, ...udhcpcOnce(clientIf)], {
+      const r = spawnSync("ip", ["netns", "exec", ns, ...udhcpcOnce(clientIf, tries)], {
         encoding: "utf8",
         timeout: 30_000,
       });
