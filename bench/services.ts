@@ -12,8 +12,8 @@ import { execFileSync, spawnSync } from "child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { cpus, tmpdir } from "os";
 import { join } from "path";
-import YAML from "yaml";
 import { DataSetName } from "../containers/dataset/keys";
+import { parseDhcpData } from "../containers/dhcp/render";
 import { loadDataSet } from "../containers/dataset/load";
 import { applyDhcp, applyLdap, Applier, applyWww } from "../containers/sidekick/appliers";
 import { writeDataSet } from "../containers/sidekick/writer";
@@ -208,10 +208,8 @@ async function pulumiUps(env: ServiceEnv, dataDir: string, running: Running[]) {
  */
 async function failovers(env: ServiceEnv) {
   const out: Record<string, ReturnType<typeof stats>> = {};
-  const dhcpYaml = YAML.parse(readFileSync(join(ROOT, "data/dhcp.yaml"), "utf8")) as {
-    reservations: { mac: string; ip: string }[];
-  };
-  const reserved = dhcpYaml.reservations[0];
+  const dhcpFile = join(ROOT, "data/dhcp.yaml");
+  const reserved = parseDhcpData(readFileSync(dhcpFile, "utf8"), dhcpFile).reservations[0];
   const replacements: Record<DataSetName, (s: Service) => Promise<() => boolean>> = {
     ldap: async (s) => {
       await env.sidekick("ldap", applyLdap, contextFor(s, "ldap", []));

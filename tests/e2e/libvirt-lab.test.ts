@@ -11,7 +11,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import YAML from "yaml";
+import { parseDhcpData } from "../../containers/dhcp/render";
+import { parseLdapData } from "../../containers/ldap/render";
 import {
   EtcdClient,
   forceClean,
@@ -231,12 +232,10 @@ test("fleetctl list-machines shows the 3 nodes; the engine runs every service un
 // The local stack's data, as the sidekicks render it.
 const localData = () => {
   const dataCfg = (config["fleetlab:data"] ?? {}) as Record<string, string>;
-  const dhcp = YAML.parse(
-    fs.readFileSync(path.resolve(REPO, dataCfg.dhcp ?? "data/dhcp.yaml"), "utf8"),
-  ) as { reservations: { mac: string; ip: string }[]; pool: { start: string; end: string } };
-  const ldap = YAML.parse(
-    fs.readFileSync(path.join(REPO, "data", "ldap", "directory.yaml"), "utf8"),
-  ) as { suffix: string; users: { uid: string }[] };
+  const dhcpFile = path.resolve(REPO, dataCfg.dhcp ?? "data/dhcp.yaml");
+  const dhcp = parseDhcpData(fs.readFileSync(dhcpFile, "utf8"), dhcpFile);
+  const ldapFile = path.join(REPO, "data", "ldap", "directory.yaml");
+  const ldap = parseLdapData(fs.readFileSync(ldapFile, "utf8"), [], ldapFile);
   const page = fs.readFileSync(path.join(REPO, "data", "www", "index.html"), "utf8");
   return { dhcp, ldap, page };
 };
