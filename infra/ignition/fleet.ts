@@ -22,7 +22,9 @@ const DBUS_SOCKET = "/run/dbus/system_bus_socket";
 /**
  * TCP port of the agent's /fleet/v1 API (TLS, client certificates from the lab CA
  * required). 49153 is the port CoreOS's fleet documentation used for its TCP API
- * socket; any free port would do, but the management host and the docs name it.
+ * socket (Documentation/deployment-and-configuration.md: a fleet.socket drop-in with
+ * `ListenStream=127.0.0.1:49153`); any free port would do, but the management host and
+ * the docs name it. The etcd ports are checked against it (NODE_TCP_PORTS).
  */
 export const FLEET_API_PORT = 49153;
 
