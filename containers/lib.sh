@@ -57,6 +57,28 @@ image_exists() {
   dk image inspect "$1" >/dev/null 2>&1
 }
 
+# Bundles a Node.js entry point and its npm dependencies into one file with esbuild:
+#   bundle_node ENTRY.ts OUT_DIR NAME   ->  OUT_DIR/lib/NAME.js, OUT_DIR/proto/
+# One file instead of hundreds: under QEMU software emulation every module Node
+# resolves and compiles costs real seconds at start. etcd3 loads its .proto files
+# from <bundle dir>/../proto at run time, so they are copied beside it.
+bundle_node() {
+  local entry=$1 out=$2 name=$3 root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  mkdir -p "$out/lib"
+  # x11 is an optional require inside dbus-next that only matters for X11 sessions.
+  (cd "$root" && npx --no-install esbuild "$entry" --bundle --platform=node --target=node18 \
+    --external:x11 --outfile="$out/lib/$name.js" --log-level=warning)
+  rm -rf "$out/proto" && cp -r "$root/node_modules/etcd3/proto" "$out/proto"
+}
+
+# Hash of every file under a build context (names and contents) plus the base image's
+# ID: the label that says whether an image is up to date.
+context_hash_of() {
+  (cd "$1" && find . -type f ! -name "*.ts" -print0 | sort -z | xargs -0 sha256sum
+    dk image inspect -f '{{.Id}}' "$FLEETLAB_BASE_IMAGE") | sha256sum | cut -c1-16
+}
+
 # Ensures the base image $FLEETLAB_BASE_IMAGE exists, building it from debootstrap
 # (containers/base.sh) when missing.
 ensure_base_image() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fleet agent image (default ghcr.io/fleetlab/fleet:0.1.0):
 #   fleet/build-image.sh [IMAGE]
-# 1. esbuild bundles fleet/main.ts and its npm dependencies into one JS file;
+# 1. esbuild bundles fleet/main.ts and its npm dependencies into one JS file
+#    (bundle_node in containers/lib.sh);
 # 2. docker builds fleet/Dockerfile (FROM debian:bookworm-slim + Debian's nodejs).
 # Rebuilds only when the bundle or the Dockerfile changed (hash kept as a label).
 set -euo pipefail
@@ -9,15 +10,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/containers/lib.sh"
 image=${1:-${FLEETLAB_FLEET_IMAGE:-ghcr.io/fleetlab/fleet:0.1.0}}
 ctx="$root/build/fleet-image"
-rm -rf "$ctx" && mkdir -p "$ctx/lib"
-cd "$root"
-# x11 is an optional require inside dbus-next that only matters for X11 sessions.
-npx esbuild fleet/main.ts --bundle --platform=node --target=node18 --external:x11 \
-  --outfile="$ctx/lib/fleet.js" --log-level=warning
-cp -r node_modules/etcd3/proto "$ctx/proto"
-cp fleet/Dockerfile "$ctx/Dockerfile"
+rm -rf "$ctx" && mkdir -p "$ctx"
+bundle_node fleet/main.ts "$ctx" fleet
+cp "$root/fleet/Dockerfile" "$ctx/Dockerfile"
 ensure_base_image
-want=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; dk image inspect -f '{{.Id}}' "$FLEETLAB_BASE_IMAGE") | sha256sum | cut -c1-16)
+want=$(context_hash_of "$ctx")
 have=$(dk image inspect -f '{{index .Config.Labels "org.fleetlab.context-hash"}}' "$image" 2>/dev/null || true)
 if [ "$have" = "$want" ]; then
   echo "    $image up to date ($want)"
