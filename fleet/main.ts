@@ -12,13 +12,6 @@ import { connect, Registry } from "./registry/registry";
 export async function runAgent(env: NodeJS.ProcessEnv): Promise<void> {
   const cfg = configFromEnv(env);
   const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
-  const reg = new Registry(connect(cfg.etcd));
-  const systemd: SystemdAdapter =
-    cfg.systemd === "recording"
-      ? new RecordingSystemd(cfg.machineID, cfg.recordLog)
-      : new DbusSystemd(cfg.unitDir);
-  const agent = new Agent(reg, systemd, { ...cfg, log });
-  await agent.start();
   let tcp;
   if (cfg.apiListen) {
     if (!cfg.apiTLS?.keyFile || !cfg.apiTLS.caFile)
@@ -28,21 +21,31 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<void> {
     const [host, port] = cfg.apiListen.split(/:(?=\d+$)/);
     tcp = { host, port: Number(port), ...cfg.apiTLS };
   }
-  const api = await serveApi(new FleetService(reg), { socket: cfg.socket, tcp });
-  log(
-    `agent ${cfg.machineID} up; API on ${cfg.socket}${tcp ? ` and https://${cfg.apiListen}` : ""}`,
-  );
+  const reg = new Registry(connect(cfg.etcd));
+  const systemd: SystemdAdapter =
+    cfg.systemd === "recording"
+      ? new RecordingSystemd(cfg.machineID, cfg.recordLog)
+      : new DbusSystemd(cfg.unitDir);
+  const agent = new Agent(reg, systemd, { ...cfg, log });
+  let api: { close(): Promise<void> } | undefined;
+  // Handlers first: node as a container's PID 1 ignores SIGTERM it does not handle,
+  // and the agent may still be registering (it retries until etcd answers).
   const shutdown = async () => {
     // A clean shutdown stops the units and revokes the lease, so the engine moves
     // them at once instead of after a TTL.
     await agent.stop({ stopUnits: true, revoke: true });
-    await api.close();
+    await api?.close();
     await systemd.close?.();
     reg.client.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
+  await agent.start();
+  api = await serveApi(new FleetService(reg), { socket: cfg.socket, tcp });
+  log(
+    `agent ${cfg.machineID} up; API on ${cfg.socket}${tcp ? ` and https://${cfg.apiListen}` : ""}`,
+  );
 }
 
 if (require.main === module) {

@@ -84,7 +84,8 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    await this.register();
+    await this.registerUntilDone();
+    if (this.stopped) return;
     this.leftovers = (await this.systemd.list?.()) ?? [];
     this.watcher = await this.reg.watch(keys.machineSchedulePrefix(this.opts.machineID), () =>
       this.kick(),
@@ -97,6 +98,27 @@ export class Agent {
     this.timers.push(setInterval(() => this.kick(), this.opts.reconcileMs ?? 1000));
     await this.engine?.start();
     this.kick();
+  }
+
+  /**
+   * The first registration, retried in this process until etcd answers: a member that
+   * is still electing, or a slow first TLS connection, must not end the agent, since
+   * each restart of its container costs seconds of Node.js start-up on an emulated VM
+   * and the wait then starts over. Fenced meanwhile, so nothing runs; stop() ends it.
+   */
+  private async registerUntilDone(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.register();
+        return;
+      } catch (e) {
+        const waitMs = Math.min(5000, 500 * attempt);
+        this.log(
+          `register attempt ${attempt} failed (${(e as Error).message}); again in ${waitMs} ms`,
+        );
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
   }
 
   /**

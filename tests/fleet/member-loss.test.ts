@@ -55,3 +55,19 @@ test("scheduling goes on after one etcd member is killed", async () => {
   expect(agents.map((a) => a.agent.fences)).toEqual([0, 0, 0]);
   expect(runningOn("before.service")).toHaveLength(1);
 });
+
+test("an agent started while no etcd member answers keeps trying in its own process and registers once etcd is back", async () => {
+  etcd.members.forEach((_, i) => etcd.killMember(i));
+  const late = startAgent(etcd.endpoints, 9, {}, DEFAULT_TIMING);
+  let registered = false;
+  void late.then(() => (registered = true));
+  // A few failed attempts (connection refused) must not end the agent's start.
+  await new Promise((r) => setTimeout(r, 3000));
+  expect(registered).toBe(false);
+  etcd.members.forEach((_, i) => etcd.startMember(i));
+  await etcd.waitHealthy(30_000);
+  const a = await late;
+  agents.push(a);
+  const ids = (await new FleetService(reg).listMachines()).map((m) => m.id);
+  expect(ids).toContain(a.id);
+});
