@@ -3,12 +3,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Lab } from "./cluster";
 import { ConfigError, labSpecFromPulumi, LabSpec } from "./config";
+import { TIMING_DEFAULTS } from "./config/defaults";
 import { clientEndpoints, initialCluster as computeInitialCluster } from "./ignition";
 import { fleetApiEndpoints as computeFleetApiEndpoints } from "./ignition/fleet";
+import { loadDriver } from "./hypervisors";
 
+/**
+ * The stack's LabSpec. Timing keys the stack leaves unset default by how the VMs will
+ * run, so a lab on a host without KVM gets emulation-safe etcd and fleet timings
+ * without the user knowing the keys; `up` and `preview` say when that happened.
+ */
 function loadSpec(): LabSpec {
   try {
-    return labSpecFromPulumi();
+    const spec = labSpecFromPulumi();
+    if (!spec.machines || spec.timing.defaulted.length === 0) return spec;
+    if (!loadDriver(spec.hypervisor.kind)?.emulates(spec)) return spec;
+    const emulated = labSpecFromPulumi({ emulated: true });
+    const chosen = emulated.timing.defaulted.map(
+      (k) =>
+        `fleetlab:${k}=${TIMING_DEFAULTS.emulated[k as keyof typeof TIMING_DEFAULTS.emulated]}`,
+    );
+    pulumi.log.info(
+      `fleetlab: the VMs run under QEMU software emulation (no usable KVM), so the unset timings take emulation-safe values: ${chosen.join(", ")}. Set them in Pulumi.${spec.stack}.yaml to choose others.`,
+    );
+    return emulated;
   } catch (err) {
     // RunError: Pulumi prints the message alone, without a JavaScript stack trace.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

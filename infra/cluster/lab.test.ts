@@ -63,6 +63,7 @@ describe.each(["dev", "faculty", "local"])("stack %s under mocks", (stack) => {
     const seen: MachineInput[] = [];
     const driver: HypervisorDriver = {
       kind: spec.hypervisor.kind,
+      emulates: () => false,
       createLab: (_name, _spec, machines) => {
         seen.push(...machines);
         return { machines: [], shared: [] };
@@ -78,6 +79,7 @@ describe.each(["dev", "faculty", "local"])("stack %s under mocks", (stack) => {
     const { Lab } = load();
     const driver: HypervisorDriver = {
       kind: spec.hypervisor.kind,
+      emulates: () => false,
       createLab: () => {
         throw new Error("driver called");
       },

@@ -70,6 +70,7 @@ class FakeVm extends pulumi.CustomResource {
 function fakeDriver(kind: HypervisorDriver["kind"]): HypervisorDriver {
   return {
     kind,
+    emulates: () => false,
     createLab: (name, _spec, machines, opts) => ({
       machines: machines.map((m) => ({
         node: m.node,

@@ -8,17 +8,29 @@ export const DEFAULTS = {
   etcdImage: "quay.io/coreos/etcd:v3.5.17",
   etcdClientPort: 2379,
   etcdPeerPort: 2380,
-  // etcd's own defaults; a lab on emulated (TCG) or overloaded hosts needs ~5x both,
-  // or members miss heartbeats and elect leaders over and over (docs/kvm.md).
-  etcdHeartbeatMs: 100,
-  etcdElectionMs: 1000,
   fleetImage: "ghcr.io/fleetlab/fleet:0.1.0",
-  // The agent's own default; emulated (TCG) hosts stall for seconds and need ~15.
-  fleetLeaseTtlSec: 5,
   machines: true,
   // The service images are not published to a registry yet (docs/services.md): opt-in.
   services: false,
 } as const;
+
+/**
+ * The lab's timings when the stack does not set them, by how the VMs will run. Not in
+ * Pulumi.yaml as `default:` (the engine would always pass it, and the program could no
+ * longer tell "unset"): the program picks the set once it knows the hypervisor.
+ * - hardware: etcd's own defaults and the agent's (failover in about 5 s);
+ * - emulated (QEMU without KVM, TCG): emulated VMs stall for seconds, so with etcd's
+ *   defaults members keep electing leaders and agents fence themselves; these are the
+ *   values the e2e test's emulated lab has run with since they were introduced.
+ */
+export const TIMING_DEFAULTS = {
+  hardware: { etcdHeartbeatMs: 100, etcdElectionMs: 1000, fleetLeaseTtlSec: 5 },
+  emulated: { etcdHeartbeatMs: 300, etcdElectionMs: 3000, fleetLeaseTtlSec: 20 },
+} as const;
+export type TimingProfile = keyof typeof TIMING_DEFAULTS;
+export const TIMING_KEYS = Object.keys(
+  TIMING_DEFAULTS.hardware,
+) as (keyof typeof TIMING_DEFAULTS.hardware)[];
 
 /**
  * TCP ports a node already listens on, which the etcd ports must avoid: sshd, the fleet

@@ -2,12 +2,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { servicesData } from "./data";
 import { configFromEngine, loadStackFile, readStackConfig, stackOfFile } from "./load";
-import { parseLabSpec } from "./parse";
+import { HostFacts, parseLabSpec } from "./parse";
 import type { LabSpec } from "./types";
 
 export * from "./types";
 export { ConfigError, formatProblems, type ConfigProblem } from "./errors";
-export { parseLabSpec, CONFIG_KEYS } from "./parse";
+export { parseLabSpec, CONFIG_KEYS, type HostFacts } from "./parse";
 export { loadStackFile, readStackConfig, stackOfFile, configFromEngine, PROJECT_DIR } from "./load";
 export {
   DEFAULTS,
@@ -23,9 +23,9 @@ export {
  * data is checked too (its paths, and a DHCP subnet that is the lab network's), so
  * that a mismatch stops the program before any resource, VMs included, exists.
  */
-export function labSpecFromPulumi(): LabSpec {
+export function labSpecFromPulumi(host: HostFacts = {}): LabSpec {
   const stack = pulumi.getStack();
-  const spec = parseLabSpec(stack, configFromEngine(pulumi.runtime.allConfig(), stack));
+  const spec = parseLabSpec(stack, configFromEngine(pulumi.runtime.allConfig(), stack), host);
   if (spec.services) servicesData(spec);
   return spec;
 }

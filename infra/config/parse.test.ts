@@ -1,7 +1,7 @@
 import { ConfigError, parseLabSpec } from ".";
 import { DEMO_SSH_KEY, validRawConfig } from "./fixtures";
 import type { Raw } from "./read";
-import { NODE_TCP_PORTS } from "./defaults";
+import { NODE_TCP_PORTS, TIMING_DEFAULTS } from "./defaults";
 import { FLEET_API_PORT } from "../ignition/fleet";
 import { DEFAULT_SERVICE_UNIT_OPTIONS } from "../../units/services";
 
@@ -72,6 +72,10 @@ describe("parseLabSpec: a valid config", () => {
       peerPort: 2380,
       heartbeatMs: 100,
       electionMs: 1000,
+    });
+    expect(spec.timing).toEqual({
+      profile: "hardware",
+      defaulted: ["etcdHeartbeatMs", "etcdElectionMs", "fleetLeaseTtlSec"],
     });
     expect(spec.hypervisor).toMatchObject({
       kind: "libvirt",
@@ -409,5 +413,32 @@ describe("NODE_TCP_PORTS", () => {
     expect(NODE_TCP_PORTS[DEFAULT_SERVICE_UNIT_OPTIONS.wwwPort]).toBe("the WWW service");
     expect(NODE_TCP_PORTS[DEFAULT_SERVICE_UNIT_OPTIONS.ldapPort]).toBe("the LDAP service");
     expect(Object.keys(NODE_TCP_PORTS)).toHaveLength(4);
+  });
+});
+
+describe("timings that follow the host", () => {
+  it("an emulated host gives the unset timing keys the emulation-safe defaults", () => {
+    const spec = parseLabSpec("test", validRawConfig(), { emulated: true });
+    expect([spec.etcd.heartbeatMs, spec.etcd.electionMs, spec.fleet.leaseTtlSec]).toEqual([
+      300, 3000, 20,
+    ]);
+    expect(spec.timing.profile).toBe("emulated");
+  });
+
+  it("keeps what the stack sets, and says which keys took a default", () => {
+    const spec = parseLabSpec(
+      "test",
+      { ...validRawConfig(), etcdHeartbeatMs: 200, etcdElectionMs: 4000 },
+      { emulated: true },
+    );
+    expect([spec.etcd.heartbeatMs, spec.etcd.electionMs, spec.fleet.leaseTtlSec]).toEqual([
+      200, 4000, 20,
+    ]);
+    expect(spec.timing.defaulted).toEqual(["fleetLeaseTtlSec"]);
+  });
+
+  it("the emulated defaults pass the program's own timing checks (fence window > 3 elections)", () => {
+    const { etcdElectionMs, fleetLeaseTtlSec } = TIMING_DEFAULTS.emulated;
+    expect(fleetLeaseTtlSec * 1000 * 0.7).toBeGreaterThanOrEqual(3 * etcdElectionMs);
   });
 });

@@ -1,7 +1,14 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
 import { ConfigError, fullKey, Problems } from "./errors";
-import { DATA_DEFAULTS, DEFAULTS, NODE_TCP_PORTS } from "./defaults";
+import {
+  DATA_DEFAULTS,
+  DEFAULTS,
+  NODE_TCP_PORTS,
+  TIMING_DEFAULTS,
+  TIMING_KEYS,
+  TimingProfile,
+} from "./defaults";
 import { parseHypervisor } from "./hypervisor";
 import { parseNetwork } from "./network";
 import { parseNodeDefaults, parseNodes } from "./nodes";
@@ -37,7 +44,15 @@ const IMAGE_REF =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
 const FLATCAR_VERSION = /^(current|\d+\.\d+\.\d+)$/;
 
-export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
+/** What the program knows of the host before it parses (how the VMs will run). */
+export interface HostFacts {
+  /** The VMs run under software emulation: unset timing keys take the emulated defaults. */
+  emulated?: boolean;
+}
+
+export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}): LabSpec {
+  const profile: TimingProfile = host.emulated ? "emulated" : "hardware";
+  const timing = TIMING_DEFAULTS[profile];
   const problems = new Problems();
   const r = new Reader(problems);
   for (const k of Object.keys(raw)) {
@@ -78,13 +93,13 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
       "use current or a release number such as 4081.2.0",
     );
   }
-  const etcd = parseEtcd(r, raw);
+  const etcd = parseEtcd(r, raw, timing);
   const fleet = {
     image: image(r, "fleetImage", raw.fleetImage, DEFAULTS.fleetImage),
     leaseTtlSec: r.integer(
       fullKey("fleetLeaseTtlSec"),
       raw.fleetLeaseTtlSec,
-      DEFAULTS.fleetLeaseTtlSec,
+      timing.fleetLeaseTtlSec,
       2,
       120,
     ),
@@ -131,6 +146,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
     data,
     machines,
     services,
+    timing: { profile, defaulted: TIMING_KEYS.filter((k) => raw[k] === undefined) },
   };
 }
 
@@ -147,7 +163,7 @@ function image(r: Reader, name: string, v: unknown, fallback: string): string {
   return ref;
 }
 
-function parseEtcd(r: Reader, raw: Raw): EtcdSpec {
+function parseEtcd(r: Reader, raw: Raw, timing: (typeof TIMING_DEFAULTS)[TimingProfile]): EtcdSpec {
   const clientPort = r.integer(
     fullKey("etcdClientPort"),
     raw.etcdClientPort,
@@ -186,14 +202,14 @@ function parseEtcd(r: Reader, raw: Raw): EtcdSpec {
   const heartbeatMs = r.integer(
     fullKey("etcdHeartbeatMs"),
     raw.etcdHeartbeatMs,
-    DEFAULTS.etcdHeartbeatMs,
+    timing.etcdHeartbeatMs,
     10,
     10_000,
   );
   const electionMs = r.integer(
     fullKey("etcdElectionMs"),
     raw.etcdElectionMs,
-    DEFAULTS.etcdElectionMs,
+    timing.etcdElectionMs,
     50,
     50_000,
   );

@@ -10,6 +10,7 @@ import {
   loadStackFile,
   PROJECT_DIR,
 } from ".";
+import { TIMING_KEYS } from "./defaults";
 
 describe("the committed stacks", () => {
   it("dev: VirtualBox host-only 192.168.56.0/24, 3 etcd nodes", () => {
@@ -84,6 +85,10 @@ describe("Pulumi.yaml declarations", () => {
   it("requires environment and sshKeys in every stack (no default)", () => {
     expect(declared.environment.default).toBeUndefined();
     expect(declared.sshKeys.default).toBeUndefined();
+  });
+
+  it("leaves the timing keys without a default, so the program can tell unset and follow the host", () => {
+    for (const key of TIMING_KEYS) expect([key, declared[key].default]).toEqual([key, undefined]);
   });
 });
 

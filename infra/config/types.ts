@@ -150,4 +150,6 @@ export interface LabSpec {
   machines: boolean;
   /** true: the lab data and service units (DHCP, WWW, LDAP) are pushed into the lab. */
   services: boolean;
+  /** Which timing defaults applied (defaults.ts TIMING_DEFAULTS) to the timing keys the stack left unset. */
+  timing: { profile: "hardware" | "emulated"; defaulted: string[] };
 }

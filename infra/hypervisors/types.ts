@@ -27,6 +27,13 @@ export interface LabMachines {
 export interface HypervisorDriver {
   readonly kind: HypervisorKind;
   /**
+   * Whether this lab's VMs will run under software emulation (QEMU without KVM),
+   * asked before the config is parsed for good, so that timings the stack leaves
+   * unset can take emulation-safe defaults. Never throws: a host it cannot reach
+   * answers false here, and createLab reports the connection problem.
+   */
+  emulates(spec: LabSpec): boolean;
+  /**
    * Create the lab network (if the settings ask for one) and one VM per node that
    * boots with its Ignition. `opts.parent` is the lab component. Changing only an
    * input other than the node's Ignition/resources must not replace a VM.

@@ -6,8 +6,10 @@ import { hypervisorSettings } from "../common/driver";
 import { ignitionHash, vmName } from "../common/names";
 import { readinessTimeoutSec } from "../common/readiness";
 import type { HypervisorDriver } from "../types";
+import { detectDomainType } from "./host";
 import { LibvirtBaseImage, LibvirtNetwork, LibvirtNode, LibvirtPool } from "./providers";
 import type { BaseSource } from "./shared";
+import { virsh } from "./virsh";
 
 export function baseSource(spec: LabSpec, hv: LibvirtSettings): BaseSource {
   const img = hv.image;
@@ -21,6 +23,14 @@ export function baseSource(spec: LabSpec, hv: LibvirtSettings): BaseSource {
 
 export const driver: HypervisorDriver = {
   kind: "libvirt",
+  emulates(spec) {
+    const hv = hypervisorSettings(spec, "libvirt");
+    if (hv.domainType !== "auto") return hv.domainType === "qemu";
+    // The same detection the node provider makes when it defines the domain; a
+    // connection that does not answer says nothing about the host.
+    const v = virsh(hv.uri);
+    return v.tryRun(["uri"]) !== undefined && detectDomainType(v) === "qemu";
+  },
   createLab(name, spec, machines, opts) {
     const hv = hypervisorSettings(spec, "libvirt");
     const ro: pulumi.CustomResourceOptions = { parent: opts.parent };

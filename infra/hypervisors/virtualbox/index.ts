@@ -28,6 +28,8 @@ export function vmBaseFolder(stack: string, env: NodeJS.ProcessEnv = process.env
 
 export const driver: HypervisorDriver = {
   kind: "virtualbox",
+  // VirtualBox runs 64-bit guests only with VT-x/AMD-V: its VMs are never emulated.
+  emulates: () => false,
   createLab(name, spec, machines, opts) {
     const hv = hypervisorSettings(spec, "virtualbox");
     const ro: pulumi.CustomResourceOptions = { parent: opts.parent };
