@@ -27,14 +27,16 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<void> {
       ? new RecordingSystemd(cfg.machineID, cfg.recordLog)
       : new DbusSystemd(cfg.unitDir);
   const agent = new Agent(reg, systemd, { ...cfg, log });
-  let api: { close(): Promise<void> } | undefined;
-  // Handlers first: node as a container's PID 1 ignores SIGTERM it does not handle,
-  // and the agent may still be registering (it retries until etcd answers).
+  // The API first: it reads the registry, so it answers (other machines, units) while
+  // this agent is still registering, and a waiting client sees etcd's state, not a
+  // refused connection. Then the handlers: node as a container's PID 1 ignores a
+  // SIGTERM it does not handle, and registering may take a while.
+  const api = await serveApi(new FleetService(reg), { socket: cfg.socket, tcp });
   const shutdown = async () => {
     // A clean shutdown stops the units and revokes the lease, so the engine moves
     // them at once instead of after a TTL.
     await agent.stop({ stopUnits: true, revoke: true });
-    await api?.close();
+    await api.close();
     await systemd.close?.();
     reg.client.close();
     process.exit(0);
@@ -42,7 +44,6 @@ export async function runAgent(env: NodeJS.ProcessEnv): Promise<void> {
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
   await agent.start();
-  api = await serveApi(new FleetService(reg), { socket: cfg.socket, tcp });
   log(
     `agent ${cfg.machineID} up; API on ${cfg.socket}${tcp ? ` and https://${cfg.apiListen}` : ""}`,
   );
