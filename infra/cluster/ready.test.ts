@@ -51,7 +51,7 @@ test("gives up after its timeout, naming the endpoint and what to check", async 
   await close(s); // nothing listens there any more
   const url = `https://127.0.0.1:${port}`;
   await expect(waitForFleet({ ...base, api: api(url), timeoutMs: 300 })).rejects.toThrow(
-    new RegExp(`not ready after 0 s: cannot reach the fleet API at ${url}.*fleet-agent\\.service`),
+    new RegExp(`not ready after 0 s: cannot reach the fleet API at ${url}[^]*fleet-agent\\.service`),
   );
 });
 
@@ -122,4 +122,47 @@ test("a change of access alone (URLs, credentials, old `url` state) is no change
   ).resolves.toMatchObject({
     changes: true,
   });
+});
+
+test("a wait that gives up says, per node, whether its agent registered and what its etcd member says", async () => {
+  // One TLS server plays both: the fleet API (one agent registered) and an etcd
+  // member's /health that sees no leader. A second member's port is closed.
+  const s = https.createServer(
+    {
+      cert: node.cert,
+      key: node.key,
+      ca: tls.ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      res.setHeader("Content-Type", "application/json");
+      res.end(
+        req.url === "/health"
+          ? JSON.stringify({ health: "false", reason: "RAFT NO LEADER" })
+          : JSON.stringify({ machines: [{ id: "m0", primaryIP: "10.1.0.11", metadata: {} }] }),
+      );
+    },
+  );
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const closed = await machinesServer(() => []);
+  const closedUrl = `https://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await close(closed);
+  try {
+    const url = `https://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    const err = await waitForFleet({
+      ...base,
+      api: api(url),
+      etcdUrls: { "10.1.0.11": url, "10.1.0.12": closedUrl },
+      timeoutMs: 200,
+    }).catch((e: Error) => e);
+    expect(String(err)).toContain(
+      "10.1.0.11: agent registered; etcd member unhealthy (RAFT NO LEADER)",
+    );
+    expect(String(err)).toMatch(
+      /10\.1\.0\.12: agent NOT registered; etcd member not answering \(connect ECONNREFUSED/,
+    );
+  } finally {
+    await close(s);
+  }
 });

@@ -3,7 +3,9 @@
 // units through the agents' API, so they wait here until the API answers and every
 // node's agent has registered its machine (which also proves etcd works).
 import * as pulumi from "@pulumi/pulumi";
+import { readinessTimeoutSec } from "../hypervisors/common/readiness";
 import { fleetApiClient, FleetApiTcpAccess } from "../services/providers";
+import { describeNodes } from "./diagnose";
 
 export interface FleetReadyInputs {
   /** Every node's API URL (old state: one `url`), tried in order while they do not answer. */
@@ -12,6 +14,8 @@ export interface FleetReadyInputs {
   nodeIps: string[];
   /** The VMs' identities: a replaced VM makes the wait run again. */
   machineIds: string[];
+  /** etcd client URL per node IP (members only), for the error that ends a failed wait. */
+  etcdUrls?: Record<string, string>;
   timeoutMs: number;
   pollMs: number;
 }
@@ -35,12 +39,18 @@ export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
     await new Promise((r) => setTimeout(r, Math.min(i.pollMs, Math.max(0, deadline - Date.now()))));
   }
   const missing = i.nodeIps.filter((ip) => !seen.includes(ip));
+  const nodes = await describeNodes(
+    i.nodeIps.map((ip) => ({ ip, etcdUrl: i.etcdUrls?.[ip] })),
+    seen,
+    i.api,
+  );
   throw new Error(
     `the lab's fleet engine is not ready after ${Math.round(i.timeoutMs / 1000)} s: ` +
       (lastError
         ? `${lastError}`
         : `no agent registered for ${missing.join(", ")} at ${client.endpoint}`) +
-      "; check etcd-member.service and fleet-agent.service on the nodes (journalctl -u), then run pulumi up again",
+      `\nwhat each node shows:\n${nodes}\n` +
+      "an unhealthy etcd member: journalctl -u etcd-member.service on that node; an agent not registered beside a healthy member: journalctl -u fleet-agent.service; then run pulumi up again (it waits again)",
   );
 }
 
@@ -64,7 +74,12 @@ export const fleetReadyProvider: pulumi.dynamic.ResourceProvider<
   },
 };
 
-export const FLEET_READY_TIMEOUT_MS = 10 * 60_000;
+/**
+ * The wait's bound: the same as the VMs' readiness bound (FLEETLAB_READINESS_TIMEOUT_SEC,
+ * default 900 s), since both are "this host boots and starts a node" and both must grow
+ * together on a slow or busy host.
+ */
+export const fleetReadyTimeoutMs = (): number => readinessTimeoutSec() * 1000;
 export const FLEET_READY_POLL_MS = 5_000;
 
 export class FleetReady extends pulumi.dynamic.Resource {
@@ -74,13 +89,14 @@ export class FleetReady extends pulumi.dynamic.Resource {
       api: pulumi.Input<FleetApiTcpAccess>;
       nodeIps: string[];
       machineIds: pulumi.Input<string>[];
+      etcdUrls?: Record<string, string>;
     },
     opts?: pulumi.CustomResourceOptions,
   ) {
     super(
       fleetReadyProvider,
       name,
-      { ...args, timeoutMs: FLEET_READY_TIMEOUT_MS, pollMs: FLEET_READY_POLL_MS },
+      { ...args, timeoutMs: fleetReadyTimeoutMs(), pollMs: FLEET_READY_POLL_MS },
       { ...opts, additionalSecretOutputs: ["api"] },
     );
   }

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { servicesData } from "../config/data";
 import type { LabSpec } from "../config/types";
-import { clientEndpoints } from "../ignition";
+import { clientEndpoints, clientUrl, etcdMembers } from "../ignition";
 import { fleetApiEndpoints } from "../ignition/fleet";
 import type { LabMachines } from "../hypervisors";
 import type { LabPki } from "../pki";
@@ -66,6 +66,7 @@ export function createLabServices(
       api: fleetApi,
       nodeIps: spec.nodes.map((n) => n.ip),
       machineIds: lab.machines.map((m) => m.machineId),
+      etcdUrls: Object.fromEntries(etcdMembers(spec).map((n) => [n.ip, clientUrl(spec, n)])),
     },
     { ...opts, dependsOn: machines },
   );
