@@ -2,10 +2,20 @@
 // (pointed at the Debian stand-in image, fleetlab:services on) inside a network
 // namespace of the test's own, checks SSH, a 3-member etcd over TLS, the fleet agents
 // and the services they run (WWW, LDAP, DHCP answered from the lab network), previews
-// no changes, kills the node of each service in turn and measures how long every
-// service that ran there is gone, replaces exactly one node on an Ignition change,
-// destroys everything, and shows a failed `up` cleans up. Phase wall times and outages
-// go to bench/results/e2e-libvirt.json (no timed assertions here).
+// no changes, then, with two busy processes loading the host, kills the node that runs
+// the most services, measures how long each of them is gone, and replaces that dead
+// node through an Ignition change (one boot does both: the lab heals, and `up` replaces
+// exactly one VM); every member healthy, every agent registered, every service
+// answering once and only once. Then destroy, and a failed `up` that cleans up.
+//
+// Every wait is bounded by a base (about three times what the reference machine
+// needs) scaled by this host's measured speed (calibrate.ts), and a wait that gives
+// up says what it saw last: the units' states and the nodes' journals. Each test
+// checks what it needs itself: one failure is reported once, not as a cascade.
+// FLEETLAB_E2E_FAILOVER=all kills the node of each service in turn instead (a reboot
+// each: the per-service failover benchmark, too slow for every CI run).
+// Phase wall times, the calibration, the nodes' start-up timelines and the outages go
+// to bench/results/e2e-libvirt.json (no timed assertions here).
 import type { Stack } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -13,6 +23,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseDhcpData } from "../../containers/dhcp/render";
 import { parseLdapData } from "../../containers/ldap/render";
+import { boundMs, calibrate, Calibration, startLoad } from "./calibrate";
 import {
   EtcdClient,
   forceClean,
@@ -39,11 +50,14 @@ import {
   ldapBind,
   ldapDns,
   listMachines,
+  listStates,
   secondsUntil,
 } from "./services";
+import { DEFAULT_SERVICE_UNIT_OPTIONS } from "../../units/services";
+import { journalTail, NODE_UNITS, nodeFloors, nodeTimeline } from "./timeline";
 import { createWorkspace, e2eConfig, E2eWorkspace, REPO } from "./workspace";
 
-jest.setTimeout(45 * 60_000);
+jest.setTimeout(60 * 60_000);
 
 const TAG = "e2e";
 const FAIL_TAG = "e2efail";
@@ -73,10 +87,25 @@ let image: { dir: string; cmdline: string };
 let sshKey: string;
 let stack: Stack;
 let config: Record<string, unknown>;
-let etcdEndpoints: string[];
-let nodeIps: Record<string, string>;
-let admin: EtcdClient;
+/** This host's speed, measured before the lab boots (and again under load). */
+let idle: Calibration;
+
+/** What the tests after `up` need of the lab; set as soon as `up` succeeded. */
+interface LabState {
+  nodeIps: Record<string, string>;
+  admin: EtcdClient;
+}
+let lab: LabState | undefined;
+let labProblem = "the test that brings it up did not run";
 let lan: LanClient | undefined;
+/** The node the failover test killed; the replacement test replaces it. */
+let killed: string | undefined;
+
+/** The lab, or one clear failure that says why it is not there (no cascade of undefined). */
+function needLab(): LabState {
+  if (!lab) throw new Error(`the lab is not up (${labProblem}); this test needs it`);
+  return lab;
+}
 
 function buildImage(): { dir: string; cmdline: string } {
   const r = spawnSync("bash", [path.join(REPO, "image", "build.sh")], {
@@ -98,6 +127,9 @@ const startedAt = Date.now();
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-e2e-"));
   image = await timed("imageBuild", () => buildImage());
+  idle = calibrate(path.join(image.dir, "vmlinuz"), "idle, before the lab boots");
+  notes.calibration = [idle];
+  process.stdout.write(`[e2e] host calibration: ${JSON.stringify(idle)}\n`);
   ns = createNetns(`fl-e2e-${process.pid}`);
   daemons = await timed("libvirtdStart", () => startLibvirt(ns, tmp));
   // Leftovers of an earlier, killed run would make `up` fail on existing names.
@@ -105,7 +137,10 @@ beforeAll(async () => {
   forceClean(ns, `fleetlab-${FAIL_TAG}`);
   sshKey = path.join(tmp, "id_ed25519");
   spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "fleetlab-e2e", "-f", sshKey]);
-  ws = await createWorkspace(tmp, ns.name);
+  // The program's own readiness bound (SSH per VM) follows the host like the test's.
+  ws = await createWorkspace(tmp, ns.name, {
+    FLEETLAB_READINESS_TIMEOUT_SEC: String(Math.round(boundMs(idle, 900_000) / 1000)),
+  });
   config = {
     ...e2eConfig(image, { tag: TAG, sshKey: fs.readFileSync(`${sshKey}.pub`, "utf8").trim() }),
     "fleetlab:services": true,
@@ -129,6 +164,7 @@ afterAll(async () => {
     measuredAt: new Date().toISOString(),
     host: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) },
     unit: "seconds (wall)",
+    failoverMode: FAILOVER_ALL ? "all" : "one",
     phases,
     failedPhases,
     // The timed phases only; wallSeconds adds the checks, waits and failover rounds.
@@ -140,12 +176,94 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+const SERVICES = ["ldap", "www", "dhcp"] as const;
+type Service = (typeof SERVICES)[number];
+const SERVICE_UNITS = SERVICES.flatMap((s) => [`${s}.service`, `${s}-sidekick.service`]);
+const FAILOVER_ALL = process.env.FLEETLAB_E2E_FAILOVER === "all";
+const say = (m: string) => process.stdout.write(`[e2e] ${m}\n`);
+
+/** What the lab looks like now, for a wait that gave up: fleet's unit states and each node's journal. */
+function diagnose(l: LabState, units: string[]): string {
+  const ips = Object.values(l.nodeIps);
+  const states = (listStates(ns, l.admin, ips) ?? []).map(
+    (s) => `${s.name}@${s.machineID.slice(0, 8)}=${s.systemdActiveState}/${s.systemdSubState}`,
+  );
+  const machines = (listMachines(ns, l.admin, ips) ?? []).map((m) => m.primaryIP);
+  const nodes = Object.entries(l.nodeIps).map(
+    ([name, ip]) => `--- ${name} (${ip}):\n${journalTail(ns, sshKey, ip, units)}`,
+  );
+  return [
+    `fleet machines: ${machines.join(" ") || "(API not answering)"}`,
+    `fleet unit states: ${states.join(" ") || "(none)"}`,
+    ...nodes,
+  ].join("\n");
+}
+
+/**
+ * Waits until `check` holds, bounded by `baseMs` scaled to this host (`cal`); on
+ * timeout the error says what it waited for and what the lab looked like last.
+ */
+async function waitLab(
+  what: string,
+  baseMs: number,
+  check: () => boolean,
+  opts: { intervalMs?: number; cal?: Calibration; units?: string[] } = {},
+): Promise<void> {
+  const bound = boundMs(opts.cal ?? idle, baseMs);
+  try {
+    await waitFor(what, bound, check, opts.intervalMs ?? 3000);
+  } catch (e) {
+    const why = lab ? diagnose(lab, opts.units ?? [...NODE_UNITS, ...SERVICE_UNITS]) : "";
+    throw new Error(`${(e as Error).message} (bound ${bound} ms on this host)\n${why}`);
+  }
+}
+
+const ips = () => Object.values(needLab().nodeIps);
+
+/** Waits until every service unit is active somewhere; unit name -> machine IP. */
+async function allServicesActive(what: string, cal?: Calibration): Promise<Record<string, string>> {
+  const l = needLab();
+  let placed: Record<string, string> = {};
+  await waitLab(
+    what,
+    5 * 60_000,
+    () => {
+      placed = activeUnits(ns, l.admin, ips());
+      return SERVICE_UNITS.every((u) => placed[u]);
+    },
+    { cal },
+  );
+  return placed;
+}
+
+/** unit name -> how many live machines report it active/running (must never exceed 1). */
+function copies(l: LabState, live: string[]): Record<string, number> {
+  const machines = new Set((listMachines(ns, l.admin, live) ?? []).map((m) => m.id));
+  const n: Record<string, number> = {};
+  for (const s of listStates(ns, l.admin, live) ?? [])
+    if (
+      machines.has(s.machineID) &&
+      s.systemdActiveState === "active" &&
+      s.systemdSubState === "running"
+    )
+      n[s.name] = (n[s.name] ?? 0) + 1;
+  return n;
+}
+
 test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy members over TLS", async () => {
+  labProblem = "`pulumi up` failed";
   const up = await timed("up", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
   expect(up.summary.result).toBe("succeeded");
   const outs = await stack.outputs();
-  nodeIps = outs.nodeIps.value as Record<string, string>;
-  etcdEndpoints = outs.etcdEndpoints.value as string[];
+  const nodeIps = outs.nodeIps.value as Record<string, string>;
+  lab = {
+    nodeIps,
+    admin: writeEtcdClient(tmp, outs.etcdEndpoints.value as string[], {
+      ca: outs.caCert.value as string,
+      cert: outs.adminCert.value as string,
+      key: outs.adminKey.value as string,
+    }),
+  };
   expect(Object.keys(nodeIps)).toHaveLength(3);
   for (const [name, ip] of Object.entries(nodeIps)) {
     // Logging in with the key proves Ignition wrote ~core/.ssh/authorized_keys.d/ignition.
@@ -156,48 +274,14 @@ test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy membe
       out: name,
     });
   }
-  // docker becomes active once it has loaded the preloaded images (slow under TCG).
-  await timed("dockerActive", () =>
-    waitFor(
-      "docker active on every node",
-      10 * 60_000,
-      () =>
-        Object.values(nodeIps).every((ip) =>
-          /^active$/m.test(sshRuns(ns, sshKey, ip, "systemctl is-active docker").out),
-        ),
-      5000,
-    ),
+  const members = await timed("etcdHealthyAfterUp", () =>
+    waitEtcdHealthy(ns, lab!.admin, boundMs(idle, 5 * 60_000)),
   );
-  admin = writeEtcdClient(tmp, etcdEndpoints, {
-    ca: outs.caCert.value as string,
-    cert: outs.adminCert.value as string,
-    key: outs.adminKey.value as string,
-  });
-  const members = await timed("etcdHealthyAfterUp", () => waitEtcdHealthy(ns, admin, 10 * 60_000));
   expect(members).toEqual(Object.keys(nodeIps).sort());
 });
 
-const SERVICES = ["ldap", "www", "dhcp"] as const;
-type Service = (typeof SERVICES)[number];
-const SERVICE_UNITS = SERVICES.flatMap((s) => [`${s}.service`, `${s}-sidekick.service`]);
-const ips = () => Object.values(nodeIps);
-
-/** Waits (bounded) until every service unit is active; unit name -> machine IP. */
-async function allServicesActive(what: string): Promise<Record<string, string>> {
-  let placed: Record<string, string> = {};
-  await waitFor(
-    what,
-    10 * 60_000,
-    () => {
-      placed = activeUnits(ns, admin, ips());
-      return SERVICE_UNITS.every((u) => placed[u]);
-    },
-    3000,
-  );
-  return placed;
-}
-
 test("fleetctl list-machines shows the 3 nodes; the engine runs every service unit, each sidekick beside its service", async () => {
+  const l = needLab();
   // The real CLI, over TCP+TLS with the admin cert, from the management side.
   const r = ns.exec(
     process.execPath,
@@ -208,29 +292,40 @@ test("fleetctl list-machines shows the 3 nodes; the engine runs every service un
       "--endpoint",
       `https://${ips()[0]}:49153`,
       "--ca",
-      admin.ca,
+      l.admin.ca,
       "--cert",
-      admin.cert,
+      l.admin.cert,
       "--key",
-      admin.key,
+      l.admin.key,
       "list-machines",
     ],
     { timeoutMs: 60_000 },
   );
   expect(r.stderr).toBe("");
   const rows = r.stdout.trim().split("\n").slice(1);
-  expect(rows.map((l) => l.split(/\s+/)[1]).sort()).toEqual(ips().sort());
-  expect(rows.every((l) => l.includes("lan=true"))).toBe(true);
+  expect(rows.map((row) => row.split(/\s+/)[1]).sort()).toEqual(ips().sort());
+  expect(rows.every((row) => row.includes("lan=true"))).toBe(true);
 
   // `up` returned once the units were submitted; starting their containers follows.
   const placed = await timed("servicesActiveAfterUp", () =>
-    allServicesActive("every service unit active"),
+    allServicesActive("every service unit active after up"),
   );
   notes.placementAfterUp = placed;
+  // Where each node's start-up went: boot, docker, etcd serving, agent registered,
+  // each unit active (seconds since that node's kernel started), restarts per unit.
+  notes.timelineAfterUp = Object.fromEntries(
+    Object.entries(l.nodeIps).map(([name, ip]) => [
+      name,
+      nodeTimeline(ns, sshKey, ip, SERVICE_UNITS),
+    ]),
+  );
+  // The floor beside it: the same steps done bare on one node (container, Node.js).
+  const o = DEFAULT_SERVICE_UNIT_OPTIONS;
+  notes.floorsInVm = nodeFloors(ns, sshKey, ips()[0], `${o.imageRepo}/sidekick:${o.version}`);
   for (const svc of SERVICES)
     expect(placed[`${svc}-sidekick.service`]).toBe(placed[`${svc}.service`]);
   expect(
-    new Set(Object.values(listMachines(ns, admin, ips()) ?? []).map((m) => m.primaryIP)),
+    new Set(Object.values(listMachines(ns, l.admin, ips()) ?? []).map((m) => m.primaryIP)),
   ).toEqual(new Set(ips()));
 });
 
@@ -245,47 +340,45 @@ const localData = () => {
   return { dhcp, ldap, page };
 };
 
-test("the services answer on the lab network: the page, the directory, a DHCP reservation and a pool lease", async () => {
+/** The lab's LAN client (a namespace on the lab's bridge), made once. */
+const labLan = (): LanClient => (lan ??= joinLabLan(ns, `fleetlab-${TAG}`));
+
+/** Per service: does it answer with the data set's content from any of `live`? */
+function answers(): Record<Service, (live: string[]) => boolean> {
   const { dhcp, ldap, page } = localData();
-  const placed = activeUnits(ns, admin, ips());
-  // Sidekicks render from etcd after the container starts: allow a few seconds.
-  await waitFor(
-    "nginx serves the data set's page",
-    120_000,
-    () => {
-      const r = httpGet(ns, placed["www.service"]);
-      return r.ok && r.body === page;
-    },
-    2000,
+  const reserved = dhcp.reservations[0];
+  const wantUsers = JSON.stringify(
+    ldap.users.map((u) => `uid=${u.uid},ou=people,${ldap.suffix}`).sort(),
   );
-  await waitFor(
-    "slapd has the data set's users",
-    120_000,
-    () => {
-      const dns = ldapDns(ns, placed["ldap.service"], ldap.suffix, "(objectClass=posixAccount)");
-      return dns?.length === ldap.users.length;
-    },
-    2000,
+  return {
+    ldap: (live) =>
+      live.some(
+        (ip) =>
+          JSON.stringify(ldapDns(ns, ip, ldap.suffix, "(objectClass=posixAccount)")) === wantUsers,
+      ),
+    www: (live) => live.some((ip) => httpGet(ns, ip).body === page),
+    // DHCP is asked on the lab's bridge: whichever node runs Kea answers; only the
+    // reserved address counts.
+    dhcp: () => labLan().lease(reserved.mac, 2) === reserved.ip,
+  };
+}
+
+test("the services answer on the lab network: the page, the directory, a DHCP reservation and a pool lease", async () => {
+  const { dhcp, ldap } = localData();
+  const placed = await allServicesActive("every service unit active before asking them");
+  const answer = answers();
+  // Sidekicks render from etcd after the container starts.
+  await timed("servicesAnswerAfterActive", () =>
+    waitLab("every service answers with the data set", 2 * 60_000, () =>
+      SERVICES.every((s) => answer[s]([placed[`${s}.service`]])),
+    ),
   );
   const alice = `uid=alice,ou=people,${ldap.suffix}`;
   notes.ldapBindAlice = ldapBind(ns, placed["ldap.service"], alice, "alice-lab-pass");
   expect(notes.ldapBindAlice).toBe(true);
   expect(ldapBind(ns, placed["ldap.service"], alice, "wrong")).toBe(false);
-
-  lan = joinLabLan(ns, `fleetlab-${TAG}`);
-  const reserved = dhcp.reservations[0];
-  let got: string | null = null;
-  await waitFor(
-    "Kea leases the reserved address",
-    120_000,
-    () => {
-      got = lan!.lease(reserved.mac);
-      return got !== null;
-    },
-    1000,
-  );
-  expect(got).toBe(reserved.ip);
-  const pooled = lan.lease("52:54:00:e2:e2:01");
+  expect(labLan().lease(dhcp.reservations[0].mac)).toBe(dhcp.reservations[0].ip);
+  const pooled = labLan().lease("52:54:00:e2:e2:01");
   expect(pooled).not.toBeNull();
   const n = (a: string) => a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
   expect(n(pooled!)).toBeGreaterThanOrEqual(n(dhcp.pool.start));
@@ -293,145 +386,205 @@ test("the services answer on the lab network: the page, the directory, a DHCP re
 });
 
 test("pulumi preview right after up shows no changes", async () => {
+  needLab();
   const pv = await timed("previewNoChanges", () => ws.previewJson(TAG));
   notes.previewNoChangesSummary = pv.changeSummary;
   expect(pv.changeSummary.same).toBeGreaterThan(0);
   expect(pv.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn}`)).toEqual([]);
 });
 
-test("killing the node of each service in turn: every service that ran there answers again from another node with the same data", async () => {
-  const { dhcp, ldap, page } = localData();
-  const reserved = dhcp.reservations[0];
-  const users = (ip: string) =>
-    JSON.stringify(ldapDns(ns, ip, ldap.suffix, "(objectClass=posixAccount)"));
-  const wantUsers = JSON.stringify(
-    ldap.users.map((u) => `uid=${u.uid},ou=people,${ldap.suffix}`).sort(),
-  );
-  // Answers with the data set's content from any of `live`. DHCP is asked on the lab's
-  // bridge, so whichever node runs Kea answers; only the reserved address counts.
-  const answers: Record<Service, (live: string[]) => boolean> = {
-    ldap: (live) => live.some((ip) => users(ip) === wantUsers),
-    www: (live) => live.some((ip) => httpGet(ns, ip).body === page),
-    dhcp: () => lan!.lease(reserved.mac, 2) === reserved.ip,
-  };
-  // Every outage seen, per service: a round measures each service that ran on its
-  // victim, so one that shared a node with an earlier victim's service has two samples.
-  const outages: Record<Service, Record<string, unknown>[]> = { ldap: [], www: [], dhcp: [] };
-  notes.failover = outages;
-  const nameOf = (ip: string) => Object.keys(nodeIps).find((n) => nodeIps[n] === ip)!;
-  const say = (m: string) => process.stdout.write(`[e2e failover] ${m}\n`);
-  // One round per service not yet measured: kill the node that runs it, measure, boot
-  // the node again (a reboot is minutes under TCG, so a service already measured as a
-  // passenger of an earlier round gets no round of its own).
-  for (const svc of SERVICES) {
-    if (outages[svc].length > 0) continue;
-    const before = await allServicesActive("every service unit active before the kill");
-    const victimIp = before[`${svc}.service`];
-    const victim = nameOf(victimIp);
-    const live = ips().filter((ip) => ip !== victimIp);
-    const pending = SERVICES.filter((s) => before[`${s}.service`] === victimIp);
-    say(`killing ${victim} (${victimIp}), which runs ${pending.join(", ")}`);
-    const killedAt = Date.now();
-    must(
-      ns.exec("virsh", ["-c", "qemu:///system", "destroy", `fleetlab-${TAG}-${victim}`]),
-      `virsh destroy ${victim}`,
-    );
-    try {
-      // Poll every service that ran there until each answers from a survivor (bounded).
-      // Also note when fleet first reports it running on a survivor: the part of the
-      // outage that is the lease expiring, the move and the container starting, before
-      // its sidekick has rendered the data and the daemon answers.
-      const seconds: Partial<Record<Service, number>> = {};
-      const running: Partial<Record<Service, number>> = {};
-      const since = () => Math.round((Date.now() - killedAt) / 100) / 10;
-      for (let i = 0; i < 600 && pending.some((s) => seconds[s] === undefined); i++) {
-        const placed = activeUnits(ns, admin, live);
-        for (const s of pending)
-          if (running[s] === undefined && live.includes(placed[`${s}.service`])) {
-            running[s] = since();
-            say(`${s}.service running on ${placed[`${s}.service`]} after ${running[s]} s`);
-          }
-        for (const s of pending)
-          if (seconds[s] === undefined && answers[s](live)) {
-            seconds[s] = since();
-            say(`${s} answers again after ${seconds[s]} s`);
-          }
-        if (Date.now() - killedAt > 5 * 60_000) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      const after = activeUnits(ns, admin, live);
-      for (const s of pending)
-        outages[s].push({
-          killed: victim,
-          from: victimIp,
-          to: after[`${s}.service`] ?? null,
-          runningAfterSeconds: running[s] ?? null,
-          outageSeconds: seconds[s] ?? null,
-        });
-      say(`units now: ${JSON.stringify(after)}`);
-      expect(pending.map((s) => [s, typeof seconds[s]])).toEqual(pending.map((s) => [s, "number"]));
-      for (const s of pending) expect(live).toContain(after[`${s}.service`]);
-    } finally {
-      // Its machine entry lives until the lease expires (fleetLeaseTtlSec): wait for
-      // that first, so "registered again" below means the rebooted agent.
-      await secondsUntil(
-        Date.now(),
-        2 * 60_000,
-        () => !(listMachines(ns, admin, live) ?? []).some((m) => m.primaryIP === victimIp),
-        2000,
-      );
-      // Bring the victim back (a normal boot: Ignition ran on the first one) so the
-      // next round, and the rest of the file, have three members again.
-      must(
-        ns.exec("virsh", ["-c", "qemu:///system", "start", `fleetlab-${TAG}-${victim}`]),
-        `virsh start ${victim}`,
-      );
-      const back = await secondsUntil(
-        Date.now(),
-        10 * 60_000,
-        () => (listMachines(ns, admin, live) ?? []).some((m) => m.primaryIP === victimIp),
-        3000,
-      );
-      const rejoin = (notes.rejoinSeconds ??= {}) as Record<string, number | null>;
-      rejoin[victim] = back;
-      say(`${victim} back in fleet after ${back} s`);
-      expect(back).not.toBeNull();
-      expect(await waitEtcdHealthy(ns, admin, 10 * 60_000)).toEqual(Object.keys(nodeIps).sort());
-    }
-  }
-  expect(SERVICES.filter((s) => outages[s].length === 0)).toEqual([]);
-});
+/** Every outage seen, per service (a round measures each service that ran on its victim). */
+const outages: Record<Service, Record<string, unknown>[]> = { ldap: [], www: [], dhcp: [] };
+notes.failover = outages;
 
-test("changing one node's Ignition replaces exactly that VM; etcd is healthy again", async () => {
-  const nodes = (config["fleetlab:nodes"] as Record<string, unknown>[]).map((n) => ({ ...n }));
-  const target = nodes[2];
-  // Machine metadata lands in that node's Ignition (fleet agent environment) only.
-  target.metadata = { ...(target.metadata as object), rack: "e2e-replaced" };
-  stack = await ws.stack(TAG, { ...config, "fleetlab:nodes": nodes });
-  const pv = await timed("previewReplace", () => ws.previewJson(TAG));
-  notes.previewReplaceSummary = pv.changeSummary;
-  const replaceOps = ["replace", "create-replacement", "delete-replaced"];
-  const vmReplacements = [
-    ...new Set(
-      pv.steps
-        .filter((s) => replaceOps.includes(s.op) && s.urn.includes("libvirt:Node"))
-        .map((s) => s.urn),
-    ),
-  ];
-  expect(vmReplacements).toHaveLength(1);
-  expect(vmReplacements[0]).toContain(String(target.name));
-  const up = await timed("upReplace", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
-  expect(up.summary.result).toBe("succeeded");
-  const members = await timed("etcdHealthyAfterReplace", () =>
-    waitEtcdHealthy(ns, admin, 10 * 60_000),
+/**
+ * Kills (virsh destroy) the node that runs `svc` (or the most services) and polls
+ * every service that ran there until it answers from a survivor, bounded; notes when
+ * fleet first reports each running on a survivor (lease expiry + move + container
+ * start, before the sidekick rendered and the daemon answers) and the most copies of
+ * any unit seen on live machines at once. Returns the victim's name and IP.
+ */
+async function killRound(
+  l: LabState,
+  cal: Calibration,
+  svc?: Service,
+): Promise<{ victim: string; victimIp: string; live: string[] }> {
+  const before = await allServicesActive("every service unit active before the kill", cal);
+  const count = (ip: string) => SERVICES.filter((s) => before[`${s}.service`] === ip).length;
+  // The node with the most services (LDAP's on a tie: the slowest to come back).
+  const victimIp = svc
+    ? before[`${svc}.service`]
+    : [...ips()].sort(
+        (a, b) =>
+          count(b) - count(a) ||
+          Number(before["ldap.service"] === b) - Number(before["ldap.service"] === a),
+      )[0];
+  const victim = Object.keys(l.nodeIps).find((n) => l.nodeIps[n] === victimIp)!;
+  const live = ips().filter((ip) => ip !== victimIp);
+  const pending = SERVICES.filter((s) => before[`${s}.service`] === victimIp);
+  const answer = answers();
+  say(`killing ${victim} (${victimIp}), which runs ${pending.join(", ")}`);
+  const killedAt = Date.now();
+  must(
+    ns.exec("virsh", ["-c", "qemu:///system", "destroy", `fleetlab-${TAG}-${victim}`]),
+    `virsh destroy ${victim}`,
   );
-  expect(members).toEqual(Object.keys(nodeIps).sort());
+  const seconds: Partial<Record<Service, number>> = {};
+  const running: Partial<Record<Service, number>> = {};
+  let mostCopies = 0;
+  const since = () => Math.round((Date.now() - killedAt) / 100) / 10;
+  const bound = boundMs(cal, 5 * 60_000);
+  for (let i = 0; i < 2000 && pending.some((s) => seconds[s] === undefined); i++) {
+    const placed = activeUnits(ns, l.admin, live);
+    mostCopies = Math.max(mostCopies, ...Object.values(copies(l, live)), 0);
+    for (const s of pending)
+      if (running[s] === undefined && live.includes(placed[`${s}.service`])) {
+        running[s] = since();
+        say(`${s}.service running on ${placed[`${s}.service`]} after ${running[s]} s`);
+      }
+    for (const s of pending)
+      if (seconds[s] === undefined && answer[s](live)) {
+        seconds[s] = since();
+        say(`${s} answers again after ${seconds[s]} s`);
+      }
+    if (Date.now() - killedAt > bound) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const after = activeUnits(ns, l.admin, live);
+  for (const s of pending)
+    outages[s].push({
+      killed: victim,
+      from: victimIp,
+      to: after[`${s}.service`] ?? null,
+      runningAfterSeconds: running[s] ?? null,
+      outageSeconds: seconds[s] ?? null,
+      boundSeconds: bound / 1000,
+      calibrationFactor: cal.factor,
+    });
+  notes.mostCopiesDuringFailover = Math.max(
+    Number(notes.mostCopiesDuringFailover ?? 0),
+    mostCopies,
+  );
+  say(`units now: ${JSON.stringify(after)}`);
+  const missing = pending.filter((s) => seconds[s] === undefined);
+  if (missing.length > 0)
+    throw new Error(
+      `after killing ${victim}, ${missing.join(", ")} did not answer from ${live.join(", ")} within ${bound} ms\n${diagnose(l, [...NODE_UNITS, ...SERVICE_UNITS])}`,
+    );
+  for (const s of pending) expect(live).toContain(after[`${s}.service`]);
+  expect(mostCopies).toBeLessThanOrEqual(1);
+  return { victim, victimIp, live };
+}
+
+/** Boots a killed node again (a normal boot) and waits until it is back in fleet and etcd. */
+async function bootAgain(l: LabState, victim: string, victimIp: string, live: string[]) {
+  // Its machine entry lives until the lease expires: wait for that first, so
+  // "registered again" below means the rebooted agent.
+  await secondsUntil(
+    Date.now(),
+    boundMs(idle, 2 * 60_000),
+    () => !(listMachines(ns, l.admin, live) ?? []).some((m) => m.primaryIP === victimIp),
+    2000,
+  );
+  must(
+    ns.exec("virsh", ["-c", "qemu:///system", "start", `fleetlab-${TAG}-${victim}`]),
+    `virsh start ${victim}`,
+  );
+  const back = await secondsUntil(
+    Date.now(),
+    boundMs(idle, 6 * 60_000),
+    () => (listMachines(ns, l.admin, live) ?? []).some((m) => m.primaryIP === victimIp),
+    3000,
+  );
+  const rejoin = (notes.rejoinSeconds ??= {}) as Record<string, number | null>;
+  rejoin[victim] = back;
+  say(`${victim} back in fleet after ${back} s`);
+  expect(back).not.toBeNull();
+  expect(await waitEtcdHealthy(ns, l.admin, boundMs(idle, 5 * 60_000))).toEqual(
+    Object.keys(l.nodeIps).sort(),
+  );
+}
+
+// Registered only when asked for: CI's run shows no skipped test for it.
+if (FAILOVER_ALL)
+  test("benchmark (FLEETLAB_E2E_FAILOVER=all): killing the node of each service in turn, each answers again from another node", async () => {
+    const l = needLab();
+    for (const svc of SERVICES) {
+      if (outages[svc].length > 0) continue;
+      const { victim, victimIp, live } = await killRound(l, idle, svc);
+      await bootAgain(l, victim, victimIp, live);
+    }
+    expect(SERVICES.filter((s) => outages[s].length === 0)).toEqual([]);
+  });
+
+test("on a busy host: the node with the most services is killed, they answer again from the survivors, and replacing the dead node through an Ignition change heals the lab", async () => {
+  const l = needLab();
+  // Two busy processes, one per core, like other work on a shared host; bounded by
+  // `timeout` and stopped by PID below.
+  const load = startLoad(2, Math.round(boundMs(idle, 40 * 60_000) / 1000));
+  notes.loadPids = load.pids;
+  try {
+    const busy = calibrate(path.join(image.dir, "vmlinuz"), "under load (2 busy processes)", 2);
+    (notes.calibration as Calibration[]).push(busy);
+    say(`host calibration under load: ${JSON.stringify(busy)}`);
+    const round = await timed("failoverUnderLoad", () => killRound(l, busy));
+    killed = round.victim;
+
+    // The dead node is replaced, not rebooted: its metadata (in its Ignition only)
+    // changes, so `up` must replace exactly that VM, and its new etcd member must take
+    // the dead one's place.
+    const nodes = (config["fleetlab:nodes"] as Record<string, unknown>[]).map((n) => ({ ...n }));
+    const target = nodes.find((n) => n.name === killed)!;
+    target.metadata = { ...(target.metadata as object), rack: "e2e-replaced" };
+    stack = await ws.stack(TAG, { ...config, "fleetlab:nodes": nodes });
+    const pv = await timed("previewReplace", () => ws.previewJson(TAG));
+    notes.previewReplaceSummary = pv.changeSummary;
+    const replaceOps = ["replace", "create-replacement", "delete-replaced"];
+    const vmReplacements = [
+      ...new Set(
+        pv.steps
+          .filter((s) => replaceOps.includes(s.op) && s.urn.includes("libvirt:Node"))
+          .map((s) => s.urn),
+      ),
+    ];
+    expect(vmReplacements).toHaveLength(1);
+    expect(vmReplacements[0]).toContain(String(killed));
+    const up = await timed("upReplaceUnderLoad", () =>
+      stack.up({ onOutput: (s) => process.stdout.write(s) }),
+    );
+    expect(up.summary.result).toBe("succeeded");
+  } finally {
+    load.stop();
+  }
+  // Load gone: the lab must be whole again on its own, within the idle host's bounds.
+  const members = await timed("etcdHealthyAfterReplace", () =>
+    waitEtcdHealthy(ns, l.admin, boundMs(idle, 5 * 60_000)),
+  );
+  expect(members).toEqual(Object.keys(l.nodeIps).sort());
+  await timed("agentsRegisteredAfterReplace", () =>
+    waitLab("every node's agent registered", 5 * 60_000, () => {
+      const seen = (listMachines(ns, l.admin, ips()) ?? []).map((m) => m.primaryIP).sort();
+      return JSON.stringify(seen) === JSON.stringify([...ips()].sort());
+    }),
+  );
+  const placed = await allServicesActive("every service unit active after the replacement");
+  const answer = answers();
+  await waitLab("every service answers after the replacement", 2 * 60_000, () =>
+    SERVICES.every((s) => answer[s](ips())),
+  );
+  const n = copies(l, ips());
+  expect(SERVICE_UNITS.filter((u) => n[u] !== 1).map((u) => `${u}: ${n[u] ?? 0} copies`)).toEqual(
+    [],
+  );
+  notes.placementAfterReplace = placed;
+  notes.timelineReplaced = nodeTimeline(ns, sshKey, l.nodeIps[killed!], SERVICE_UNITS);
 });
 
 test("pulumi destroy leaves no domain, volume, network or pool of the lab", async () => {
   const d = await timed("destroy", () =>
     stack.destroy({ onOutput: (s) => process.stdout.write(s) }),
   );
+  lab = undefined;
   expect(d.summary.result).toBe("succeeded");
   expect(leftovers(ns, `fleetlab-${TAG}`)).toEqual([]);
 });
