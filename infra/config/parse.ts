@@ -2,6 +2,7 @@
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
 import { ConfigError, fullKey, Problems } from "./errors";
 import { DATA_DEFAULTS, DEFAULTS, NODE_TCP_PORTS } from "./defaults";
+import { checkFlatcarForHypervisor } from "./flatcar";
 import { parseHypervisor } from "./hypervisor";
 import { parseNetwork } from "./network";
 import { parseNodeDefaults, parseNodes } from "./nodes";
@@ -19,6 +20,7 @@ export const CONFIG_KEYS = [
   "sshKeys",
   "flatcarChannel",
   "flatcarVersion",
+  "flatcarUpdates",
   "etcdImage",
   "etcdClientPort",
   "etcdPeerPort",
@@ -69,6 +71,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
       DEFAULTS.flatcarChannel,
     )!,
     version: r.string(fullKey("flatcarVersion"), raw.flatcarVersion, DEFAULTS.flatcarVersion)!,
+    updates: r.boolean(fullKey("flatcarUpdates"), raw.flatcarUpdates, DEFAULTS.flatcarUpdates),
   };
   if (!FLATCAR_VERSION.test(flatcar.version)) {
     problems.add(
@@ -77,6 +80,8 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
       "is not a Flatcar release",
       "use current or a release number such as 4081.2.0",
     );
+  } else {
+    checkFlatcarForHypervisor(problems, flatcar, hypervisor, raw);
   }
   const etcd = parseEtcd(r, raw);
   const fleet = {
