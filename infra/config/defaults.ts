@@ -4,6 +4,8 @@
 export const DEFAULTS = {
   flatcarChannel: "stable",
   flatcarVersion: "current",
+  // Nodes keep the release they were created with (infra/ignition/update.ts).
+  flatcarUpdates: false,
   // etcd 3.5 line from the project that publishes etcd's official images.
   etcdImage: "quay.io/coreos/etcd:v3.5.17",
   etcdClientPort: 2379,

@@ -37,7 +37,12 @@ describe("parseLabSpec: a valid config", () => {
   });
 
   it("derives VirtualBox MACs with VirtualBox's prefix", () => {
-    const vbox = parseLabSpec("test", { ...validRawConfig(), hypervisor: { kind: "virtualbox" } });
+    // alpha: VirtualBox needs a Flatcar release with vboxguest (flatcar.test.ts).
+    const vbox = parseLabSpec("test", {
+      ...validRawConfig(),
+      hypervisor: { kind: "virtualbox" },
+      flatcarChannel: "alpha",
+    });
     expect(vbox.nodes[0].mac).toBe("08:00:27:58:00:0b");
     expect(vbox.hypervisor).toEqual({
       kind: "virtualbox",
@@ -65,7 +70,7 @@ describe("parseLabSpec: a valid config", () => {
       diskGiB: 10,
       metadata: { role: "etcd", lan: "true" },
     });
-    expect(spec.flatcar).toEqual({ channel: "stable", version: "current" });
+    expect(spec.flatcar).toEqual({ channel: "stable", version: "current", updates: false });
     expect(spec.etcd).toEqual({
       image: "quay.io/coreos/etcd:v3.5.17",
       clientPort: 2379,

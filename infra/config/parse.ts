@@ -9,6 +9,7 @@ import {
   TIMING_KEYS,
   TimingProfile,
 } from "./defaults";
+import { checkFlatcarForHypervisor } from "./flatcar";
 import { parseHypervisor } from "./hypervisor";
 import { parseNetwork } from "./network";
 import { parseNodeDefaults, parseNodes } from "./nodes";
@@ -26,6 +27,7 @@ export const CONFIG_KEYS = [
   "sshKeys",
   "flatcarChannel",
   "flatcarVersion",
+  "flatcarUpdates",
   "etcdImage",
   "etcdClientPort",
   "etcdPeerPort",
@@ -84,6 +86,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
       DEFAULTS.flatcarChannel,
     )!,
     version: r.string(fullKey("flatcarVersion"), raw.flatcarVersion, DEFAULTS.flatcarVersion)!,
+    updates: r.boolean(fullKey("flatcarUpdates"), raw.flatcarUpdates, DEFAULTS.flatcarUpdates),
   };
   if (!FLATCAR_VERSION.test(flatcar.version)) {
     problems.add(
@@ -92,6 +95,8 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
       "is not a Flatcar release",
       "use current or a release number such as 4081.2.0",
     );
+  } else {
+    checkFlatcarForHypervisor(problems, flatcar, hypervisor, raw);
   }
   const etcd = parseEtcd(r, raw, timing);
   const fleet = {

@@ -107,6 +107,12 @@ export interface FlatcarSpec {
   channel: FlatcarChannel;
   /** "current" or a release such as 4081.2.0. */
   version: string;
+  /**
+   * false (default): /etc/flatcar/update.conf turns the update server and reboots off, so
+   * the pinned release stays. true: updates land and locksmithd reboots one node at a
+   * time under an etcd lock (infra/ignition/update.ts).
+   */
+  updates: boolean;
 }
 
 export interface EtcdSpec {

@@ -14,7 +14,8 @@ import {
   NODE_KEY_PATH,
   TLS_DIR,
 } from "./paths";
-import { execLine, renderUnit } from "./systemd";
+import { HOST_CONTAINER_OPTS } from "./docker";
+import { execLine, renderEnvFile, renderUnit } from "./systemd";
 
 export function etcdMembers(spec: LabSpec): NodeSpec[] {
   return spec.nodes.filter((n) => n.role === "etcd");
@@ -87,6 +88,7 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
     "--rm",
     `--name=${ETCD_CONTAINER}`,
     "--net=host",
+    ...HOST_CONTAINER_OPTS,
     `--env-file=${ETCD_STATE_ENV}`,
   ];
   const mounts = [`${ETCD_DATA_DIR}:${ETCD_DATA_DIR}`, `${TLS_DIR}:${TLS_DIR}:ro`].map((m) => [
@@ -137,7 +139,7 @@ export function etcdJoinScript(spec: LabSpec, node: NodeSpec): string {
     .join(",");
   const peer = peerUrl(spec, node);
   const ctl = [
-    "docker run --rm --net=host",
+    `docker run --rm --net=host ${HOST_CONTAINER_OPTS.join(" ")}`,
     `-v ${TLS_DIR}:${TLS_DIR}:ro --entrypoint /usr/local/bin/etcdctl ${spec.etcd.image}`,
     `--endpoints=${others} --cacert=${CA_PATH} --cert=${NODE_CERT_PATH} --key=${NODE_KEY_PATH}`,
     "--dial-timeout=3s --command-timeout=10s",
@@ -211,7 +213,7 @@ export function etcdClientEnv(spec: LabSpec, node: NodeSpec): string {
     [FLEET_ENV.publicIP, node.ip],
     [FLEET_ENV.metadata, fleetMetadata(node)],
   ];
-  return vars.map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  return renderEnvFile(vars);
 }
 
 /** fleet's metadata string, k=v joined by commas; role first, then keys sorted. */

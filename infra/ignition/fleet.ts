@@ -14,6 +14,7 @@ import {
   NODE_KEY_PATH,
   TLS_DIR,
 } from "./paths";
+import { HOST_CONTAINER_OPTS } from "./docker";
 import { execLine, renderUnit } from "./systemd";
 import { DEFAULT_TIMING, timingForTtl } from "../../fleet/agent/config";
 
@@ -91,7 +92,14 @@ export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
     "/etc/machine-id:/etc/machine-id:ro",
   ];
   return [
-    ["/usr/bin/docker", "run", "--rm", `--name=${FLEET_AGENT_CONTAINER}`, "--net=host"],
+    [
+      "/usr/bin/docker",
+      "run",
+      "--rm",
+      `--name=${FLEET_AGENT_CONTAINER}`,
+      "--net=host",
+      ...HOST_CONTAINER_OPTS,
+    ],
     ...mounts.map((m) => ["-v", m]),
     ...env.map(([k, v]) => ["-e", `${k}=${v}`]),
     [spec.fleet.image, "agent"],

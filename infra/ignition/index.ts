@@ -1,10 +1,10 @@
 // LabSpec + node + TLS -> Ignition 3.3.0 (pure, deterministic for equal inputs).
 import type { LabSpec, NodeSpec } from "../config/types";
 import { etcdClientEnv, etcdJoinScript, etcdMemberUnit } from "./etcd";
+import { DOCKER_ENABLED_UNIT, DOCKER_WANTS_LINK } from "./docker";
 import { fleetAgentUnit } from "./fleet";
 import {
   CA_PATH,
-  DOCKER_UNIT,
   ETCD_DATA_DIR,
   ETCD_ENV_PATH,
   ETCD_JOIN_SCRIPT,
@@ -17,6 +17,7 @@ import {
   TLS_DIR,
 } from "./paths";
 import { renderUnit } from "./systemd";
+import { UPDATE_CONF_PATH, updateConf } from "./update";
 import {
   IGNITION_VERSION,
   IgnitionConfig,
@@ -38,6 +39,8 @@ export {
   clusterToken,
 } from "./etcd";
 export { renderUnit, execLine, type UnitSection, type UnitSections } from "./systemd";
+export { UPDATE_CONF_PATH, updateConf } from "./update";
+export { DOCKER_WANTS_LINK, HOST_CONTAINER_OPTS } from "./docker";
 
 const MODE_PUBLIC = 0o644;
 const MODE_SECRET = 0o600;
@@ -61,13 +64,28 @@ export function file(path: string, contents: string, mode = MODE_PUBLIC): Igniti
   return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
 }
 
+/**
+ * The default route of the lab NIC. On VirtualBox the lab network is host-only and has
+ * no route out; egress is NIC2, NAT, configured by DHCP through Flatcar's catch-all
+ * zz-default.network (flatcar/init systemd/network/zz-default.network: DHCP=yes for
+ * every interface no earlier file matched). A static `Gateway=` gets route metric 0
+ * and DHCP routes 1024 (systemd.network(5): RouteMetric= of [DHCPv4] defaults to 1024),
+ * so a gateway here would win and send image pulls into the host-only network. So the
+ * VirtualBox lab NIC gets no Gateway= at all and its subnet stays reachable through the
+ * on-link route of its Address=. libvirt's lab network routes (nat) or is isolated, and
+ * the host is its gateway either way.
+ */
+export function labGateway(spec: LabSpec): string | undefined {
+  return spec.hypervisor.kind === "virtualbox" ? undefined : spec.network.gateway;
+}
+
 /** systemd-networkd: static address on the interface with the node's MAC. */
 export function networkdConfig(spec: LabSpec, node: NodeSpec): string {
   return renderUnit({
     Match: { MACAddress: node.mac },
     Network: {
       Address: `${node.ip}/${spec.network.prefixLength}`,
-      Gateway: spec.network.gateway,
+      Gateway: labGateway(spec),
       DNS: spec.network.dns,
     },
   });
@@ -86,9 +104,10 @@ export function renderIgnition(
     file(NODE_CERT_PATH, tls.cert),
     file(NODE_KEY_PATH, tls.key, MODE_SECRET),
     file(ETCD_ENV_PATH, etcdClientEnv(spec, node)),
+    file(UPDATE_CONF_PATH, updateConf(spec)),
   ];
   const units: IgnitionUnit[] = [
-    { name: DOCKER_UNIT, enabled: true },
+    DOCKER_ENABLED_UNIT,
     { name: FLEET_AGENT_UNIT, enabled: true, contents: fleetAgentUnit(spec, node) },
   ];
   const directories = [{ path: TLS_DIR, mode: 0o755, overwrite: false }];
@@ -104,6 +123,7 @@ export function renderIgnition(
     storage: {
       directories: directories.sort(byKey("path")),
       files: mergeUnique([...files, ...(extra.files ?? [])], "path", node).sort(byKey("path")),
+      links: [DOCKER_WANTS_LINK],
     },
     systemd: {
       units: mergeUnique([...units, ...(extra.units ?? [])], "name", node).sort(byKey("name")),

@@ -34,3 +34,8 @@ function quoteArg(a: string): string {
 export function execLine(...groups: string[][]): string {
   return groups.map((g) => g.map(quoteArg).join(" ")).join(" \\\n  ");
 }
+
+/** KEY=value lines, one a line: a systemd EnvironmentFile, sourceable by sh. */
+export function renderEnvFile(vars: [string, string][]): string {
+  return vars.map(([k, v]) => `${k}=${v}\n`).join("");
+}

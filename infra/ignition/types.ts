@@ -33,6 +33,13 @@ export interface IgnitionDirectory {
   group?: IgnitionNodeUser;
 }
 
+export interface IgnitionLink {
+  path: string;
+  target: string;
+  hard?: boolean;
+  overwrite?: boolean;
+}
+
 export interface IgnitionDropin {
   name: string;
   contents: string;
@@ -55,7 +62,7 @@ export interface IgnitionUser {
 export interface IgnitionConfig {
   ignition: { version: typeof IGNITION_VERSION };
   passwd: { users: IgnitionUser[] };
-  storage: { directories: IgnitionDirectory[]; files: IgnitionFile[] };
+  storage: { directories: IgnitionDirectory[]; files: IgnitionFile[]; links: IgnitionLink[] };
   systemd: { units: IgnitionUnit[] };
 }
 

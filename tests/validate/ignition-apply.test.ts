@@ -94,6 +94,9 @@ describe.each(STACKS)("stack %s", (stack) => {
       }
       for (const d of ignition.storage.directories)
         expect([d.path, mode(r.root + d.path)]).toEqual([d.path, d.mode]);
+      // Symlinks keep their target as written (docker.service's multi-user.target.wants).
+      for (const l of ignition.storage.links)
+        expect([l.path, fs.readlinkSync(r.root + l.path)]).toEqual([l.path, l.target]);
       expect(fs.readFileSync(`${r.root}/etc/passwd`, "utf8")).toMatch(
         /^core:x:\d+:\d+::\/home\/core:/m,
       );

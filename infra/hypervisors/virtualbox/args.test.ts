@@ -2,11 +2,15 @@ import {
   closeMediumArgs,
   cloneDiskArgs,
   createVmArgs,
+  diskResizeMiB,
   ignitionPropertyArgs,
   modifyVmArgs,
+  parseCapacityMiB,
   parseHostOnlyIfs,
   parseMachineReadable,
   powerOffArgs,
+  resizeDiskArgs,
+  showMediumInfoArgs,
   startVmArgs,
   storageArgs,
   unregisterArgs,
@@ -27,13 +31,11 @@ const vm: VmArgsInput = {
 describe("VBoxManage argument lists", () => {
   it("renders every call of a node's life, in order", () => {
     const disk = "/home/me/VirtualBox VMs/dev/fleetlab-dev-core-01/fleetlab-dev-core-01.vdi";
+    const base = "/cache/flatcar_production_virtualbox_image.vmdk";
     expect([
-      ...cloneDiskArgs({
-        name: vm.name,
-        basePath: "/cache/flatcar_production_virtualbox_image.vmdk",
-        diskPath: disk,
-        diskMiB: 10240,
-      }),
+      showMediumInfoArgs(base),
+      cloneDiskArgs({ basePath: base, diskPath: disk }),
+      resizeDiskArgs(disk, 20480),
       createVmArgs(vm),
       modifyVmArgs(vm),
       ...storageArgs(vm.name, disk),
@@ -75,7 +77,49 @@ describe("VBoxManage argument lists", () => {
   });
 });
 
+describe("the node's disk size (VirtualBox only grows disks)", () => {
+  const disk = {
+    name: "fleetlab-dev-core-01",
+    basePath: "/cache/flatcar_production_virtualbox_image.vmdk",
+    diskPath: "/vms/fleetlab-dev-core-01.vdi",
+  };
+  // Flatcar's VirtualBox image: about 12.24 GiB of partitions.
+  const flatcarMiB = 12534;
+
+  it("grows the copy to the requested size when that is larger than the image", () => {
+    expect(diskResizeMiB({ ...disk, diskMiB: 20480 }, flatcarMiB)).toBe(20480);
+  });
+
+  it("leaves a copy of exactly the requested size alone", () => {
+    expect(diskResizeMiB({ ...disk, diskMiB: 12534 }, flatcarMiB)).toBeUndefined();
+  });
+
+  it("refuses a size below the image, naming the key, the value and the fix", () => {
+    expect(() => diskResizeMiB({ ...disk, diskMiB: 10240 }, flatcarMiB)).toThrow(
+      "fleetlab:nodes[fleetlab-dev-core-01].diskGiB (or fleetlab:nodeDefaults.diskGiB) = 10: " +
+        "the base image /cache/flatcar_production_virtualbox_image.vmdk is already 12.24 GiB and " +
+        "VirtualBox can only grow a disk. Set diskGiB to 13 or more (the dev stack uses 20)",
+    );
+  });
+});
+
 describe("VBoxManage output parsers", () => {
+  it("reads a medium's capacity from showmediuminfo", () => {
+    const out = [
+      "UUID:           0c6e2a4e-5d0b-4a4e-9c8f-0e7f3c2b1a00",
+      "Parent UUID:    base",
+      "State:          created",
+      "Type:           normal (base)",
+      "Location:       /cache/flatcar_production_virtualbox_image.vmdk",
+      "Storage format: VMDK",
+      "Capacity:       12534 MBytes",
+      "Size on disk:   1021 MBytes",
+      "",
+    ].join("\n");
+    expect(parseCapacityMiB(out)).toBe(12534);
+    expect(() => parseCapacityMiB("UUID: x\n")).toThrow(/printed no capacity/);
+  });
+
   it("reads host-only interfaces", () => {
     const out = [
       "Name:            vboxnet0",

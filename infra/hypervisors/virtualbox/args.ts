@@ -18,6 +18,7 @@ export interface VmArgsInput {
 }
 
 export interface DiskArgsInput {
+  /** The node's VM name (for errors). */
   name: string;
   /** Verified base image (Flatcar's .vmdk, or a .vdi/.vmdk given by path). */
   basePath: string;
@@ -40,14 +41,47 @@ export function vboxMac(mac: string): string {
 
 /**
  * The node's disk: a full VDI copy of the base image (VirtualBox has no backing-file
- * chain across unregistered media, unlike qcow2), then grown to the node's size.
- * Flatcar grows its root filesystem to the disk on first boot.
+ * chain across unregistered media, unlike qcow2). Flatcar grows its root filesystem to
+ * the disk on first boot.
  */
-export function cloneDiskArgs(d: DiskArgsInput): string[][] {
-  return [
-    ["clonemedium", "disk", d.basePath, d.diskPath, "--format", "VDI"],
-    ["modifymedium", "disk", d.diskPath, "--resize", String(d.diskMiB)],
-  ];
+export function cloneDiskArgs(d: Pick<DiskArgsInput, "basePath" | "diskPath">): string[] {
+  return ["clonemedium", "disk", d.basePath, d.diskPath, "--format", "VDI"];
+}
+
+/** Grows the node's disk; VirtualBox cannot shrink one (see diskResizeMiB). */
+export function resizeDiskArgs(diskPath: string, diskMiB: number): string[] {
+  return ["modifymedium", "disk", diskPath, "--resize", String(diskMiB)];
+}
+
+export function showMediumInfoArgs(path: string): string[] {
+  return ["showmediuminfo", "disk", path];
+}
+
+/** The "Capacity: 12534 MBytes" line of `showmediuminfo` (the virtual size, in MiB). */
+export function parseCapacityMiB(out: string): number {
+  const m = /^Capacity:\s+(\d+)\s+MBytes/m.exec(out);
+  if (!m) throw new Error(`VBoxManage showmediuminfo printed no capacity:\n${out.slice(0, 400)}`);
+  return Number(m[1]);
+}
+
+/**
+ * The size to resize the node's disk to: the requested size when it is larger than the
+ * base image, none when it is equal. `modifymedium --resize` only grows a disk (the
+ * VirtualBox manual's VBoxManage modifymedium section: --resize expands, never
+ * shrinks, and only VDI/VHD images, which is why the clone is a VDI), and
+ * Flatcar's VirtualBox image is about 12.3 GiB of partitions, more than the old dev
+ * default of 10 GiB, so a smaller request is refused here, before any copy exists, as
+ * the libvirt driver sizes a volume to max(requested, image) (libvirt/node.ts).
+ */
+export function diskResizeMiB(d: DiskArgsInput, baseMiB: number): number | undefined {
+  if (d.diskMiB > baseMiB) return d.diskMiB;
+  if (d.diskMiB === baseMiB) return undefined;
+  const minGiB = Math.ceil(baseMiB / 1024);
+  throw new Error(
+    `fleetlab:nodes[${d.name}].diskGiB (or fleetlab:nodeDefaults.diskGiB) = ${d.diskMiB / 1024}: ` +
+      `the base image ${d.basePath} is already ${(baseMiB / 1024).toFixed(2)} GiB and VirtualBox ` +
+      `can only grow a disk. Set diskGiB to ${minGiB} or more (the dev stack uses 20)`,
+  );
 }
 
 export function createVmArgs(v: VmArgsInput): string[] {

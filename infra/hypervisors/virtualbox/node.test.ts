@@ -10,6 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { createNode, deleteNode, NodeProps } from "./node";
+import { hostOnlyInterface, unsupportedHostProblem } from "./vboxmanage";
 
 const STANDIN = path.join(__dirname, "testing", "VBoxManage");
 // Loopback stands for the host-only network: host side .1, the node .57.
@@ -86,7 +87,7 @@ beforeEach(() => {
     headless: true,
     cpus: 1,
     memoryMiB: 2048,
-    diskMiB: 10240,
+    diskMiB: 20480,
     basePath: base,
     mac: "08:00:27:a8:38:0b",
     ip: NODE_IP,
@@ -118,6 +119,7 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
         "--version",
         "list",
         "showvminfo",
+        "showmediuminfo",
         "clonemedium",
         "modifymedium",
         "createvm",
@@ -152,6 +154,28 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
       ["controlvm", props.name],
       ["unregistervm", props.name],
     ]);
+  });
+
+  it("grows the disk copy to diskMiB, and refuses one smaller than the image before copying", async () => {
+    const [, guest] = await Promise.all([createNode(props), playGuest(props.name)]);
+    guest.sshd.close();
+    expect(calls().find((c) => c[0] === "modifymedium")).toEqual([
+      "modifymedium",
+      "disk",
+      path.join(props.baseFolder, props.name, `${props.name}.vdi`),
+      "--resize",
+      "20480",
+    ]);
+    deleteNode(props);
+
+    const before = calls().length;
+    await expect(createNode({ ...props, diskMiB: 10240 })).rejects.toThrow(
+      /diskGiB\) = 10: the base image .* is already 12\.24 GiB and VirtualBox can only grow a disk\. Set diskGiB to 13 or more/,
+    );
+    const verbs = calls()
+      .slice(before)
+      .map((c) => c[0]);
+    expect(verbs).toEqual(["--version", "list", "showvminfo", "showmediuminfo"]);
   });
 
   it("removes the VM, its disk and folder and stops serving when a later step fails", async () => {
@@ -221,5 +245,19 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
   it("deletes a VM that is already gone without error", () => {
     expect(() => deleteNode(props)).not.toThrow();
     expect(calls().map((c) => c[0])).toEqual(["--version", "showvminfo"]);
+  });
+});
+
+describe("VirtualBox 7 on macOS (host-only networks only)", () => {
+  it("is refused before VirtualBox is asked anything, naming what to do", () => {
+    const v = { bin: "VBoxManage", run: jest.fn(), tryRun: jest.fn() };
+    expect(() => hostOnlyInterface(v, "vboxnet0", "192.168.56.1", "darwin")).toThrow(
+      "fleetlab:hypervisor.kind = virtualbox: VirtualBox on macOS has only host-only networks (hostonlynet), " +
+        "which fleetlab's VirtualBox driver does not support (docs/virtualbox.md). Run the dev stack from a " +
+        "Linux or Windows host with VirtualBox, or use a libvirt stack (faculty: a remote KVM server over qemu+ssh://)",
+    );
+    expect(v.run).not.toHaveBeenCalled();
+    expect(unsupportedHostProblem("linux")).toBeUndefined();
+    expect(unsupportedHostProblem("win32")).toBeUndefined();
   });
 });

@@ -9,10 +9,14 @@ import {
   closeMediumArgs,
   cloneDiskArgs,
   createVmArgs,
+  diskResizeMiB,
   ignitionPropertyArgs,
   modifyVmArgs,
+  parseCapacityMiB,
   parseMachineReadable,
   powerOffArgs,
+  resizeDiskArgs,
+  showMediumInfoArgs,
   showVmInfoArgs,
   startVmArgs,
   storageArgs,
@@ -117,21 +121,18 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
     hostOnlyInterface: p.hostOnlyInterface,
     consoleLog,
   };
+  const disk = { name: p.name, basePath: p.basePath, diskPath, diskMiB: p.diskMiB };
+  // Refused before anything exists: a disk smaller than the image cannot be made.
+  const resizeMiB = diskResizeMiB(disk, parseCapacityMiB(v.run(showMediumInfoArgs(p.basePath))));
   const undo = new Undo();
   // Bound to the host-only address only, and closed whatever happens below.
   const server = await serveIgnition(hostIf.ip, p.name, p.ignition);
   try {
     return await undo.guard(async () => {
       const small = bootstrapConfig(configUrl(hostIf.ip, server.port, p.name), p.ignition);
-      const [clone, resize] = cloneDiskArgs({
-        name: p.name,
-        basePath: p.basePath,
-        diskPath,
-        diskMiB: p.diskMiB,
-      });
-      v.run(clone, { timeoutMs: 30 * 60_000 });
+      v.run(cloneDiskArgs(disk), { timeoutMs: 30 * 60_000 });
       undo.push(`delete disk ${diskPath}`, () => v.tryRun(closeMediumArgs(diskPath)));
-      v.run(resize);
+      if (resizeMiB !== undefined) v.run(resizeDiskArgs(diskPath, resizeMiB));
       v.run(createVmArgs(vm));
       // Deleting the VM deletes its attached disk too (closemedium above is then a no-op).
       undo.push(`delete VM ${p.name}`, () => removeVm(v, p.name, folder));

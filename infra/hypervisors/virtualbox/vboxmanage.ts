@@ -62,11 +62,35 @@ export function checkVBoxManage(v: VBoxManage): string {
 }
 
 /**
+ * VirtualBox 7 on macOS has no host-only adapters (vboxnetN), only host-only networks
+ * (`VBoxManage hostonlynet`, NIC type `hostonlynet`), whose host interface the OS adds
+ * only while a VM uses the network (VirtualBox manual, "Host-Only Networking"). The
+ * driver needs the host's address before any VM starts (the Ignition server binds to
+ * it), so it refuses macOS rather than half-supporting it.
+ */
+export function unsupportedHostProblem(platform: NodeJS.Platform): string | undefined {
+  if (platform !== "darwin") return undefined;
+  return (
+    `fleetlab:hypervisor.kind = virtualbox: VirtualBox on macOS has only host-only networks ` +
+    `(hostonlynet), which fleetlab's VirtualBox driver does not support (docs/virtualbox.md). ` +
+    `Run the dev stack from a Linux or Windows host with VirtualBox, or use a libvirt stack ` +
+    `(faculty: a remote KVM server over qemu+ssh://)`
+  );
+}
+
+/**
  * The host-only interface the lab attaches to, with the host's address on it. Fails
  * listing the interfaces that exist when it is missing, and when its address is not
  * the lab network's gateway (the nodes' static config and the bootstrap URL use it).
  */
-export function hostOnlyInterface(v: VBoxManage, name: string, gateway: string): HostOnlyIf {
+export function hostOnlyInterface(
+  v: VBoxManage,
+  name: string,
+  gateway: string,
+  platform: NodeJS.Platform = process.platform,
+): HostOnlyIf {
+  const unsupported = unsupportedHostProblem(platform);
+  if (unsupported) throw new Error(unsupported);
   const ifs = parseHostOnlyIfs(v.run(LIST_HOSTONLYIFS));
   const found = ifs.find((i) => i.name === name);
   if (!found) {

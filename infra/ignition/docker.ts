@@ -1,0 +1,35 @@
+// How the node's Docker is started and how fleetlab's own containers run under it.
+import { DOCKER_UNIT } from "./paths";
+import type { IgnitionLink, IgnitionUnit } from "./types";
+
+/**
+ * Docker on at boot, the way Flatcar documents it for current releases
+ * (flatcar/flatcar-website, content/docs/latest/container-runtimes/
+ * getting-started-with-docker.md, "Permanently running a container"): `enabled: true`
+ * plus a multi-user.target.wants link, which the page says releases from the 3761
+ * major on need (it gives no reason; we take it to be Docker moving into a
+ * systemd-sysext image, flatcar/scripts PR 1216, so its unit is not on disk when
+ * Ignition's presets apply; not checked). etcd and the fleet agent
+ * Require docker.service, so they would start it anyway; the link makes a node's
+ * Docker come up at boot like the docs say, not on the first client.
+ */
+export const DOCKER_ENABLED_UNIT: IgnitionUnit = { name: DOCKER_UNIT, enabled: true };
+export const DOCKER_WANTS_LINK: IgnitionLink = {
+  path: `/etc/systemd/system/multi-user.target.wants/${DOCKER_UNIT}`,
+  target: `/usr/lib/systemd/system/${DOCKER_UNIT}`,
+  hard: false,
+  overwrite: true,
+};
+
+/**
+ * `docker run` options for fleetlab's host-level containers (the etcd member, its join
+ * helper and the fleet agent). Flatcar runs Docker with SELinux support and SELinux
+ * permissive by default; an admin may turn enforcing on (Flatcar's "SELinux on Flatcar
+ * Container Linux" page: setenforce 1, or a permanent /etc/selinux/config). Then a
+ * container's own label (svirt/container_t) may not use the host's D-Bus socket or
+ * the unlabelled bind mounts (/var/lib/etcd, /etc/fleetlab/tls, /run/fleet), which is
+ * exactly what these containers are for. `label=disable` runs them without label
+ * separation (Docker's `--security-opt` reference), as host daemons run; relabelling
+ * the mounts with `:z` instead would change labels on host paths others use.
+ */
+export const HOST_CONTAINER_OPTS = ["--security-opt", "label=disable"];
