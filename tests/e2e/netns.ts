@@ -116,13 +116,29 @@ export async function waitFor(
  * define`, `domcapabilities` and `capabilities` re-ran QEMU's probe (4 to 18 s idle,
  * minutes on a busy host). With an empty file there, KVM is unusable both when probing
  * and when checking, the cache holds, and the lab runs under TCG as it would anyway.
- * A fixed script with the command as positional arguments: nothing is parsed by sh.
+ * libvirt would copy that mount into each VM's private /dev and fails to ("Unable to
+ * move ... mount to /dev/kvm"), so the same namespace also sees a qemu.conf with
+ * `namespaces = []`: QEMU then runs in this namespace, without a /dev of its own.
+ * A fixed script with the files and the command as positional arguments.
  */
 function hideKvm(dir: string): string[] {
   if (!fs.existsSync("/dev/kvm")) return [];
   const empty = path.join(dir, "no-kvm");
   fs.writeFileSync(empty, "", { mode: 0o000 });
-  return ["sh", "-c", 'mount --bind "$0" /dev/kvm && exec "$@"', empty];
+  const conf = path.join(dir, "qemu.conf");
+  const system = "/etc/libvirt/qemu.conf";
+  const base = fs.existsSync(system) ? fs.readFileSync(system, "utf8") : "";
+  fs.writeFileSync(
+    conf,
+    `${base}\n# fleetlab e2e: see tests/e2e/netns.ts hideKvm\nnamespaces = []\n`,
+  );
+  return [
+    "sh",
+    "-c",
+    'mount --bind "$0" /dev/kvm && mount --bind "$1" /etc/libvirt/qemu.conf && shift && exec "$@"',
+    empty,
+    conf,
+  ];
 }
 
 /** virtlogd + libvirtd inside `ns`; refuses to run beside a libvirtd it did not start. */
