@@ -211,7 +211,7 @@ const cases: Case[] = [
 describe("the www data set refuses", () => {
   test.each(cases)("%s", (_name, setup, key, value, fix) => {
     setup();
-    const before = execFileSync("ls", ["-laR", root]).toString();
+    const before = execFileSync("ls", ["-lAR", root]).toString();
     expectProblem(() => loadDataSet("www", { dhcp: "", ldap: "", www: site }, () => "data/www"), {
       file: "data/www",
       key,
@@ -219,7 +219,7 @@ describe("the www data set refuses", () => {
       fix,
     });
     // Nothing created or changed beside the folder.
-    expect(execFileSync("ls", ["-laR", root]).toString()).toBe(before);
+    expect(execFileSync("ls", ["-lAR", root]).toString()).toBe(before);
   });
 
   test("a tree of more than MAX_ENTRIES entries", () => {
