@@ -30,10 +30,36 @@ export function consoleLogPath(domain: string): string {
   return `/var/log/libvirt/qemu/${domain}-console.log`;
 }
 
-/** ssh target of a qemu+ssh URI, or undefined for a local connection. */
+/**
+ * ssh target of a qemu+ssh URI, or undefined for a local connection. A target that
+ * ssh could read as an option (`-oProxyCommand=...`) throws, even though the config
+ * check (infra/config/names.ts) refuses such URIs first.
+ */
 export function sshTarget(uri: string): { host: string; port?: string } | undefined {
   const m = /^qemu\+ssh:\/\/([^/:?]+)(?::(\d+))?\//.exec(uri);
+  if (m && (m[1].startsWith("-") || m[1].includes("@-")))
+    throw new Error(`fleetlab:hypervisor.uri = ${uri}: the ssh target starts with '-'`);
   return m ? { host: m[1], ...(m[2] && { port: m[2] }) } : undefined;
+}
+
+/** One word for the remote login shell, which ssh hands its command line to. */
+export function shellWord(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * ssh arguments running `command` on the target: options first, `--` so the target
+ * is never an option, and every remote word quoted for the remote shell.
+ */
+export function sshArgs(t: { host: string; port?: string }, command: string[]): string[] {
+  return [
+    ...(t.port ? ["-p", t.port] : []),
+    "-o",
+    "BatchMode=yes",
+    "--",
+    t.host,
+    command.map(shellWord).join(" "),
+  ];
 }
 
 /** Terminal colour codes make a console log unreadable inside an error message. */
@@ -49,16 +75,7 @@ export function tailConsole(uri: string, file: string, lines = 40): string {
 function readTail(uri: string, file: string, lines: number): string {
   const ssh = sshTarget(uri);
   if (ssh) {
-    const args = [
-      ...(ssh.port ? ["-p", ssh.port] : []),
-      "-o",
-      "BatchMode=yes",
-      ssh.host,
-      "tail",
-      "-n",
-      String(lines),
-      file,
-    ];
+    const args = sshArgs(ssh, ["tail", "-n", String(lines), "--", file]);
     const r = spawnSync("ssh", args, { encoding: "utf8", timeout: 20_000 });
     return r.status === 0
       ? r.stdout
@@ -74,11 +91,7 @@ function readTail(uri: string, file: string, lines: number): string {
 export function removeConsoleLog(uri: string, file: string): void {
   const ssh = sshTarget(uri);
   if (ssh) {
-    spawnSync(
-      "ssh",
-      [...(ssh.port ? ["-p", ssh.port] : []), "-o", "BatchMode=yes", ssh.host, "rm", "-f", file],
-      { timeout: 20_000 },
-    );
+    spawnSync("ssh", sshArgs(ssh, ["rm", "-f", "--", file]), { timeout: 20_000 });
   } else {
     fs.rmSync(file, { force: true });
   }
