@@ -1,5 +1,6 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
+import { unknownKeyFix } from "../../containers/dataset/suggest";
 import { ConfigError, fullKey, Problems } from "./errors";
 import { DATA_DEFAULTS, DEFAULTS, NODE_TCP_PORTS } from "./defaults";
 import { parseHypervisor } from "./hypervisor";
@@ -31,10 +32,11 @@ export const CONFIG_KEYS = [
   "services",
 ] as const;
 
-// A registry reference with an explicit tag or digest: "latest" would make two
-// `pulumi up`s produce different clusters.
+// A registry reference with an explicit tag, a digest, or both (docker pins to the
+// digest then): "latest" or no tag would make two `pulumi up`s produce different
+// clusters.
 const IMAGE_REF =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@sha256:[0-9a-f]{64})?$/;
 const FLATCAR_VERSION = /^(current|\d+\.\d+\.\d+)$/;
 
 export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
@@ -42,12 +44,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
   const r = new Reader(problems);
   for (const k of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(k)) {
-      problems.add(
-        fullKey(k),
-        raw[k],
-        "unknown config key",
-        `remove it, or use one of: ${CONFIG_KEYS.join(", ")}`,
-      );
+      problems.add(fullKey(k), raw[k], "unknown config key", unknownKeyFix(k, CONFIG_KEYS));
     }
   }
   const environment = r.oneOf(fullKey("environment"), raw.environment, ENVIRONMENTS);
@@ -86,7 +83,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
       raw.fleetLeaseTtlSec,
       DEFAULTS.fleetLeaseTtlSec,
       2,
-      120,
+      MAX_LEASE_TTL_SEC,
     ),
   };
   // An agent renews through etcd; while etcd elects a new leader (1 to 2 election
@@ -99,7 +96,7 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
       fullKey("fleetLeaseTtlSec"),
       raw.fleetLeaseTtlSec ?? fleet.leaseTtlSec,
       `lets agents fence after ${fenceAfterMs} ms without renewal, shorter than 3 x ${fullKey("etcdElectionMs")} (${etcd.electionMs} ms): an etcd leader election would stop every unit`,
-      `raise it to at least ${Math.ceil((3 * etcd.electionMs) / 700)}, or lower ${fullKey("etcdElectionMs")}`,
+      leaseFix(etcd.electionMs),
     );
   }
   const data = parseData(r, raw.data);
@@ -134,14 +131,34 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
   };
 }
 
+/** The fix for a lease TTL too short for etcd's elections: only values that exist. */
+function leaseFix(electionMs: number): string {
+  const ttl = Math.ceil((3 * electionMs) / 700);
+  const maxElection = Math.floor((MAX_LEASE_TTL_SEC * 700) / 3);
+  return ttl <= MAX_LEASE_TTL_SEC
+    ? `raise it to at least ${ttl}, or lower ${fullKey("etcdElectionMs")}`
+    : `no ${fullKey("fleetLeaseTtlSec")} up to ${MAX_LEASE_TTL_SEC} is enough: lower ${fullKey("etcdElectionMs")} to at most ${maxElection} and set ${fullKey("fleetLeaseTtlSec")} to ${MAX_LEASE_TTL_SEC}`;
+}
+
+const MAX_LEASE_TTL_SEC = 120;
+
 function image(r: Reader, name: string, v: unknown, fallback: string): string {
   const ref = r.string(fullKey(name), v, fallback)!;
-  if (!IMAGE_REF.test(ref)) {
+  const m = IMAGE_REF.exec(ref);
+  const pinned = m !== null && (m.groups?.tag !== undefined || ref.includes("@sha256:"));
+  if (!m || !pinned) {
     r.problems.add(
       fullKey(name),
       v,
       "is not an image reference with a tag or digest",
-      `write registry/name:tag, e.g. ${fallback}`,
+      `write registry/name:tag (or name:tag@sha256:<digest>), e.g. ${fallback}`,
+    );
+  } else if (m.groups?.tag === "latest" && !ref.includes("@sha256:")) {
+    r.problems.add(
+      fullKey(name),
+      v,
+      'has the tag "latest", which moves: two runs could start different images',
+      `pin a release tag or a digest, e.g. ${fallback}`,
     );
   }
   return ref;
