@@ -1,8 +1,7 @@
 // Config values that reach virsh or ssh (the libvirt URI, pool, network, bridge,
 // pool path): every option-looking or otherwise unreadable value is refused at
 // validation, naming the key, the value and a fix, before any resource exists.
-import { ConfigError, ConfigProblem } from "./errors";
-import { validRawConfig } from "./fixtures";
+import { configProblems, validRawConfig } from "./fixtures";
 import { parseLabSpec } from "./parse";
 import type { Raw } from "./read";
 
@@ -10,15 +9,7 @@ const hv = (h: Raw): Raw => ({ ...validRawConfig(), hypervisor: { kind: "libvirt
 const uri = (u: string) => hv({ uri: u });
 const H = "fleetlab:hypervisor";
 
-function problems(raw: Raw): ConfigProblem[] {
-  try {
-    parseLabSpec("local", raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = (raw: Raw) => configProblems(() => parseLabSpec("local", raw));
 
 // [name, config, key, value, problem, fix]
 const cases: [string, Raw, string, string, RegExp, RegExp][] = [

@@ -3,8 +3,7 @@
 import * as fs from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { ConfigError, ConfigProblem } from "./errors";
-import { DEMO_SSH_KEY, validRawConfig } from "./fixtures";
+import { configProblems as problems, DEMO_SSH_KEY, validRawConfig } from "./fixtures";
 import { configFromEngine, readStackConfig } from "./load";
 import { parseLabSpec } from "./parse";
 import type { Raw } from "./read";
@@ -22,16 +21,6 @@ const engine = (over: Record<string, string>) => {
     all[`fleetlab:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   return () => parseLabSpec("local", configFromEngine({ ...all, ...over }, "local"));
 };
-
-function problems(f: () => unknown): ConfigProblem[] {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 // [name, run, key, value (substring of its JSON), fix]
 const cases: [string, () => unknown, string, string, RegExp][] = [
