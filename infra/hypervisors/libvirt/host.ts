@@ -2,7 +2,14 @@
 // MACs are taken, and the tail of a node's console log (read locally or over ssh).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import { shellWord, sshArgs as sshCommand } from "../../../fleet/cli/ssh";
 import { names, Virsh } from "./virsh";
+
+export { shellWord };
+
+/** ssh arguments for the libvirt host: batch mode (no password prompt), `--`, quoted words. */
+export const sshArgs = (t: { host: string; port?: string }, command: string[]): string[] =>
+  sshCommand(t, command, ["-o", "BatchMode=yes"]);
 import type { DomainType } from "./xml";
 
 /**
@@ -40,26 +47,6 @@ export function sshTarget(uri: string): { host: string; port?: string } | undefi
   if (m && (m[1].startsWith("-") || m[1].includes("@-")))
     throw new Error(`fleetlab:hypervisor.uri = ${uri}: the ssh target starts with '-'`);
   return m ? { host: m[1], ...(m[2] && { port: m[2] }) } : undefined;
-}
-
-/** One word for the remote login shell, which ssh hands its command line to. */
-export function shellWord(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * ssh arguments running `command` on the target: options first, `--` so the target
- * is never an option, and every remote word quoted for the remote shell.
- */
-export function sshArgs(t: { host: string; port?: string }, command: string[]): string[] {
-  return [
-    ...(t.port ? ["-p", t.port] : []),
-    "-o",
-    "BatchMode=yes",
-    "--",
-    t.host,
-    command.map(shellWord).join(" "),
-  ];
 }
 
 /** Terminal colour codes make a console log unreadable inside an error message. */
