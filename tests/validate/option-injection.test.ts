@@ -7,19 +7,16 @@ import { join } from "path";
 import { sshArgs } from "../../infra/hypervisors/libvirt/host";
 import { virshArgs } from "../../infra/hypervisors/libvirt/virsh";
 
-test("ssh: a target '-oProxyCommand=...' is a host name to ssh, not an option", () => {
-  const mark = join(fs.mkdtempSync(join(tmpdir(), "flt-ssh-")), "ran");
+test("ssh: an option-like target is refused, and behind -- the real ssh reads it as a host", () => {
+  const host = `-oProxyCommand=touch ${join(fs.mkdtempSync(join(tmpdir(), "flt-ssh-")), "ran")}`;
+  expect(() => sshArgs({ host }, ["true"])).toThrow(/not a host/);
+  // The second layer alone: what sshArgs emits, `--` then the target.
+  const args = [...sshArgs({ host: "kvm.invalid" }, ["true"])];
+  args[args.indexOf("kvm.invalid")] = host;
   // -G prints the configuration ssh would use and exits without connecting.
-  const r = spawnSync(
-    "ssh",
-    ["-G", ...sshArgs({ host: `-oProxyCommand=touch ${mark}` }, ["true"])],
-    {
-      encoding: "utf8",
-      timeout: 10_000,
-    },
-  );
+  const r = spawnSync("ssh", ["-G", ...args], { encoding: "utf8", timeout: 10_000 });
   expect(`${r.stdout}${r.stderr}`).not.toMatch(/^proxycommand touch/m);
-  expect(fs.existsSync(mark)).toBe(false);
+  expect(fs.existsSync(host.split(" ")[1])).toBe(false);
 });
 
 test("virsh: a value after -- is a name, even when it looks like an option", () => {
