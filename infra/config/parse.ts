@@ -141,6 +141,16 @@ function leaseFix(electionMs: number): string {
 }
 
 const MAX_LEASE_TTL_SEC = 120;
+const MAX_ELECTION_MS = 50_000;
+
+/** The fix for an election timeout under 5 heartbeats: a value inside the allowed range. */
+function electionFix(heartbeatMs: number): string {
+  if (heartbeatMs * 10 <= MAX_ELECTION_MS)
+    return `use about 10 x the heartbeat, e.g. ${heartbeatMs * 10}`;
+  if (heartbeatMs * 5 <= MAX_ELECTION_MS)
+    return `use ${MAX_ELECTION_MS} (the most allowed), or lower ${fullKey("etcdHeartbeatMs")} to about ${MAX_ELECTION_MS / 10}`;
+  return `lower ${fullKey("etcdHeartbeatMs")} to at most ${MAX_ELECTION_MS / 5} (about ${MAX_ELECTION_MS / 10}), then use 10 x the heartbeat`;
+}
 
 function image(r: Reader, name: string, v: unknown, fallback: string): string {
   const ref = r.string(fullKey(name), v, fallback)!;
@@ -212,7 +222,7 @@ function parseEtcd(r: Reader, raw: Raw): EtcdSpec {
     raw.etcdElectionMs,
     DEFAULTS.etcdElectionMs,
     50,
-    50_000,
+    MAX_ELECTION_MS,
   );
   // etcd itself refuses to start when the election timeout is under 5 heartbeats.
   if (electionMs < 5 * heartbeatMs) {
@@ -220,7 +230,7 @@ function parseEtcd(r: Reader, raw: Raw): EtcdSpec {
       fullKey("etcdElectionMs"),
       raw.etcdElectionMs ?? electionMs,
       `is less than 5 x ${fullKey("etcdHeartbeatMs")} (${heartbeatMs} ms); etcd refuses to start`,
-      `use about 10 x the heartbeat, e.g. ${heartbeatMs * 10}`,
+      electionFix(heartbeatMs),
     );
   }
   return {

@@ -259,6 +259,17 @@ const cases: [string, () => unknown, string, string, RegExp][] = [
     "",
     /lower fleetlab:etcdElectionMs to at most 28000/,
   ],
+  [
+    "election fix that fits the range",
+    () =>
+      parseLabSpec(
+        "local",
+        with_({ etcdHeartbeatMs: 8000, etcdElectionMs: 30000, fleetLeaseTtlSec: 120 }),
+      ),
+    "fleetlab:etcdElectionMs",
+    "30000",
+    /use 50000 \(the most allowed\)/,
+  ],
 ];
 
 describe("the stack config refuses", () => {
