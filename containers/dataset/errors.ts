@@ -40,7 +40,11 @@ export class DataError extends Error {
       (p) =>
         `  - ${printable(p.file)}: ${printable(p.key)} = ${show(p.value)}: ${p.problem}\n    fix: ${p.fix}`,
     );
-    super(`lab data "${dataSet}": ${n} problem${n === 1 ? "" : "s"}\n${lines.join("\n")}`);
+    const message = `lab data "${dataSet}": ${n} problem${n === 1 ? "" : "s"}\n${lines.join("\n")}`;
+    super(message);
+    // Pulumi's closure serializer (the LabData provider) turns super(message) into
+    // Error.call(this, message), which sets nothing on `this`: set it here too.
+    this.message = message;
     this.name = "DataError";
   }
 }
