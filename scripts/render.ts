@@ -8,6 +8,7 @@ import * as path from "path";
 import { labSpecFromFile } from "../infra/config";
 import { renderIgnition, serializeIgnition } from "../infra/ignition";
 import { generateLabTls } from "../infra/pki";
+import { writeSecretFile } from "./secret-file";
 
 function main(argv: string[]): number {
   if (argv.length !== 2 || argv.some((a) => a.startsWith("-"))) {
@@ -29,8 +30,14 @@ function main(argv: string[]): number {
   for (const node of spec.nodes) {
     const ign = renderIgnition(spec, node, tls.nodes.get(node.name)!);
     const file = path.join(outDir, `${node.name}.ign`);
-    // The file holds a private key: readable by its owner only.
-    fs.writeFileSync(file, serializeIgnition(ign, true), { mode: 0o600 });
+    // The file holds a private key: created 0600 and renamed into place, never
+    // written through an existing file (and its mode) or a symlink.
+    try {
+      writeSecretFile(file, serializeIgnition(ign, true));
+    } catch (err) {
+      console.error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
     console.log(`${file}  ${node.role.padEnd(6)} ${node.ip}  ${node.mac}`);
   }
   console.log(`stack ${stack}: ${spec.nodes.length} Ignition files (spec 3.3.0) in ${outDir}`);

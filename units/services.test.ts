@@ -95,3 +95,14 @@ describe("service units", () => {
     expect(() => serviceUnits({ dhcpInterface: "eth 1" })).toThrow(/dhcpInterface/);
   });
 });
+
+describe("docker run arguments from the options", () => {
+  it.each([
+    [{ imageRepo: "--privileged" }, /imageRepo = "--privileged": not a registry path/],
+    [{ imageRepo: "-v/:/host" }, /imageRepo/],
+    [{ version: "-x" }, /version = "-x": not an image tag/],
+    [{ version: "1 --privileged" }, /version/],
+  ])("refuses %j, so no value becomes a docker option", (opts, message) =>
+    expect(() => serviceUnits(opts)).toThrow(message),
+  );
+});

@@ -191,6 +191,14 @@ export function serviceUnits(partial: Partial<ServiceUnitOptions> = {}): FleetUn
       `dhcpInterface = ${JSON.stringify(o.dhcpInterface)}: not an interface name; fix: use ${AUTO_INTERFACES} (the interface in the DHCP subnet), or the node's LAN link, e.g. eth1`,
     );
   }
+  // Both end up as the image argument of `docker run`: one starting with '-' would be
+  // read as an option.
+  if (!/^[a-z0-9][a-z0-9._-]*(:\d+)?(\/[a-z0-9][a-z0-9._-]*)*$/.test(o.imageRepo))
+    problems.push(
+      `imageRepo = ${JSON.stringify(o.imageRepo)}: not a registry path; fix: e.g. ${DEFAULT_SERVICE_UNIT_OPTIONS.imageRepo}`,
+    );
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(o.version))
+    problems.push(`version = ${JSON.stringify(o.version)}: not an image tag; fix: e.g. 0.1.0`);
   if (problems.length > 0) throw new Error(`service units: ${problems.join("; ")}`);
   return [...dhcpUnits(o), ...wwwUnits(o), ...ldapUnits(o)];
 }

@@ -3,6 +3,7 @@
 // written to etcd (so a bad edit never reaches a running service).
 
 import { parse as parseYaml } from "yaml";
+import { unknownKeyFix } from "./suggest";
 
 export interface DataProblem {
   /** Repository-relative file, e.g. data/dhcp.yaml */
@@ -20,6 +21,15 @@ function show(value: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
+/** A file name or key as printed: control characters escaped, so a name cannot forge lines. */
+export function printable(s: string): string {
+  return s.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 export class DataError extends Error {
   constructor(
     readonly dataSet: string,
@@ -27,9 +37,14 @@ export class DataError extends Error {
   ) {
     const n = problems.length;
     const lines = problems.map(
-      (p) => `  - ${p.file}: ${p.key} = ${show(p.value)}: ${p.problem}\n    fix: ${p.fix}`,
+      (p) =>
+        `  - ${printable(p.file)}: ${printable(p.key)} = ${show(p.value)}: ${p.problem}\n    fix: ${p.fix}`,
     );
-    super(`lab data "${dataSet}": ${n} problem${n === 1 ? "" : "s"}\n${lines.join("\n")}`);
+    const message = `lab data "${dataSet}": ${n} problem${n === 1 ? "" : "s"}\n${lines.join("\n")}`;
+    super(message);
+    // Pulumi's closure serializer (the LabData provider) turns super(message) into
+    // Error.call(this, message), which sets nothing on `this`: set it here too.
+    this.message = message;
     this.name = "DataError";
   }
 }
@@ -105,6 +120,28 @@ export function yamlMapping(
     p.add("(document)", doc, "must be a mapping", `start with \`${example}\``);
   p.check(dataSet);
   return doc as Record<string, unknown>;
+}
+
+/**
+ * Records every key of `obj` not in `allowed` (a typo such as `reservation:` would
+ * otherwise silently mean "none"), with a "did you mean" for near misses. `special`
+ * gives a key its own problem and fix (e.g. a cleartext `password:`), and hides its
+ * value when the problem says so.
+ */
+export function knownKeys(
+  p: DataProblems,
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  path: string,
+  special: Record<string, { problem: string; fix: string; hide?: boolean }> = {},
+): void {
+  for (const k of Object.keys(obj)) {
+    if (allowed.includes(k)) continue;
+    const key = path ? `${path}.${k}` : k;
+    const s = Object.prototype.hasOwnProperty.call(special, k) ? special[k] : undefined;
+    if (s) p.add(key, s.hide ? "(hidden)" : obj[k], s.problem, s.fix);
+    else p.add(key, obj[k], "unknown key", unknownKeyFix(k, allowed));
+  }
 }
 
 export function isMapping(v: unknown): v is Record<string, unknown> {

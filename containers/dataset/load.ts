@@ -1,32 +1,18 @@
 // Reads the lab data from the repository's data/ directory (the management host's
 // source of truth), validates it and encodes each set for etcd. Validation throws
 // before anything is written, listing every problem with file, key, value and fix.
-import { readdirSync, readFileSync, statSync } from "fs";
 import { isAbsolute, join, relative } from "path";
 import { parseDhcpData } from "../dhcp/render";
 import { parseLdapData } from "../ldap/render";
-import { packSite, SiteFile, validateSite } from "../www/site";
+import { packSite } from "../www/site";
+import { readSite } from "../www/walk";
 import { DataSetName, EncodedDataSet, encodeDataSet } from "./keys";
+import { listDataDir, readDataText } from "./read";
 
 /** A path as the user would write it: relative when below the working directory. */
 function relativeToCwd(p: string): string {
   const r = relative(process.cwd(), p);
   return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
-}
-
-function siteFiles(dir: string): SiteFile[] {
-  const out: SiteFile[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const full = join(d, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (st.isFile())
-        out.push({ path: relative(dir, full).split("\\").join("/"), data: readFileSync(full) });
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 /**
@@ -50,35 +36,69 @@ export const dataDirPaths = (dataDir: string): DataPaths => ({
 /**
  * Loads and encodes one data set from a data directory (the layout of the repo's
  * data/) or from explicit paths. Errors name files relative to the data directory
- * (as data/...), or as given when the paths are explicit.
+ * (as data/...), or as given when the paths are explicit (or as `label` names them).
  */
-export function loadDataSet(set: DataSetName, source: string | DataPaths): EncodedDataSet {
+export function loadDataSet(
+  set: DataSetName,
+  source: string | DataPaths,
+  label?: (path: string) => string,
+): EncodedDataSet {
   const paths = typeof source === "string" ? dataDirPaths(source) : source;
-  const rel = (p: string) =>
-    typeof source === "string" ? join("data", relative(source, p)) : relativeToCwd(p);
+  const rel =
+    label ??
+    ((p: string) =>
+      typeof source === "string" ? join("data", relative(source, p)) : relativeToCwd(p));
   switch (set) {
     case "dhcp": {
       const file = paths.dhcp;
       return encodeDataSet(
         "dhcp",
         "json",
-        JSON.stringify(parseDhcpData(readFileSync(file, "utf8"), rel(file))),
+        JSON.stringify(
+          parseDhcpData(
+            readDataText(
+              file,
+              rel(file),
+              "dhcp",
+              "point fleetlab:data.dhcp at the DHCP YAML file (e.g. data/dhcp.yaml)",
+            ),
+            rel(file),
+          ),
+        ),
       );
     }
     case "ldap": {
       const dir = paths.ldap;
-      const ldif = readdirSync(dir)
+      const names = listDataDir(
+        dir,
+        rel(dir),
+        "ldap",
+        "point fleetlab:data.ldap at a directory holding directory.yaml (e.g. data/ldap)",
+      );
+      const ldif = names
         .filter((f) => f.endsWith(".ldif"))
-        .sort()
-        .map((f) => ({ file: rel(join(dir, f)), text: readFileSync(join(dir, f), "utf8") }));
+        .map((f) => ({
+          file: rel(join(dir, f)),
+          text: readDataText(
+            join(dir, f),
+            rel(join(dir, f)),
+            "ldap",
+            "make it a plain LDIF file, or remove it",
+          ),
+        }));
       const yamlFile = join(dir, "directory.yaml");
-      const data = parseLdapData(readFileSync(yamlFile, "utf8"), ldif, rel(yamlFile));
+      const yaml = readDataText(
+        yamlFile,
+        rel(yamlFile),
+        "ldap",
+        `create ${rel(yamlFile)} with suffix, organization, users and groups (see data/ldap/directory.yaml)`,
+      );
+      const data = parseLdapData(yaml, ldif, rel(yamlFile));
       return encodeDataSet("ldap", "json", JSON.stringify(data));
     }
     case "www": {
       const dir = paths.www;
-      const files = siteFiles(dir);
-      validateSite(files, rel(dir));
+      const files = readSite(dir, rel(dir));
       return encodeDataSet("www", "tar.gz+base64", packSite(files).toString("base64"));
     }
   }

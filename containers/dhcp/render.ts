@@ -9,7 +9,15 @@ import {
   parseIPv4,
   broadcastOf,
 } from "../../infra/config/net";
-import { DataProblems, findDuplicates, int, isMapping, str, yamlMapping } from "../dataset/errors";
+import {
+  DataProblems,
+  findDuplicates,
+  int,
+  isMapping,
+  knownKeys,
+  str,
+  yamlMapping,
+} from "../dataset/errors";
 
 export interface Reservation {
   name: string;
@@ -28,11 +36,26 @@ export interface DhcpData {
 }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DOMAIN =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** The keys of data/dhcp.yaml, of its pool and of one reservation. */
+export const DHCP_KEYS = [
+  "subnet",
+  "pool",
+  "router",
+  "dns",
+  "domain",
+  "leaseSeconds",
+  "reservations",
+] as const;
+const POOL_KEYS = ["start", "end"] as const;
+const RESERVATION_KEYS = ["name", "mac", "ip"] as const;
 
 /** Parses and validates data/dhcp.yaml; throws a DataError listing every problem. */
 export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
   const p = new DataProblems(file);
   const d = yamlMapping(p, text, "dhcp", "subnet: 192.168.56.0/24");
+  knownKeys(p, d, DHCP_KEYS, "");
   const subnetText = str(
     p,
     d,
@@ -84,6 +107,7 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
       "e.g. pool: { start: 192.168.56.100, end: 192.168.56.199 }",
     );
   } else {
+    knownKeys(p, poolRaw, POOL_KEYS, "pool");
     const s = hostIp(poolRaw.start, "pool.start");
     const e = hostIp(poolRaw.end, "pool.end");
     if (s !== undefined && e !== undefined) {
@@ -100,6 +124,14 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
   }
 
   const router = d.router === undefined ? undefined : hostIp(d.router, "router");
+  // Kea would lease the router's address to the first client that asks.
+  if (router !== undefined && poolRange && router >= poolRange[0] && router <= poolRange[1])
+    p.add(
+      "router",
+      d.router,
+      `is inside the dynamic pool ${pool.start}-${pool.end}`,
+      "move the pool off the router's address (e.g. start the pool above it)",
+    );
   const dnsRaw = d.dns ?? [];
   const dns: string[] = [];
   if (!Array.isArray(dnsRaw))
@@ -111,6 +143,13 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
     });
   const domain =
     d.domain === undefined ? undefined : str(p, d, "domain", "domain", "e.g. domain: lab.example");
+  if (domain !== undefined && !DOMAIN.test(domain))
+    p.add(
+      "domain",
+      domain,
+      "is not a DNS domain name",
+      "use lower-case labels of letters, digits and '-' joined by dots, e.g. lab.example",
+    );
   const leaseSeconds =
     d.leaseSeconds === undefined
       ? 600
@@ -144,6 +183,7 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
         );
         return;
       }
+      knownKeys(p, r, RESERVATION_KEYS, key);
       const name = str(p, r, "name", `${key}.name`, "give the host a name");
       if (name !== undefined && !HOSTNAME.test(name)) {
         p.add(

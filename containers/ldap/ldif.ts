@@ -43,6 +43,51 @@ export function normDn(dn: string): string {
     .toLowerCase();
 }
 
+/** The RDNs of a DN, split at commas that are not escaped (RFC 4514 `\,`). */
+export function splitRdns(dn: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn[i];
+    if (c === "\\" && i + 1 < dn.length) {
+      cur += c + dn[++i];
+    } else if (c === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+const ATTR_TYPE = /^\s*([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)+)\s*$/;
+
+/**
+ * Why `dn` is not a distinguished name slapd accepts (RFC 4514: RDNs of
+ * `type=value`, multi-valued with unescaped `+`), or undefined when it is one.
+ */
+export function dnProblem(dn: string): string | undefined {
+  if (dn.trim() === "") return "is empty";
+  if (/[\0\r\n]/.test(dn)) return "contains a control character";
+  if (/\\$/.test(dn.replace(/\\\\/g, ""))) return "ends with a lone backslash";
+  for (const rdn of splitRdns(dn)) {
+    for (const ava of rdn.split(/(?<!\\)\+/)) {
+      const eq = ava.indexOf("=");
+      if (eq < 0) return `has the RDN "${rdn.trim()}" without "attribute=value"`;
+      if (!ATTR_TYPE.test(ava.slice(0, eq)))
+        return `has the bad attribute type "${ava.slice(0, eq).trim()}"`;
+      if (ava.slice(eq + 1).trim() === "") return `has an empty value in "${rdn.trim()}"`;
+    }
+  }
+  return undefined;
+}
+
+/** The parent of a DN (canonical, see normDn), or undefined for a one-RDN DN. */
+export function parentDn(dn: string): string | undefined {
+  const rdns = splitRdns(dn);
+  return rdns.length > 1 ? normDn(rdns.slice(1).join(",")) : undefined;
+}
+
 /** True when `dn` is `suffix` or below it. */
 export function underSuffix(dn: string, suffix: string): boolean {
   const d = normDn(dn);

@@ -10,7 +10,7 @@ const hosts = { file: "data/ldap/hosts.ldif", text: readFileSync(join(dir, "host
 const user = (extra = "") => `suffix: dc=t,dc=example
 organization: T
 users:
-  - { uid: u1, cn: U One, sn: One, uidNumber: 2001, gidNumber: 3000, passwordHash: "{SSHA}abcdefgh"${extra} }
+  - { uid: u1, cn: U One, sn: One, uidNumber: 2001, gidNumber: 3000, passwordHash: "{SSHA}yzsHN603+3+ZQT2sjv9IuMYgPcpwb7+/"${extra} }
 groups:
   - { cn: g, gidNumber: 3000, members: [u1] }
 `;
@@ -33,10 +33,14 @@ describe("parseLdapData", () => {
   });
 
   it("rejects a user without a password hash, hiding the value", () => {
-    const m = message(() => parseLdapData(user().replace(', passwordHash: "{SSHA}abcdefgh"', "")));
+    const m = message(() =>
+      parseLdapData(user().replace(', passwordHash: "{SSHA}yzsHN603+3+ZQT2sjv9IuMYgPcpwb7+/"', "")),
+    );
     expect(m).toContain("directory.yaml: users[0].passwordHash = (not set)");
     expect(m).toContain("slappasswd");
-    const plain = message(() => parseLdapData(user().replace("{SSHA}abcdefgh", "secret")));
+    const plain = message(() =>
+      parseLdapData(user().replace("{SSHA}yzsHN603+3+ZQT2sjv9IuMYgPcpwb7+/", "secret")),
+    );
     expect(plain).not.toContain("secret");
   });
 

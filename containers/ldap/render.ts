@@ -1,7 +1,17 @@
 // LDAP lab data (data/ldap/directory.yaml plus optional data/ldap/*.ldif) ->
 // validated directory -> LDIF entries and slapd.conf. Pure.
-import { DataProblems, findDuplicates, int, isMapping, str, yamlMapping } from "../dataset/errors";
-import { Entry, normDn, parseLdif, underSuffix } from "./ldif";
+import {
+  DataProblems,
+  findDuplicates,
+  int,
+  isMapping,
+  knownKeys,
+  str,
+  yamlMapping,
+} from "../dataset/errors";
+import { checkExtraLdif } from "./extra";
+import { Entry } from "./ldif";
+import { HASH_FIX, passwordHashProblem } from "./password";
 
 export interface LdapUser {
   uid: string;
@@ -30,11 +40,52 @@ export interface LdapData {
   extra: Entry[];
 }
 
-/** Schemes slapd verifies out of the box; anything else would never let the user bind. */
-const HASH = /^\{(SSHA|SHA|SSHA256|SSHA512|CRYPT)\}\S+$/;
 const SUFFIX = /^dc=[a-z0-9-]+(,dc=[a-z0-9-]+)*$/i;
 const NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+const ABS_PATH = /^\/[A-Za-z0-9._/+-]*$/;
+const MAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const TOP_KEYS = ["suffix", "organization", "users", "groups"] as const;
+const USER_KEYS = [
+  "uid",
+  "cn",
+  "sn",
+  "uidNumber",
+  "gidNumber",
+  "home",
+  "shell",
+  "mail",
+  "passwordHash",
+] as const;
+const GROUP_KEYS = ["cn", "gidNumber", "members"] as const;
+/** Keys that would carry a cleartext password: refused with their own fix, never shown. */
+const CLEARTEXT = Object.fromEntries(
+  ["password", "userPassword", "passwd", "pass"].map((k) => [
+    k,
+    {
+      problem: "is a cleartext password key: fleetlab stores only hashes, and never this value",
+      fix: `remove it and set passwordHash instead (${HASH_FIX})`,
+      hide: true,
+    },
+  ]),
+);
 
+/** An optional string field matching `re`, or the fallback; records why it cannot be. */
+function optional(
+  p: DataProblems,
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  re: RegExp,
+  fallback: string | undefined,
+  problem: string,
+  fix: string,
+): string | undefined {
+  const v = obj[key];
+  if (v === undefined) return fallback;
+  if (typeof v === "string" && re.test(v)) return v;
+  p.add(path, v, problem, fix);
+  return fallback;
+}
 /** Parses and validates the directory; throws a DataError listing every problem. */
 export function parseLdapData(
   yamlText: string,
@@ -43,6 +94,7 @@ export function parseLdapData(
 ): LdapData {
   const p = new DataProblems(file);
   const d = yamlMapping(p, yamlText, "ldap", "suffix: dc=lab,dc=example");
+  knownKeys(p, d, TOP_KEYS, "");
   const suffix = str(p, d, "suffix", "suffix", "e.g. suffix: dc=lab,dc=example") ?? "";
   if (suffix && !SUFFIX.test(suffix))
     p.add("suffix", suffix, "must be a dc=...,dc=... DN", "e.g. dc=lab,dc=example");
@@ -70,6 +122,7 @@ export function parseLdapData(
 
   const users: LdapUser[] = list("users").map((u, i) => {
     const k = (f: string) => `users[${i}].${f}`;
+    knownKeys(p, u, USER_KEYS, `users[${i}]`, CLEARTEXT);
     const uid = str(p, u, "uid", k("uid"), "give the login name") ?? "";
     if (uid && !NAME.test(uid))
       p.add(
@@ -79,14 +132,14 @@ export function parseLdapData(
         "use lower-case letters, digits, '_' and '-'",
       );
     const passwordHash = typeof u.passwordHash === "string" ? u.passwordHash : "";
-    if (!HASH.test(passwordHash)) {
+    const hashProblem = passwordHashProblem(u.passwordHash);
+    if (hashProblem)
       p.add(
         k("passwordHash"),
         u.passwordHash === undefined ? undefined : "(hidden)",
-        "missing or not a {SSHA}/{SHA}/{SSHA256}/{SSHA512}/{CRYPT} hash (plain passwords are never stored)",
-        "generate one with `slappasswd -h {SSHA}` and paste it",
+        `${hashProblem} (plain passwords are never stored)`,
+        HASH_FIX,
       );
-    }
     return {
       uid,
       cn: str(p, u, "cn", k("cn"), "give the full name") ?? "",
@@ -109,9 +162,36 @@ export function parseLdapData(
           [1000, 2 ** 31 - 1],
           "use the gidNumber of the user's primary group",
         ) ?? 0,
-      home: typeof u.home === "string" ? u.home : `/home/${uid}`,
-      shell: typeof u.shell === "string" ? u.shell : "/bin/bash",
-      mail: typeof u.mail === "string" ? u.mail : undefined,
+      home: optional(
+        p,
+        u,
+        "home",
+        k("home"),
+        ABS_PATH,
+        `/home/${uid}`,
+        "is not an absolute path",
+        "e.g. home: /home/alice (letters, digits, . _ + - and /)",
+      )!,
+      shell: optional(
+        p,
+        u,
+        "shell",
+        k("shell"),
+        ABS_PATH,
+        "/bin/bash",
+        "is not an absolute path",
+        "e.g. shell: /bin/bash",
+      )!,
+      mail: optional(
+        p,
+        u,
+        "mail",
+        k("mail"),
+        MAIL,
+        undefined,
+        "is not a mail address",
+        "e.g. mail: alice@lab.example",
+      ),
       passwordHash,
     };
   });
@@ -133,9 +213,26 @@ export function parseLdapData(
   const uids = new Set(users.map((u) => u.uid));
   const groups: LdapGroup[] = list("groups").map((g, i) => {
     const k = (f: string) => `groups[${i}].${f}`;
-    const members = Array.isArray(g.members) ? g.members.map(String) : [];
+    knownKeys(p, g, GROUP_KEYS, `groups[${i}]`);
+    const rawMembers = g.members ?? [];
+    if (!Array.isArray(rawMembers))
+      p.add(
+        k("members"),
+        rawMembers,
+        "must be a list of uids",
+        `write members: [${typeof rawMembers === "string" ? rawMembers : "alice, bob"}]`,
+      );
+    const memberList: unknown[] = Array.isArray(rawMembers) ? rawMembers : [];
+    const members = memberList.map(String);
     members.forEach((m, j) => {
-      if (!uids.has(m))
+      if (typeof memberList[j] !== "string")
+        p.add(
+          `${k("members")}[${j}]`,
+          memberList[j],
+          "must be a uid (a string)",
+          "write the user's uid",
+        );
+      else if (!uids.has(m))
         p.add(
           `${k("members")}[${j}]`,
           m,
@@ -191,56 +288,12 @@ export function parseLdapData(
   });
   p.check("ldap");
 
-  // Extra LDIF files: every entry below the suffix, and no DN twice.
-  const extra: Entry[] = [];
-  const generated = new Set(
-    directoryEntries({ suffix, organization, users, groups, extra: [] }).map((e) => normDn(e.dn)),
+  // Extra LDIF files: every entry well-formed, below the suffix, with its parent, once.
+  const extra = checkExtraLdif(
+    ldifFiles,
+    suffix,
+    directoryEntries({ suffix, organization, users, groups, extra: [] }),
   );
-  const lp = new DataProblems("data/ldap/*.ldif");
-  for (const f of ldifFiles) {
-    const fp = new DataProblems(f.file);
-    let entries: Entry[] = [];
-    try {
-      entries = parseLdif(f.text, f.file);
-    } catch (e) {
-      fp.add("(document)", undefined, (e as Error).message, "fix the LDIF syntax");
-    }
-    entries.forEach((e, i) => {
-      if (!underSuffix(e.dn, suffix))
-        fp.add(
-          `entry ${i + 1} dn`,
-          e.dn,
-          `is outside the suffix ${suffix}`,
-          `end the DN with ,${suffix}`,
-        );
-      else if (generated.has(normDn(e.dn)))
-        fp.add(
-          `entry ${i + 1} dn`,
-          e.dn,
-          "is already generated from directory.yaml or another LDIF file",
-          "define each entry once",
-        );
-      else if (!Object.keys(e.attrs).some((a) => a.toLowerCase() === "objectclass"))
-        fp.add(`entry ${i + 1} objectClass`, undefined, "missing", "add objectClass lines");
-      else if (
-        Object.keys(e.attrs).some(
-          (a) => a.toLowerCase() === "userpassword" && !e.attrs[a].every((v) => HASH.test(v)),
-        )
-      ) {
-        fp.add(
-          `entry ${i + 1} userPassword`,
-          "(hidden)",
-          "is not a hash",
-          "generate one with `slappasswd -h {SSHA}`",
-        );
-      } else {
-        generated.add(normDn(e.dn));
-        extra.push(e);
-      }
-    });
-    lp.list.push(...fp.list);
-  }
-  lp.check("ldap");
   return { suffix, organization, users, groups, extra };
 }
 

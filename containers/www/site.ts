@@ -2,7 +2,7 @@
 // so the same files always give the same bytes and hence the same content hash in
 // etcd. Pure: packing on the management host, unpacking in the www sidekick.
 import { gunzipSync, gzipSync } from "zlib";
-import { DataProblems } from "../dataset/errors";
+import { SiteEntry, siteProblems } from "./rules";
 
 export interface SiteFile {
   /** Relative path with '/' separators, e.g. "img/logo.png". */
@@ -11,32 +11,37 @@ export interface SiteFile {
 }
 
 const SAFE_PATH = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/;
-/** The whole archive travels through etcd: keep it well below its database quota. */
-export const MAX_SITE_BYTES = 32 * 1024 * 1024;
+export { MAX_FILE_BYTES, MAX_SITE_BYTES } from "./rules";
 
-/** Checks the site before it is packed; throws a DataError listing every problem. */
-export function validateSite(files: SiteFile[], dir = "data/www"): void {
-  const p = new DataProblems(dir);
-  for (const f of files) {
-    if (!SAFE_PATH.test(f.path) || f.path.length > 100) {
+/**
+ * Checks files (as read by walk.ts, or built in memory) against the folder rules
+ * of rules.ts; throws a DataError listing every problem.
+ */
+export function validateSite(files: SiteFile[], dir = "data/www", publish: string[] = []): void {
+  const entries: SiteEntry[] = files.map((f) => ({
+    path: f.path,
+    kind: "file",
+    size: f.data.length,
+  }));
+  const dirs = new Set(
+    files.flatMap((f) =>
+      f.path
+        .split("/")
+        .slice(0, -1)
+        .map((_, i, a) => a.slice(0, i + 1).join("/")),
+    ),
+  );
+  entries.push(...[...dirs].map((path): SiteEntry => ({ path, kind: "directory", size: 0 })));
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const p = siteProblems(entries, dir, publish);
+  for (const f of files)
+    if (!SAFE_PATH.test(f.path))
       p.add(
         f.path,
         f.path,
-        "is not a safe relative path of at most 100 characters",
+        "is not a safe relative path",
         "rename it: letters, digits, . _ ~ + - and / only",
       );
-    }
-  }
-  if (!files.some((f) => f.path === "index.html"))
-    p.add("index.html", undefined, "missing", `add ${dir}/index.html (the page served at /)`);
-  const total = files.reduce((n, f) => n + f.data.length, 0);
-  if (total > MAX_SITE_BYTES)
-    p.add(
-      "(total size)",
-      total,
-      `exceeds ${MAX_SITE_BYTES} bytes`,
-      "serve large files from elsewhere",
-    );
   p.check("www");
 }
 

@@ -2,6 +2,7 @@
 // defaults (list-machines: MACHINE IP METADATA; list-units: UNIT MACHINE ACTIVE SUB;
 // list-unit-files: UNIT HASH DSTATE STATE TARGET).
 import { spawnSync } from "child_process";
+import { sshArgs } from "./ssh";
 import { readFileSync } from "fs";
 import { basename } from "path";
 import { ClientTarget, FleetClient } from "../api/client";
@@ -155,9 +156,16 @@ export async function runCli(
       if (!u?.machineID) throw new Error(`unit ${names[0]} is not running on a machine`);
       const m = (await c.listMachines()).find((x) => x.id === u.machineID);
       if (!m) throw new Error(`machine ${u.machineID} of ${u.name} is gone`);
+      const user = env.FLEETCTL_SSH_USER ?? "core";
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(user))
+        throw new Error(`FLEETCTL_SSH_USER=${JSON.stringify(user)} is not a login name`);
+      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(m.primaryIP))
+        throw new Error(
+          `machine ${m.id} reports ${JSON.stringify(m.primaryIP)}, not an IPv4 address`,
+        );
       const r = spawnSync(
         "ssh",
-        [`${env.FLEETCTL_SSH_USER ?? "core"}@${m.primaryIP}`, "systemctl", "status", "-l", u.name],
+        sshArgs({ host: `${user}@${m.primaryIP}` }, ["systemctl", "status", "-l", "--", u.name]),
         { stdio: "inherit" },
       );
       if (r.status !== 0 && r.status !== 3)

@@ -19,6 +19,46 @@ export class UnitError extends Error {}
 
 const SECTION_RE = /^\[([^\][]+)\]$/;
 const KEY_RE = /^[A-Za-z0-9_-]+$/;
+/**
+ * What systemd's reader would split, join or drop (src/shared/conf-parser.c): CR
+ * and NUL end a line as LF does; a trailing backslash joins the next line; space
+ * around a value or a section name is stripped; other control characters and
+ * broken UTF-16 (lone surrogates, written as U+FFFD) change the bytes.
+ */
+const UNSAFE_CHAR =
+  // eslint-disable-next-line no-control-regex
+  /[\x00-\x08\x0a-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const EDGE_SPACE = /^\s|\s$/;
+
+/**
+ * Why one option would not reach systemd as stored, or undefined when it would:
+ * serialised as `Name=value` under `[section]`, systemd must read back exactly
+ * this section, name and value, and nothing else.
+ */
+export function optionProblem(o: UnitOption): string | undefined {
+  if (!KEY_RE.test(o.name))
+    return `name ${JSON.stringify(o.name)} is not a valid key (A-Z a-z 0-9 _ -)`;
+  if (
+    o.section === "" ||
+    /[\][]/.test(o.section) ||
+    UNSAFE_CHAR.test(o.section) ||
+    /\t/.test(o.section)
+  )
+    return `section ${JSON.stringify(o.section)} is not a valid section name (no [ ], tabs or control characters)`;
+  if (EDGE_SPACE.test(o.section))
+    return `section ${JSON.stringify(o.section)} has space at an edge, which systemd strips`;
+  // [x-fleet] would be an unknown section to fleet and ignored by systemd: its
+  // constraints would silently not apply.
+  if (o.section !== "X-Fleet" && o.section.toLowerCase() === "x-fleet")
+    return `section [${o.section}] is not [X-Fleet]: section names are case-sensitive, so its options would be ignored`;
+  if (UNSAFE_CHAR.test(o.value))
+    return `value of ${o.name} has a control character (CR, LF, NUL or other), which systemd would read as a line end or reject`;
+  if (o.value.endsWith("\\"))
+    return `value of ${o.name} ends with a backslash, which systemd reads as "continued on the next line"`;
+  if (EDGE_SPACE.test(o.value))
+    return `value of ${o.name} has space at an edge, which systemd strips`;
+  return undefined;
+}
 
 /** Parse unit-file text. Comment lines (# ;) are dropped, `\` continues a line. */
 export function parseUnitFile(text: string): UnitOption[] {
@@ -30,6 +70,11 @@ export function parseUnitFile(text: string): UnitOption[] {
   const options: UnitOption[] = [];
   let section: string | undefined;
   const lines = text.split(/\r?\n/);
+  const bad = lines.findIndex((l) => UNSAFE_CHAR.test(l));
+  if (bad >= 0)
+    throw new UnitError(
+      `line ${bad + 1}: has a control character (a lone CR, NUL or other): systemd would split or reject the line; remove it`,
+    );
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i].trim();
     const lineNo = i + 1;
@@ -40,6 +85,8 @@ export function parseUnitFile(text: string): UnitOption[] {
     const header = SECTION_RE.exec(line);
     if (header) {
       section = header[1];
+      const p = optionProblem({ section, name: "X", value: "" });
+      if (p) throw new UnitError(`line ${lineNo}: ${p}`);
       continue;
     }
     if (line.startsWith("[")) {
@@ -60,7 +107,10 @@ export function parseUnitFile(text: string): UnitOption[] {
         `line ${lineNo}: ${JSON.stringify(name)} appears before any [Section] header`,
       );
     }
-    options.push({ section, name, value: line.slice(eq + 1).trim() });
+    const o = { section, name, value: line.slice(eq + 1).trim() };
+    const p = optionProblem(o);
+    if (p) throw new UnitError(`line ${lineNo}: ${p}`);
+    options.push(o);
   }
   return options;
 }
@@ -97,15 +147,10 @@ export function validateOptions(options: unknown): UnitOption[] {
       typeof o.name === "string" &&
       typeof o.value === "string";
     if (!ok) throw new UnitError(`options[${i}] must be {section, name, value} with string fields`);
-    if (!KEY_RE.test(o.name))
-      throw new UnitError(`options[${i}].name ${JSON.stringify(o.name)} is not a valid key`);
-    if (o.section === "" || /[\][\n]/.test(o.section)) {
-      throw new UnitError(
-        `options[${i}].section ${JSON.stringify(o.section)} is not a valid section name`,
-      );
-    }
-    if (/\n/.test(o.value)) throw new UnitError(`options[${i}].value must be one line`);
-    return { section: o.section, name: o.name, value: o.value } as UnitOption;
+    const opt: UnitOption = { section: o.section, name: o.name, value: o.value };
+    const p = optionProblem(opt);
+    if (p) throw new UnitError(`options[${i}]: ${p}`);
+    return opt;
   });
   const size = Buffer.byteLength(serializeUnit(out));
   if (size > MAX_UNIT_BYTES) {

@@ -1,6 +1,9 @@
 // fleetlab:data as the program reads it: a partial object (only dhcp) takes the
 // defaults for the rest, and with fleetlab:services a DHCP file for another network
 // stops labSpecFromPulumi, before any resource exists.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, labSpecFromPulumi, loadStackFile, parseLabSpec } from ".";
 import { DATA_DEFAULTS } from "./defaults";
@@ -65,4 +68,33 @@ test("a missing or invalid DHCP file is a config error of fleetlab:data.dhcp", (
   expect(() => labSpecFromPulumi()).toThrow(
     /fleetlab:data\.dhcp = "Pulumi\.yaml": Pulumi\.yaml: subnet/,
   );
+});
+
+test("with services, bad LDAP or web data stops the program before any resource, all sets together", () => {
+  const dir = mkdtempSync(join(tmpdir(), "flt-data-"));
+  try {
+    mkdirSync(join(dir, "www"));
+    writeFileSync(join(dir, "www", "index.html"), "<h1>x</h1>\n");
+    symlinkSync("/etc/passwd", join(dir, "www", "passwd.txt"));
+    mkdirSync(join(dir, "ldap"));
+    const data = { dhcp: "data/dhcp.local.yaml", ldap: join(dir, "ldap"), www: join(dir, "www") };
+    pulumi.runtime.setAllConfig(engineConfig("local", { services: true, data }));
+    let err: unknown;
+    try {
+      labSpecFromPulumi();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const keys = (err as ConfigError).problems.map((p) => p.key);
+    expect(keys).toEqual(["fleetlab:data.ldap", "fleetlab:data.www"]);
+    expect((err as Error).message).toMatch(
+      /directory\.yaml: \(file\) = .*: does not exist\n {4}fix: create /,
+    );
+    expect((err as Error).message).toMatch(
+      /passwd\.txt = "-> \/etc\/passwd": is a symbolic link pointing outside the folder\n {4}fix: replace the link/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { DataPaths } from "../../containers/dataset/load";
-import { DataError } from "../../containers/dataset/errors";
+import { DataError, printable } from "../../containers/dataset/errors";
+import { loadDataSet } from "../../containers/dataset/load";
+import { readDataText } from "../../containers/dataset/read";
 import { DhcpData, parseDhcpData } from "../../containers/dhcp/render";
 import { ConfigError, ConfigProblem } from "./errors";
 import { PROJECT_DIR } from "./load";
@@ -121,29 +123,47 @@ export function checkDhcpServesLab(spec: LabSpec, dhcp: DhcpData, file: string):
   if (problems.length > 0) throw new ConfigError(spec.stack, problems);
 }
 
+/** A lab-data problem as a problem of its fleetlab:data key (printed without a stack trace). */
+function asConfigProblems(spec: LabSpec, set: keyof LabDataSpec, e: DataError): ConfigProblem[] {
+  return e.problems.map((p) => ({
+    key: `${DATA_KEY}.${set}`,
+    value: spec.data[set],
+    problem: `${printable(p.file)}: ${printable(p.key)} = ${JSON.stringify(p.value) ?? "(not set)"}: ${p.problem}`,
+    fix: p.fix,
+  }));
+}
+
 /**
- * The services' data paths, with the DHCP data validated and checked against the
- * lab network. Every problem, the data file's own included, is a ConfigError of
- * fleetlab:data.dhcp (the program prints those without a stack trace).
+ * The services' data paths, with every data set validated (DHCP also against the
+ * lab network), so a bad edit to any of them stops the program before any
+ * resource is registered. Every problem, the data files' own included, is a
+ * ConfigError of its fleetlab:data key; all sets' problems are reported together.
  */
 export function servicesData(spec: LabSpec, projectDir = PROJECT_DIR): DataPaths {
   const paths = servicesDataPaths(spec.stack, spec.data, projectDir);
   const file = path.relative(projectDir, paths.dhcp) || paths.dhcp;
-  let dhcp: DhcpData;
-  try {
-    dhcp = parseDhcpData(fs.readFileSync(paths.dhcp, "utf8"), file);
-  } catch (e) {
-    if (!(e instanceof DataError)) throw e;
-    throw new ConfigError(
-      spec.stack,
-      e.problems.map((p) => ({
-        key: `${DATA_KEY}.dhcp`,
-        value: spec.data.dhcp,
-        problem: `${p.file}: ${p.key} = ${JSON.stringify(p.value) ?? "(not set)"}: ${p.problem}`,
-        fix: p.fix,
-      })),
-    );
-  }
-  checkDhcpServesLab(spec, dhcp, file);
+  const problems: ConfigProblem[] = [];
+  const attempt = <T>(set: keyof LabDataSpec, f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      problems.push(...asConfigProblems(spec, set, e));
+      return undefined;
+    }
+  };
+  const dhcp = attempt("dhcp", () =>
+    parseDhcpData(
+      readDataText(paths.dhcp, file, "dhcp", `point ${DATA_KEY}.dhcp at the DHCP YAML file`),
+      file,
+    ),
+  );
+  const rel = (p: string) => {
+    const r = path.relative(projectDir, p);
+    return r && !r.startsWith("..") && !path.isAbsolute(r) ? r : p;
+  };
+  for (const set of ["ldap", "www"] as const) attempt(set, () => loadDataSet(set, paths, rel));
+  if (problems.length > 0) throw new ConfigError(spec.stack, problems);
+  checkDhcpServesLab(spec, dhcp as DhcpData, file);
   return paths;
 }

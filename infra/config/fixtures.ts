@@ -1,6 +1,18 @@
 // A valid raw stack config for tests: each test breaks one thing and expects the
 // error to name that key. Not used by the program.
+import { ConfigError, type ConfigProblem } from "./errors";
 import type { Raw } from "./read";
+
+/** The problems of the ConfigError that `f` throws (fails the test when it throws none). */
+export function configProblems(f: () => unknown): ConfigProblem[] {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
 
 /** A real ed25519 public key (its private half was discarded). */
 export const DEMO_SSH_KEY =

@@ -1,5 +1,12 @@
 // stack config `fleetlab:hypervisor` -> HypervisorSettings.
 import { fullKey } from "./errors";
+import {
+  bridgeNameProblem,
+  hostPathProblem,
+  libvirtNameProblem,
+  libvirtUriProblem,
+  NameProblem,
+} from "./names";
 import { FLATCAR_FW_CFG_KEY } from "./defaults";
 import { Raw, Reader } from "./read";
 import type {
@@ -25,8 +32,6 @@ const LIBVIRT_KEYS = [
 ];
 const VBOX_KEYS = ["kind", "hostOnlyInterface", "vboxManage", "headless", "image"];
 const IMAGE_KEYS = ["path", "url", "sha256", "format"];
-const LIBVIRT_URI =
-  /^qemu(\+(ssh|tcp|tls|unix|libssh2?))?:\/\/[^\s]*\/(system|session)(\?[^\s]*)?$/;
 const FW_CFG_KEY = /^opt\/[A-Za-z0-9._/-]+$/;
 
 export function parseHypervisor(
@@ -69,14 +74,7 @@ export function parseHypervisor(
     };
   }
   const uri = r.requiredString(`${K}.uri`, h.uri, "qemu:///system");
-  if (uri !== undefined && !LIBVIRT_URI.test(uri)) {
-    r.problems.add(
-      `${K}.uri`,
-      uri,
-      "is not a QEMU libvirt URI",
-      "use qemu:///system, or qemu+ssh://user@host/system for a remote KVM server",
-    );
-  }
+  if (uri !== undefined) report(r, "uri", uri, libvirtUriProblem(uri));
   const fwCfg = r.string(`${K}.ignitionFwCfgKey`, h.ignitionFwCfgKey, FLATCAR_FW_CFG_KEY)!;
   if (!FW_CFG_KEY.test(fwCfg)) {
     r.problems.add(
@@ -87,14 +85,10 @@ export function parseHypervisor(
     );
   }
   const poolPath = r.string(`${K}.poolPath`, h.poolPath);
-  if (poolPath !== undefined && !poolPath.startsWith("/")) {
-    r.problems.add(
-      `${K}.poolPath`,
-      poolPath,
-      "must be an absolute path on the libvirt host",
-      "e.g. /var/lib/libvirt/images/fleetlab",
-    );
-  }
+  if (poolPath !== undefined)
+    report(r, "poolPath", poolPath, hostPathProblem(poolPath, "/var/lib/libvirt/images/fleetlab"));
+  const pool = r.string(`${K}.pool`, h.pool, `fleetlab-${stack}`)!;
+  report(r, "pool", pool, libvirtNameProblem(pool, `fleetlab-${stack}`));
   const directKernelBoot = parseDirectBoot(r, h.directKernelBoot);
   if (directKernelBoot && image.kind === "flatcar") {
     r.problems.add(
@@ -107,7 +101,7 @@ export function parseHypervisor(
   return {
     kind,
     uri: uri ?? "",
-    pool: r.string(`${K}.pool`, h.pool, `fleetlab-${stack}`)!,
+    pool,
     ...(poolPath !== undefined && { poolPath }),
     image,
     ignitionFwCfgKey: fwCfg,
@@ -136,7 +130,12 @@ function parseNetworkMode(r: Reader, h: Raw): LibvirtNetworkMode {
     return { mode };
   }
   const bridge = r.requiredString(`${K}.bridge`, h.bridge, "br0");
+  if (bridge !== undefined) report(r, "bridge", bridge, bridgeNameProblem(bridge));
   return { mode, bridge: bridge ?? "" };
+}
+
+function report(r: Reader, key: string, value: string, p: NameProblem | undefined): void {
+  if (p) r.problems.add(`${K}.${key}`, value, p.problem, p.fix);
 }
 
 function parseImage(r: Reader, raw: unknown, formats: readonly ImageFormat[]): ImageSource {

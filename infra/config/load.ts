@@ -4,7 +4,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG_NAMESPACE, ConfigError } from "./errors";
+import { nearest } from "../../containers/dataset/suggest";
 import { Raw, isObject } from "./read";
+
+const MAX_STACK_FILE_BYTES = 1024 * 1024;
 
 /** The repository root (holds Pulumi.yaml). */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -13,11 +16,25 @@ export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 function ownKeys(config: Record<string, unknown>, stack: string): Raw {
   const out: Raw = {};
   const secure: string[] = [];
+  const typos: string[] = [];
   for (const [k, v] of Object.entries(config)) {
     const [ns, name] = k.includes(":") ? k.split(":", 2) : [CONFIG_NAMESPACE, k];
+    // fletlab:, Fleetlab:, fleetlabs: are ours, mistyped; aws:, pulumi: are not.
+    if (ns !== CONFIG_NAMESPACE && nearest(ns, [CONFIG_NAMESPACE]) !== undefined) typos.push(k);
     if (ns !== CONFIG_NAMESPACE) continue;
     if (isObject(v) && "secure" in v) secure.push(k);
     out[name] = v;
+  }
+  if (typos.length > 0) {
+    throw new ConfigError(
+      stack,
+      typos.map((key) => ({
+        key,
+        value: config[key],
+        problem: `is in the namespace "${key.split(":")[0]}", not "${CONFIG_NAMESPACE}": fleetlab would never read it`,
+        fix: `did you mean ${CONFIG_NAMESPACE}:${key.split(":").slice(1).join(":")}?`,
+      })),
+    );
   }
   if (secure.length > 0) {
     throw new ConfigError(
@@ -53,7 +70,30 @@ export function stackOfFile(file: string): string | undefined {
 
 /** Raw config from a stack file anywhere (e.g. a copy being edited). */
 export function readStackConfig(file: string, stack: string): Raw {
-  const doc: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new Error(
+      `${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? e}); give the path of a Pulumi.<stack>.yaml file`,
+    );
+  }
+  if (!st.isFile())
+    throw new Error(
+      `${file}: is ${st.isDirectory() ? "a directory" : "not a regular file (a device, FIFO or socket)"}; give the path of a Pulumi.<stack>.yaml file`,
+    );
+  if (st.size > MAX_STACK_FILE_BYTES)
+    throw new Error(
+      `${file}: is ${st.size} bytes, more than a stack file can sensibly hold (${MAX_STACK_FILE_BYTES}); give the path of a Pulumi.<stack>.yaml file`,
+    );
+  let doc: unknown;
+  try {
+    doc = YAML.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(
+      `${file}: is not valid YAML: ${(e as Error).message.split("\n")[0]}; fix the YAML syntax`,
+    );
+  }
   const config = isObject(doc) ? doc.config : undefined;
   if (!isObject(config)) {
     throw new Error(`${file}: has no "config:" mapping`);
@@ -67,8 +107,25 @@ export function readStackConfig(file: string, stack: string): Raw {
  */
 export function configFromEngine(all: Record<string, string>, stack: string): Raw {
   const parsed: Record<string, unknown> = {};
+  const bad: { key: string; value: string; problem: string }[] = [];
   for (const [k, v] of Object.entries(all)) {
-    parsed[k] = /^\s*[[{]/.test(v) ? JSON.parse(v) : v;
+    try {
+      parsed[k] = /^\s*[[{]/.test(v) ? JSON.parse(v) : v;
+    } catch (e) {
+      bad.push({
+        key: k,
+        value: v,
+        problem: `looks structured but is not valid JSON: ${(e as Error).message}`,
+      });
+    }
   }
+  if (bad.length > 0)
+    throw new ConfigError(
+      stack,
+      bad.map((b) => ({
+        ...b,
+        fix: `set it with \`pulumi config set --path\` or write it as YAML in Pulumi.${stack}.yaml`,
+      })),
+    );
   return ownKeys(parsed, stack);
 }

@@ -1,5 +1,6 @@
 // stack config `fleetlab:network` -> NetworkSpec (addresses checked, DHCP pool checked
 // against the node addresses later, in nodes.ts, once those are known).
+import { libvirtNameProblem } from "./names";
 import { fullKey } from "./errors";
 import {
   broadcastOf,
@@ -82,8 +83,11 @@ export function parseNetwork(r: Reader, raw: unknown, stack: string): ParsedNetw
   });
   const pool = parsePool(r, n.dhcpPool, cidr, gateway);
   const gw = gateway ?? cidr.address + 1;
+  const name = r.string(`${K}.name`, n.name, `fleetlab-${stack}`)!;
+  const bad = libvirtNameProblem(name, `fleetlab-${stack}`);
+  if (bad) r.problems.add(`${K}.name`, n.name, bad.problem, bad.fix);
   const spec: NetworkSpec = {
-    name: r.string(`${K}.name`, n.name, `fleetlab-${stack}`)!,
+    name,
     cidr: formatCidr(cidr),
     address: formatIPv4(cidr.address),
     prefixLength: cidr.prefixLength,

@@ -17,6 +17,19 @@ const K = fullKey("nodes");
 const NODE_KEYS = ["name", "role", "ip", "mac", "metadata", "cpus", "memoryMiB", "diskGiB"];
 const RESOURCE_KEYS = ["cpus", "memoryMiB", "diskGiB"] as const;
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Names every host resolves to itself (or to everyone): a node so named is unreachable by name. */
+const RESERVED_NAMES = [
+  "localhost",
+  "localdomain",
+  "broadcasthost",
+  "ip6-localhost",
+  "ip6-loopback",
+];
+/**
+ * Metadata values are written into etcd.env, which the node's units source with sh:
+ * only characters with no meaning to a shell (and none of fleet's , and =).
+ */
+const META_VALUE = /^[A-Za-z0-9_.:/+@-]+$/;
 const META_KEY = /^[A-Za-z0-9_.-]+$/;
 
 type Resources = Pick<NodeSpec, (typeof RESOURCE_KEYS)[number]>;
@@ -64,11 +77,11 @@ function parseMetadata(r: Reader, key: string, raw: unknown, role: string): Reco
           ? String(v)
           : undefined;
       // fleet metadata travels as "k=v,k=v": keys and values must not contain , or =.
-      if (!META_KEY.test(k) || value === undefined || /[,=\s]/.test(value) || value === "") {
+      if (!META_KEY.test(k) || value === undefined || !META_VALUE.test(value)) {
         r.problems.add(
           `${key}.${k}`,
           v,
-          "metadata keys are [A-Za-z0-9_.-]+ and values plain words without , = or spaces",
+          "metadata keys are [A-Za-z0-9_.-]+ and values plain words of letters, digits and _ . : / + @ - (no spaces, quotes, $, `, ;, , or =: the values end up in a file sourced by sh)",
           `e.g. ${key}: {lan: "true"}`,
         );
         continue;
@@ -125,6 +138,15 @@ export function parseNodes(
         n.name,
         "is not a valid host name",
         "use lower-case letters, digits and '-', at most 63 characters, e.g. core-01",
+      );
+    } else if (RESERVED_NAMES.includes(name) || /^[0-9-]+$/.test(name)) {
+      r.problems.add(
+        `${key}.name`,
+        n.name,
+        RESERVED_NAMES.includes(name)
+          ? "is a name every host resolves to itself"
+          : "is all digits, which resolvers may read as an address",
+        `give the node its own name, e.g. core-0${index + 1}`,
       );
     }
     const role = r.oneOf(`${key}.role`, n.role, NODE_ROLES, "etcd")!;

@@ -1,5 +1,6 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
+import { unknownKeyFix } from "../../containers/dataset/suggest";
 import { ConfigError, fullKey, Problems } from "./errors";
 import {
   DATA_DEFAULTS,
@@ -40,10 +41,11 @@ export const CONFIG_KEYS = [
   "services",
 ] as const;
 
-// A registry reference with an explicit tag or digest: "latest" would make two
-// `pulumi up`s produce different clusters.
+// A registry reference with an explicit tag, a digest, or both (docker pins to the
+// digest then): "latest" or no tag would make two `pulumi up`s produce different
+// clusters.
 const IMAGE_REF =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@sha256:[0-9a-f]{64})?$/;
 const FLATCAR_VERSION = /^(current|\d+\.\d+\.\d+)$/;
 
 /** What the program knows of the host before it parses (how the VMs will run). */
@@ -59,12 +61,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
   const r = new Reader(problems);
   for (const k of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(k)) {
-      problems.add(
-        fullKey(k),
-        raw[k],
-        "unknown config key",
-        `remove it, or use one of: ${CONFIG_KEYS.join(", ")}`,
-      );
+      problems.add(fullKey(k), raw[k], "unknown config key", unknownKeyFix(k, CONFIG_KEYS));
     }
   }
   const environment = r.oneOf(fullKey("environment"), raw.environment, ENVIRONMENTS);
@@ -106,7 +103,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
       raw.fleetLeaseTtlSec,
       timing.fleetLeaseTtlSec,
       2,
-      120,
+      MAX_LEASE_TTL_SEC,
     ),
   };
   // An agent renews through etcd; while etcd elects a new leader (1 to 2 election
@@ -119,7 +116,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
       fullKey("fleetLeaseTtlSec"),
       raw.fleetLeaseTtlSec ?? fleet.leaseTtlSec,
       `lets agents fence after ${fenceAfterMs} ms without renewal, shorter than 3 x ${fullKey("etcdElectionMs")} (${etcd.electionMs} ms): an etcd leader election would stop every unit`,
-      `raise it to at least ${Math.ceil((3 * etcd.electionMs) / 700)}, or lower ${fullKey("etcdElectionMs")}`,
+      leaseFix(etcd.electionMs),
     );
   }
   const data = parseData(r, raw.data);
@@ -155,14 +152,44 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
   };
 }
 
+/** The fix for a lease TTL too short for etcd's elections: only values that exist. */
+function leaseFix(electionMs: number): string {
+  const ttl = Math.ceil((3 * electionMs) / 700);
+  const maxElection = Math.floor((MAX_LEASE_TTL_SEC * 700) / 3);
+  return ttl <= MAX_LEASE_TTL_SEC
+    ? `raise it to at least ${ttl}, or lower ${fullKey("etcdElectionMs")}`
+    : `no ${fullKey("fleetLeaseTtlSec")} up to ${MAX_LEASE_TTL_SEC} is enough: lower ${fullKey("etcdElectionMs")} to at most ${maxElection} and set ${fullKey("fleetLeaseTtlSec")} to ${MAX_LEASE_TTL_SEC}`;
+}
+
+const MAX_LEASE_TTL_SEC = 120;
+const MAX_ELECTION_MS = 50_000;
+
+/** The fix for an election timeout under 5 heartbeats: a value inside the allowed range. */
+function electionFix(heartbeatMs: number): string {
+  if (heartbeatMs * 10 <= MAX_ELECTION_MS)
+    return `use about 10 x the heartbeat, e.g. ${heartbeatMs * 10}`;
+  if (heartbeatMs * 5 <= MAX_ELECTION_MS)
+    return `use ${MAX_ELECTION_MS} (the most allowed), or lower ${fullKey("etcdHeartbeatMs")} to about ${MAX_ELECTION_MS / 10}`;
+  return `lower ${fullKey("etcdHeartbeatMs")} to at most ${MAX_ELECTION_MS / 5} (about ${MAX_ELECTION_MS / 10}), then use 10 x the heartbeat`;
+}
+
 function image(r: Reader, name: string, v: unknown, fallback: string): string {
   const ref = r.string(fullKey(name), v, fallback)!;
-  if (!IMAGE_REF.test(ref)) {
+  const m = IMAGE_REF.exec(ref);
+  const pinned = m !== null && (m.groups?.tag !== undefined || ref.includes("@sha256:"));
+  if (!m || !pinned) {
     r.problems.add(
       fullKey(name),
       v,
       "is not an image reference with a tag or digest",
-      `write registry/name:tag, e.g. ${fallback}`,
+      `write registry/name:tag (or name:tag@sha256:<digest>), e.g. ${fallback}`,
+    );
+  } else if (m.groups?.tag === "latest" && !ref.includes("@sha256:")) {
+    r.problems.add(
+      fullKey(name),
+      v,
+      'has the tag "latest", which moves: two runs could start different images',
+      `pin a release tag or a digest, e.g. ${fallback}`,
     );
   }
   return ref;
@@ -216,7 +243,7 @@ function parseEtcd(r: Reader, raw: Raw, timing: (typeof TIMING_DEFAULTS)[TimingP
     raw.etcdElectionMs,
     timing.etcdElectionMs,
     50,
-    50_000,
+    MAX_ELECTION_MS,
   );
   // etcd itself refuses to start when the election timeout is under 5 heartbeats.
   if (electionMs < 5 * heartbeatMs) {
@@ -224,7 +251,7 @@ function parseEtcd(r: Reader, raw: Raw, timing: (typeof TIMING_DEFAULTS)[TimingP
       fullKey("etcdElectionMs"),
       raw.etcdElectionMs ?? electionMs,
       `is less than 5 x ${fullKey("etcdHeartbeatMs")} (${heartbeatMs} ms); etcd refuses to start`,
-      `use about 10 x the heartbeat, e.g. ${heartbeatMs * 10}`,
+      electionFix(heartbeatMs),
     );
   }
   return {

@@ -1,5 +1,6 @@
 // Typed readers over the raw (YAML/JSON) stack config. Each records a problem with
 // the full key instead of throwing, so parsing goes on and reports everything.
+import { unknownKeyFix } from "../../containers/dataset/suggest";
 import { Problems } from "./errors";
 
 export type Raw = Record<string, unknown>;
@@ -25,12 +26,7 @@ export class Reader {
     }
     for (const k of Object.keys(v)) {
       if (!allowed.includes(k)) {
-        this.problems.add(
-          `${key}.${k}`,
-          v[k],
-          "unknown key",
-          `remove it or use one of: ${allowed.join(", ")}`,
-        );
+        this.problems.add(`${key}.${k}`, v[k], "unknown key", unknownKeyFix(k, allowed));
       }
     }
     return v;

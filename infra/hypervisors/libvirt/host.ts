@@ -2,7 +2,14 @@
 // MACs are taken, and the tail of a node's console log (read locally or over ssh).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import { shellWord, sshArgs as sshCommand } from "../../../fleet/cli/ssh";
 import { names, Virsh } from "./virsh";
+
+export { shellWord };
+
+/** ssh arguments for the libvirt host: batch mode (no password prompt), `--`, quoted words. */
+export const sshArgs = (t: { host: string; port?: string }, command: string[]): string[] =>
+  sshCommand(t, command, ["-o", "BatchMode=yes"]);
 import type { DomainType } from "./xml";
 
 /**
@@ -30,9 +37,15 @@ export function consoleLogPath(domain: string): string {
   return `/var/log/libvirt/qemu/${domain}-console.log`;
 }
 
-/** ssh target of a qemu+ssh URI, or undefined for a local connection. */
+/**
+ * ssh target of a qemu+ssh URI, or undefined for a local connection. A target that
+ * ssh could read as an option (`-oProxyCommand=...`) throws, even though the config
+ * check (infra/config/names.ts) refuses such URIs first.
+ */
 export function sshTarget(uri: string): { host: string; port?: string } | undefined {
   const m = /^qemu\+ssh:\/\/([^/:?]+)(?::(\d+))?\//.exec(uri);
+  if (m && (m[1].startsWith("-") || m[1].includes("@-")))
+    throw new Error(`fleetlab:hypervisor.uri = ${uri}: the ssh target starts with '-'`);
   return m ? { host: m[1], ...(m[2] && { port: m[2] }) } : undefined;
 }
 
@@ -49,16 +62,7 @@ export function tailConsole(uri: string, file: string, lines = 40): string {
 function readTail(uri: string, file: string, lines: number): string {
   const ssh = sshTarget(uri);
   if (ssh) {
-    const args = [
-      ...(ssh.port ? ["-p", ssh.port] : []),
-      "-o",
-      "BatchMode=yes",
-      ssh.host,
-      "tail",
-      "-n",
-      String(lines),
-      file,
-    ];
+    const args = sshArgs(ssh, ["tail", "-n", String(lines), "--", file]);
     const r = spawnSync("ssh", args, { encoding: "utf8", timeout: 20_000 });
     return r.status === 0
       ? r.stdout
@@ -74,11 +78,7 @@ function readTail(uri: string, file: string, lines: number): string {
 export function removeConsoleLog(uri: string, file: string): void {
   const ssh = sshTarget(uri);
   if (ssh) {
-    spawnSync(
-      "ssh",
-      [...(ssh.port ? ["-p", ssh.port] : []), "-o", "BatchMode=yes", ssh.host, "rm", "-f", file],
-      { timeout: 20_000 },
-    );
+    spawnSync("ssh", sshArgs(ssh, ["rm", "-f", "--", file]), { timeout: 20_000 });
   } else {
     fs.rmSync(file, { force: true });
   }

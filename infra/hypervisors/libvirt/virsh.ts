@@ -27,10 +27,46 @@ export interface Virsh {
 }
 
 const VIRSH = process.env.FLEETLAB_VIRSH ?? "virsh";
+/** The only options the driver passes, with whether each takes a value. */
+const FLAGS: Record<string, boolean> = {
+  "--pool": true,
+  "--virttype": true,
+  "--all": false,
+  "--name": false,
+  "--bytes": false,
+};
+
+/**
+ * A virsh command line in which no value can be read as an option: the command,
+ * its known flags (a flag's value may not start with '-'), then `--` and the
+ * positional values (virsh's own end-of-options marker). Throws on anything else.
+ */
+export function virshArgs(uri: string, args: string[]): string[] {
+  const [cmd, ...rest] = args;
+  const refuse = (v: string, why: string) => {
+    throw new Error(`virsh ${cmd}: refusing ${JSON.stringify(v)}: ${why}`);
+  };
+  if (!/^[a-z][a-z-]*$/.test(cmd ?? "")) refuse(cmd ?? "", "not a virsh command name");
+  if (uri.startsWith("-")) refuse(uri, "a connection URI cannot start with '-'");
+  const flags: string[] = [];
+  const values: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (FLAGS[a] === undefined) {
+      if (a.startsWith("-")) refuse(a, "a value starting with '-' would be read as an option");
+      values.push(a);
+    } else if (FLAGS[a]) {
+      const v = rest[++i];
+      if (v === undefined || v.startsWith("-")) refuse(v ?? "", `not a value for ${a}`);
+      flags.push(a, v);
+    } else flags.push(a);
+  }
+  return ["-q", "-c", uri, cmd, ...flags, ...(values.length > 0 ? ["--", ...values] : [])];
+}
 
 export function virsh(uri: string): Virsh {
   const run = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): string => {
-    const full = ["-q", "-c", uri, ...args];
+    const full = virshArgs(uri, args);
     const r = spawnSync(VIRSH, full, {
       input: opts.input,
       encoding: "utf8",
