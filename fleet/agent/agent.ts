@@ -10,6 +10,12 @@ import { coalesce } from "../engine/coalesce";
 import { Engine } from "../engine/engine";
 import { keys } from "../registry/keys";
 import { Registry, UnitState } from "../registry/registry";
+import {
+  InspectAnswer,
+  InspectRequest,
+  MAX_JOURNAL_LINES,
+  serveInspect,
+} from "../registry/inspect";
 import { AgentConfig } from "./config";
 import { SystemdAdapter } from "./systemd";
 
@@ -51,6 +57,7 @@ export class Agent {
   private fenced = true;
   private timers: NodeJS.Timeout[] = [];
   private watcher?: Watcher;
+  private inspector?: { cancel(): Promise<void> };
   private loaded = new Map<string, string>(); // unit -> hash loaded into systemd
   private reported = new Map<string, string>(); // unit -> last reported state JSON
   /** unit files left by an earlier run of this agent, checked once after start */
@@ -89,6 +96,7 @@ export class Agent {
     this.watcher = await this.reg.watch(keys.machineSchedulePrefix(this.opts.machineID), () =>
       this.kick(),
     );
+    this.inspector = await serveInspect(this.reg, this.opts.machineID, (r) => this.inspect(r));
     this.timers.push(setInterval(() => void this.renew(), this.opts.renewMs));
     // Check the fencing deadline often, independent of how long a renewal hangs.
     this.timers.push(
@@ -214,6 +222,19 @@ export class Agent {
       (p) => p.lease === lease,
     );
     const wanted = new Map(mine.map((p) => [p.unit, p.target]));
+    // A unit replaced with new options (fleet's --replace): stop the old version and
+    // load the new one, which the loop below then starts if it should run, as fleet's
+    // agent did on a hash mismatch (a restart with the new file, on the same machine).
+    for (const p of mine) {
+      const had = this.loaded.get(p.unit);
+      if (had && p.hash && had !== p.hash) {
+        this.log(
+          `${p.unit} replaced (hash ${had.slice(0, 7)} -> ${p.hash.slice(0, 7)}): reloading`,
+        );
+        await this.systemd.stop(p.unit);
+        this.loaded.delete(p.unit);
+      }
+    }
     for (const unit of this.leftovers?.splice(0) ?? []) {
       if (!wanted.has(unit)) await this.systemd.unload(unit);
     }
@@ -273,12 +294,23 @@ export class Agent {
     }
   }
 
+  /** Answer a status/journal request, for the units this agent runs only. */
+  private async inspect(r: InspectRequest): Promise<InspectAnswer> {
+    if (!this.loaded.has(r.unit)) return { error: `${r.unit} is not loaded on this machine` };
+    const sd = this.systemd;
+    if (r.kind === "status" && sd.status) return { lines: await sd.status(r.unit) };
+    const lines = Math.min(Math.max(1, Math.floor(r.lines)), MAX_JOURNAL_LINES);
+    if (r.kind === "journal" && sd.journal) return { lines: await sd.journal(r.unit, lines) };
+    return { error: `this agent's systemd adapter cannot give ${r.kind}` };
+  }
+
   /** Graceful stop (tests, SIGTERM): stop the loops; units keep running unless told. */
   async stop(opts: { stopUnits?: boolean; revoke?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     await this.engine?.stop();
     await this.watcher?.cancel().catch(() => undefined);
+    await this.inspector?.cancel().catch(() => undefined);
     if (opts.stopUnits) await this.fence();
     if (opts.revoke) await this.lease?.revoke().catch(() => undefined);
   }
