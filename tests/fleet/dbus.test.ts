@@ -12,6 +12,7 @@ jest.setTimeout(180_000);
 
 const DOCKER = "/usr/bin/docker";
 const IMAGE = process.env.FLEETLAB_FLEET_SYSTEMD_IMAGE ?? "fleetlab/fleet-systemd-test:latest";
+const BUNDLE = process.env.FLEETLAB_FLEET_BUNDLE;
 const etcd = new EtcdCluster();
 let container = "";
 let reg: Registry;
@@ -46,6 +47,9 @@ beforeAll(async () => {
     "/run/lock",
     "-v",
     "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+    // A bundle of the working tree over the image's (esbuild fleet/main.ts), so the
+    // test can run code newer than the image without rebuilding it.
+    ...(BUNDLE ? ["-v", `${BUNDLE}:/usr/lib/fleet/lib/fleet.js:ro`] : []),
     IMAGE,
   );
   await waitFor(
@@ -171,6 +175,72 @@ test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
   expect(inside("systemctl", "show", "-p", "LoadState", "--value", "hello.service")).toBe(
     "not-found",
   );
+});
+
+test("status and journal come from the agent through the API, not over SSH", async () => {
+  const svc = new FleetService(reg);
+  await svc.putUnit("talk.service", {
+    desiredState: "launched",
+    options: [
+      { section: "Unit", name: "Description", value: "fleet journal test" },
+      {
+        section: "Service",
+        name: "ExecStart",
+        value: "/bin/sh -c 'for i in 1 2 3 4 5; do echo line$i; done; exec sleep infinity'",
+      },
+    ],
+  });
+  await waitFor(
+    "talk running",
+    () => inside("systemctl", "is-active", "talk.service") === "active",
+    30_000,
+    250,
+  );
+  const status = await svc.inspectUnit("talk.service", "status", {});
+  expect(status.machineID).toBe(machineID(7));
+  expect(status.lines.join("\n")).toMatch(
+    /talk.service - fleet journal test[\s\S]*Active: active \(running\) since [\s\S]*Main PID: \d+/,
+  );
+  const journal = await waitFor(
+    "line5 in the journal",
+    async () => {
+      const j = await svc.inspectUnit("talk.service", "journal", { lines: "2" });
+      return j.lines.some((l) => l.endsWith("line5")) ? j : undefined;
+    },
+    30_000,
+    500,
+  );
+  expect(journal.lines).toHaveLength(2);
+  expect(journal.lines[0]).toMatch(/line4$/);
+  // the transient journalctl units are gone again
+  expect(
+    inside("sh", "-c", "systemctl list-units --all --no-legend 'fleet-journal-*' | wc -l"),
+  ).toBe("0");
+});
+
+test("new options for a running unit restart it with the new unit file (fleet's --replace)", async () => {
+  const svc = new FleetService(reg);
+  const exec = (v: string) => [{ section: "Service", name: "ExecStart", value: v }];
+  await svc.putUnit("swap.service", { desiredState: "launched", options: exec("/bin/sleep 1001") });
+  await waitFor(
+    "v1 running",
+    () => inside("systemctl", "is-active", "swap.service") === "active",
+    30_000,
+    250,
+  );
+  const pid1 = inside("systemctl", "show", "-p", "MainPID", "--value", "swap.service");
+  expect(await svc.putUnit("swap.service", { options: exec("/bin/sleep 1002") })).toBe(204);
+  await waitFor(
+    "v2 running",
+    () =>
+      inside("systemctl", "is-active", "swap.service") === "active" &&
+      /sleep 1002/.test(inside("systemctl", "show", "-p", "ExecStart", "--value", "swap.service")),
+    30_000,
+    250,
+  );
+  expect(inside("systemctl", "show", "-p", "MainPID", "--value", "swap.service")).not.toBe(pid1);
+  expect(inside("cat", "/run/fleet/units/swap.service")).toMatch(/ExecStart=\/bin\/sleep 1002/);
+  await svc.deleteUnit("swap.service");
 });
 
 test("when the agent process dies, systemd stops the units bound to it", async () => {
