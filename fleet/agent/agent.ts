@@ -5,6 +5,7 @@
 // lease, and so the machine, can only expire after that; the engine reschedules only
 // after expiry; so a cut-off machine never runs a unit while its replacement does.
 import { EtcdLeaseInvalidError, Lease, Watcher } from "etcd3";
+import { renameSync, writeFileSync } from "fs";
 import { serializeUnit, unitHash, UnitOption } from "../unit";
 import { coalesce } from "../engine/coalesce";
 import { Engine } from "../engine/engine";
@@ -21,7 +22,14 @@ import { SystemdAdapter } from "./systemd";
 
 export type AgentOptions = Pick<
   AgentConfig,
-  "machineID" | "publicIP" | "metadata" | "leaseTTL" | "renewMs" | "fenceMarginMs" | "bindsTo"
+  | "machineID"
+  | "publicIP"
+  | "metadata"
+  | "leaseTTL"
+  | "renewMs"
+  | "fenceMarginMs"
+  | "bindsTo"
+  | "heartbeatFile"
 > & {
   reconcileMs?: number;
   /** run the engine candidate in this agent (default true) */
@@ -76,7 +84,9 @@ export class Agent {
       this.engine = new Engine(
         reg,
         opts.machineID,
-        () => (this.fenced ? undefined : this.leaseID),
+        // past the fencing deadline counts as fenced even before checkFence ran (a
+        // process resumed from a freeze must not act as leader on a lost lease)
+        () => (this.fenced || this.pastDeadline() ? undefined : this.leaseID),
         {
           reconcileMs: opts.reconcileMs ?? 1000,
           debounceMs: 50,
@@ -132,6 +142,7 @@ export class Agent {
     this.reported.clear();
     this.lastRenewSent = sent;
     this.fenced = false;
+    this.heartbeat(sent);
     this.log(`registered with lease ${id}`);
   }
 
@@ -153,6 +164,7 @@ export class Agent {
         this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.opts.renewMs * 2) }),
       );
       this.lastRenewSent = sent;
+      this.heartbeat(sent);
       if (this.fenced) {
         // The lease never expired, so nobody else was given our units: resume.
         this.fenced = false;
@@ -177,9 +189,31 @@ export class Agent {
     }
   }
 
+  /**
+   * Tell the host-side watcher (watchdog.ts) that the lease was renewed at `sent`.
+   * Only a renewal that came back within renewMs counts, which bounds how late after
+   * the renewal the last heartbeat can be (the timing rule relies on it).
+   */
+  private beats = 0;
+  private heartbeat(sent: number): void {
+    const file = this.opts.heartbeatFile;
+    if (!file || now() - sent > this.opts.renewMs) return;
+    try {
+      writeFileSync(`${file}.tmp`, `${process.pid}-${++this.beats}\n`);
+      renameSync(`${file}.tmp`, file);
+    } catch (e) {
+      this.log(`heartbeat ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Has the last successful renewal become too old to act on? */
+  private pastDeadline(): boolean {
+    return now() - this.lastRenewSent > this.opts.leaseTTL * 1000 - this.opts.fenceMarginMs;
+  }
+
   private async checkFence(): Promise<void> {
     if (this.fenced || this.stopped) return;
-    if (now() - this.lastRenewSent > this.opts.leaseTTL * 1000 - this.opts.fenceMarginMs) {
+    if (this.pastDeadline()) {
       this.log("lease not renewed in time: fencing (stopping all units)");
       await this.fence();
     }
@@ -215,6 +249,8 @@ export class Agent {
 
   private async reconcile(): Promise<void> {
     if (this.fenced || !this.leaseID) return;
+    // Resumed after a freeze (timers fire late, in any order): fence first, act never.
+    if (this.pastDeadline()) return this.checkFence();
     const lease = this.leaseID;
     // Only placements made for this lease incarnation count: entries left from an
     // expired lease may already have been moved elsewhere.
