@@ -1,5 +1,7 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
+import { timingForTtl } from "../../fleet/agent/config";
+import { watchdogTimingProblem } from "../../fleet/agent/watchdog";
 import { ConfigError, fullKey, Problems } from "./errors";
 import { DATA_DEFAULTS, DEFAULTS, NODE_TCP_PORTS } from "./defaults";
 import { parseHypervisor } from "./hypervisor";
@@ -100,6 +102,17 @@ export function parseLabSpec(stackName: string, raw: Raw): LabSpec {
       raw.fleetLeaseTtlSec ?? fleet.leaseTtlSec,
       `lets agents fence after ${fenceAfterMs} ms without renewal, shorter than 3 x ${fullKey("etcdElectionMs")} (${etcd.electionMs} ms): an etcd leader election would stop every unit`,
       `raise it to at least ${Math.ceil((3 * etcd.electionMs) / 700)}, or lower ${fullKey("etcdElectionMs")}`,
+    );
+  }
+  // A frozen agent (alive, renewing nothing) is fenced by systemd's watchdog on its
+  // unit (fleet/agent/watchdog.ts): renew + poll + watchdog + stop must fit in the TTL.
+  const watchdogProblem = watchdogTimingProblem(timingForTtl(fleet.leaseTtlSec));
+  if (watchdogProblem) {
+    problems.add(
+      fullKey("fleetLeaseTtlSec"),
+      raw.fleetLeaseTtlSec ?? fleet.leaseTtlSec,
+      `gives timings where ${watchdogProblem}`,
+      `use a larger TTL (the default is ${DEFAULTS.fleetLeaseTtlSec})`,
     );
   }
   const data = parseData(r, raw.data);

@@ -2,6 +2,7 @@
 import type { LabSpec, NodeSpec } from "../config/types";
 import { etcdClientEnv, etcdJoinScript, etcdMemberUnit } from "./etcd";
 import { fleetAgentUnit } from "./fleet";
+import { watchdogScript } from "../../fleet/agent/watchdog";
 import {
   CA_PATH,
   DOCKER_UNIT,
@@ -10,6 +11,7 @@ import {
   ETCD_JOIN_SCRIPT,
   ETCD_UNIT,
   FLEET_AGENT_UNIT,
+  FLEET_WATCHDOG_SCRIPT,
   NETWORKD_FILE,
   NODE_CERT_PATH,
   NODE_KEY_PATH,
@@ -86,6 +88,7 @@ export function renderIgnition(
     file(NODE_CERT_PATH, tls.cert),
     file(NODE_KEY_PATH, tls.key, MODE_SECRET),
     file(ETCD_ENV_PATH, etcdClientEnv(spec, node)),
+    file(FLEET_WATCHDOG_SCRIPT, watchdogScript(), MODE_EXEC),
   ];
   const units: IgnitionUnit[] = [
     { name: DOCKER_UNIT, enabled: true },
