@@ -2,62 +2,23 @@
 // runs inside a container whose PID 1 is systemd and drives it over D-Bus with
 // dbus-next, against a real etcd on 127.0.0.1 (--net=host, loopback only).
 // Needs dockerd and the images from scripts/setup.d/45-fleet-image.sh.
-import { execFileSync } from "child_process";
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { EtcdCluster, waitFor } from "./etcd";
 import { machineID } from "./harness";
+import { startSystemdContainer, SystemdContainer } from "./systemd-container";
 
 jest.setTimeout(180_000);
 
-const DOCKER = "/usr/bin/docker";
-const IMAGE = process.env.FLEETLAB_FLEET_SYSTEMD_IMAGE ?? "fleetlab/fleet-systemd-test:latest";
-const BUNDLE = process.env.FLEETLAB_FLEET_BUNDLE;
 const etcd = new EtcdCluster();
-let container = "";
+let box: SystemdContainer | undefined;
 let reg: Registry;
-
-const docker = (...args: string[]) =>
-  execFileSync(DOCKER, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-const inside = (...cmd: string[]) => {
-  try {
-    return docker("exec", container, ...cmd);
-  } catch (e) {
-    return ((e as { stdout?: string }).stdout ?? "").trim();
-  }
-};
+const inside = (...cmd: string[]) => box!.inside(...cmd);
 
 beforeAll(async () => {
   await etcd.start();
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
-  container = docker(
-    "run",
-    "-d",
-    "--rm",
-    "--name",
-    `fleet-dbus-test-${process.pid}`,
-    "--net=host",
-    "--cap-add",
-    "SYS_ADMIN",
-    "--security-opt",
-    "seccomp=unconfined",
-    "--tmpfs",
-    "/run",
-    "--tmpfs",
-    "/run/lock",
-    "-v",
-    "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-    // A bundle of the working tree over the image's (esbuild fleet/main.ts), so the
-    // test can run code newer than the image without rebuilding it.
-    ...(BUNDLE ? ["-v", `${BUNDLE}:/usr/lib/fleet/lib/fleet.js:ro`] : []),
-    IMAGE,
-  );
-  await waitFor(
-    "systemd up in the container",
-    () => /^(running|degraded)$/.test(inside("systemctl", "is-system-running")),
-    60_000,
-    500,
-  );
+  box = await startSystemdContainer("fleet-dbus-test");
   inside("sh", "-c", `echo ${machineID(7)} > /etc/fleet-machine-id`);
   // A unit left running by an earlier agent run that the schedule no longer has.
   inside(
@@ -94,10 +55,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (container) {
+  if (box) {
     if (process.env.FLEET_TEST_LOG)
       console.log(inside("journalctl", "-u", "fleet-agent", "--no-pager"));
-    docker("rm", "-f", container);
+    box.remove();
   }
   reg?.client.close();
   await etcd.stop();
