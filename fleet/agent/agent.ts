@@ -5,7 +5,7 @@
 // lease, and so the machine, can only expire after that; the engine reschedules only
 // after expiry; so a cut-off machine never runs a unit while its replacement does.
 import { EtcdLeaseInvalidError, Lease, Watcher } from "etcd3";
-import { renameSync, writeFileSync } from "fs";
+import { readFileSync, renameSync, writeFileSync } from "fs";
 import { serializeUnit, unitHash, UnitOption } from "../unit";
 import { coalesce } from "../engine/coalesce";
 import { Engine } from "../engine/engine";
@@ -19,6 +19,7 @@ import {
 } from "../registry/inspect";
 import { AgentConfig } from "./config";
 import { SystemdAdapter } from "./systemd";
+import { parseUptimeMs, pingUntil } from "./watchdog";
 
 export type AgentOptions = Pick<
   AgentConfig,
@@ -30,12 +31,13 @@ export type AgentOptions = Pick<
   | "fenceMarginMs"
   | "bindsTo"
   | "heartbeatFile"
-> & {
-  reconcileMs?: number;
-  /** run the engine candidate in this agent (default true) */
-  engine?: boolean;
-  log?: (msg: string) => void;
-};
+> &
+  Partial<Pick<AgentConfig, "watchdogMs">> & {
+    reconcileMs?: number;
+    /** run the engine candidate in this agent (default true) */
+    engine?: boolean;
+    log?: (msg: string) => void;
+  };
 
 const now = () => performance.now();
 
@@ -190,16 +192,16 @@ export class Agent {
   }
 
   /**
-   * Tell the host-side watcher (watchdog.ts) that the lease was renewed at `sent`.
-   * Only a renewal that came back within renewMs counts, which bounds how late after
-   * the renewal the last heartbeat can be (the timing rule relies on it).
+   * Tell the host-side watcher (watchdog.ts) until when to keep systemd's watchdog
+   * fed: derived from when the renewal that succeeded was sent, on the clock the
+   * watcher reads, so a frozen agent is killed when it would have fenced itself.
    */
-  private beats = 0;
   private heartbeat(sent: number): void {
-    const file = this.opts.heartbeatFile;
-    if (!file || now() - sent > this.opts.renewMs) return;
+    const { heartbeatFile: file, watchdogMs } = this.opts;
+    if (!file || watchdogMs === undefined) return;
     try {
-      writeFileSync(`${file}.tmp`, `${process.pid}-${++this.beats}\n`);
+      const t0 = parseUptimeMs(readFileSync("/proc/uptime", "utf8")) - (now() - sent);
+      writeFileSync(`${file}.tmp`, `${pingUntil(t0, { ...this.opts, watchdogMs })}\n`);
       renameSync(`${file}.tmp`, file);
     } catch (e) {
       this.log(`heartbeat ${file}: ${(e as Error).message}`);

@@ -51,11 +51,11 @@ test("config errors name the variable and the fix", () => {
     /fencing can act before expiry/,
   );
   const hb = { ...base, [AGENT_ENV.heartbeatFile]: "/run/fleet/heartbeat" };
-  expect(() => configFromEnv({ ...hb, [AGENT_ENV.watchdogMs]: "2500" }, read)).toThrow(
-    /FLEET_WATCHDOG_MS.*= 5250 ms is not below the lease TTL of 5000 ms/,
+  expect(() => configFromEnv({ ...hb, [AGENT_ENV.watchdogMs]: "3500" }, read)).toThrow(
+    /FLEET_WATCHDOG_MS.*watchdog 3500 ms must be below TTL - margin = 3500 ms/,
   );
   expect(configFromEnv(hb, read)).toMatchObject({
-    watchdogMs: 2000,
+    watchdogMs: 1000,
     heartbeatFile: hb[AGENT_ENV.heartbeatFile],
   });
   expect(() => parseMetadata("role")).toThrow(/FLEET_METADATA: "role" is not key=value/);
@@ -77,7 +77,7 @@ describe("timingForTtl", () => {
       renewMs: 3000,
       fenceMarginMs: 4500,
       reconcileMs: 3000,
-      watchdogMs: 6000,
+      watchdogMs: 3000,
       watchdogPollMs: 750,
     });
     const t = timingForTtl(2);

@@ -44,7 +44,7 @@ export const DEFAULT_TIMING = {
   fenceMarginMs: 1500,
   reconcileMs: 1000,
   /** systemd's WatchdogSec for the agent's unit and its watcher's poll (watchdog.ts) */
-  watchdogMs: 2000,
+  watchdogMs: 1000,
   watchdogPollMs: 250,
 };
 
