@@ -5,23 +5,39 @@
 // lease, and so the machine, can only expire after that; the engine reschedules only
 // after expiry; so a cut-off machine never runs a unit while its replacement does.
 import { EtcdLeaseInvalidError, Lease, Watcher } from "etcd3";
+import { readFileSync, renameSync, writeFileSync } from "fs";
 import { serializeUnit, unitHash, UnitOption } from "../unit";
 import { coalesce } from "../engine/coalesce";
 import { Engine } from "../engine/engine";
 import { keys } from "../registry/keys";
 import { Registry, UnitState } from "../registry/registry";
+import {
+  InspectAnswer,
+  InspectRequest,
+  MAX_JOURNAL_LINES,
+  serveInspect,
+} from "../registry/inspect";
 import { AgentConfig } from "./config";
 import { SystemdAdapter } from "./systemd";
+import { parseUptimeMs, pingUntil } from "./watchdog";
 
 export type AgentOptions = Pick<
   AgentConfig,
-  "machineID" | "publicIP" | "metadata" | "leaseTTL" | "renewMs" | "fenceMarginMs" | "bindsTo"
-> & {
-  reconcileMs?: number;
-  /** run the engine candidate in this agent (default true) */
-  engine?: boolean;
-  log?: (msg: string) => void;
-};
+  | "machineID"
+  | "publicIP"
+  | "metadata"
+  | "leaseTTL"
+  | "renewMs"
+  | "fenceMarginMs"
+  | "bindsTo"
+  | "heartbeatFile"
+> &
+  Partial<Pick<AgentConfig, "watchdogMs">> & {
+    reconcileMs?: number;
+    /** run the engine candidate in this agent (default true) */
+    engine?: boolean;
+    log?: (msg: string) => void;
+  };
 
 const now = () => performance.now();
 
@@ -51,6 +67,7 @@ export class Agent {
   private fenced = true;
   private timers: NodeJS.Timeout[] = [];
   private watcher?: Watcher;
+  private inspector?: { cancel(): Promise<void> };
   private loaded = new Map<string, string>(); // unit -> hash loaded into systemd
   private reported = new Map<string, string>(); // unit -> last reported state JSON
   /** unit files left by an earlier run of this agent, checked once after start */
@@ -69,7 +86,9 @@ export class Agent {
       this.engine = new Engine(
         reg,
         opts.machineID,
-        () => (this.fenced ? undefined : this.leaseID),
+        // past the fencing deadline counts as fenced even before checkFence ran (a
+        // process resumed from a freeze must not act as leader on a lost lease)
+        () => (this.fenced || this.pastDeadline() ? undefined : this.leaseID),
         {
           reconcileMs: opts.reconcileMs ?? 1000,
           debounceMs: 50,
@@ -90,6 +109,7 @@ export class Agent {
     this.watcher = await this.reg.watch(keys.machineSchedulePrefix(this.opts.machineID), () =>
       this.kick(),
     );
+    this.inspector = await serveInspect(this.reg, this.opts.machineID, (r) => this.inspect(r));
     this.timers.push(setInterval(() => void this.renew(), this.opts.renewMs));
     // Check the fencing deadline often, independent of how long a renewal hangs.
     this.timers.push(
@@ -146,6 +166,7 @@ export class Agent {
     this.reported.clear();
     this.lastRenewSent = sent;
     this.fenced = false;
+    this.heartbeat(sent);
     this.log(`registered with lease ${id}`);
   }
 
@@ -167,6 +188,7 @@ export class Agent {
         this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.opts.renewMs * 2) }),
       );
       this.lastRenewSent = sent;
+      this.heartbeat(sent);
       if (this.fenced) {
         // The lease never expired, so nobody else was given our units: resume.
         this.fenced = false;
@@ -191,9 +213,31 @@ export class Agent {
     }
   }
 
+  /**
+   * Tell the host-side watcher (watchdog.ts) until when to keep systemd's watchdog
+   * fed: derived from when the renewal that succeeded was sent, on the clock the
+   * watcher reads, so a frozen agent is killed when it would have fenced itself.
+   */
+  private heartbeat(sent: number): void {
+    const { heartbeatFile: file, watchdogMs } = this.opts;
+    if (!file || watchdogMs === undefined) return;
+    try {
+      const t0 = parseUptimeMs(readFileSync("/proc/uptime", "utf8")) - (now() - sent);
+      writeFileSync(`${file}.tmp`, `${pingUntil(t0, { ...this.opts, watchdogMs })}\n`);
+      renameSync(`${file}.tmp`, file);
+    } catch (e) {
+      this.log(`heartbeat ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Has the last successful renewal become too old to act on? */
+  private pastDeadline(): boolean {
+    return now() - this.lastRenewSent > this.opts.leaseTTL * 1000 - this.opts.fenceMarginMs;
+  }
+
   private async checkFence(): Promise<void> {
     if (this.fenced || this.stopped) return;
-    if (now() - this.lastRenewSent > this.opts.leaseTTL * 1000 - this.opts.fenceMarginMs) {
+    if (this.pastDeadline()) {
       this.log("lease not renewed in time: fencing (stopping all units)");
       await this.fence();
     }
@@ -229,6 +273,8 @@ export class Agent {
 
   private async reconcile(): Promise<void> {
     if (this.fenced || !this.leaseID) return;
+    // Resumed after a freeze (timers fire late, in any order): fence first, act never.
+    if (this.pastDeadline()) return this.checkFence();
     const lease = this.leaseID;
     // Only placements made for this lease incarnation count: entries left from an
     // expired lease may already have been moved elsewhere.
@@ -236,6 +282,19 @@ export class Agent {
       (p) => p.lease === lease,
     );
     const wanted = new Map(mine.map((p) => [p.unit, p.target]));
+    // A unit replaced with new options (fleet's --replace): stop the old version and
+    // load the new one, which the loop below then starts if it should run, as fleet's
+    // agent did on a hash mismatch (a restart with the new file, on the same machine).
+    for (const p of mine) {
+      const had = this.loaded.get(p.unit);
+      if (had && p.hash && had !== p.hash) {
+        this.log(
+          `${p.unit} replaced (hash ${had.slice(0, 7)} -> ${p.hash.slice(0, 7)}): reloading`,
+        );
+        await this.systemd.stop(p.unit);
+        this.loaded.delete(p.unit);
+      }
+    }
     for (const unit of this.leftovers?.splice(0) ?? []) {
       if (!wanted.has(unit)) await this.systemd.unload(unit);
     }
@@ -295,12 +354,23 @@ export class Agent {
     }
   }
 
+  /** Answer a status/journal request, for the units this agent runs only. */
+  private async inspect(r: InspectRequest): Promise<InspectAnswer> {
+    if (!this.loaded.has(r.unit)) return { error: `${r.unit} is not loaded on this machine` };
+    const sd = this.systemd;
+    if (r.kind === "status" && sd.status) return { lines: await sd.status(r.unit) };
+    const lines = Math.min(Math.max(1, Math.floor(r.lines)), MAX_JOURNAL_LINES);
+    if (r.kind === "journal" && sd.journal) return { lines: await sd.journal(r.unit, lines) };
+    return { error: `this agent's systemd adapter cannot give ${r.kind}` };
+  }
+
   /** Graceful stop (tests, SIGTERM): stop the loops; units keep running unless told. */
   async stop(opts: { stopUnits?: boolean; revoke?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     await this.engine?.stop();
     await this.watcher?.cancel().catch(() => undefined);
+    await this.inspector?.cancel().catch(() => undefined);
     if (opts.stopUnits) await this.fence();
     if (opts.revoke) await this.lease?.revoke().catch(() => undefined);
   }

@@ -50,6 +50,14 @@ test("config errors name the variable and the fix", () => {
   expect(() => configFromEnv({ ...base, FLEET_LEASE_TTL: "2" }, read)).toThrow(
     /fencing can act before expiry/,
   );
+  const hb = { ...base, [AGENT_ENV.heartbeatFile]: "/run/fleet/heartbeat" };
+  expect(() => configFromEnv({ ...hb, [AGENT_ENV.watchdogMs]: "3500" }, read)).toThrow(
+    /FLEET_WATCHDOG_MS.*watchdog 3500 ms must be below TTL - margin = 3500 ms/,
+  );
+  expect(configFromEnv(hb, read)).toMatchObject({
+    watchdogMs: 1000,
+    heartbeatFile: hb[AGENT_ENV.heartbeatFile],
+  });
   expect(() => parseMetadata("role")).toThrow(/FLEET_METADATA: "role" is not key=value/);
 });
 
@@ -69,6 +77,8 @@ describe("timingForTtl", () => {
       renewMs: 3000,
       fenceMarginMs: 4500,
       reconcileMs: 3000,
+      watchdogMs: 3000,
+      watchdogPollMs: 750,
     });
     const t = timingForTtl(2);
     expect(t.leaseTTL * 1000 - t.fenceMarginMs).toBeGreaterThan(t.renewMs);

@@ -2,6 +2,7 @@
 // `docker run -e ...` line, so the names live here only.
 import { readFileSync } from "fs";
 import { EtcdConfig } from "../registry/registry";
+import { watchdogTimingProblem } from "./watchdog";
 
 export const AGENT_ENV = {
   endpoints: "FLEET_ETCD_ENDPOINTS",
@@ -24,6 +25,8 @@ export const AGENT_ENV = {
   systemd: "FLEET_SYSTEMD",
   recordLog: "FLEET_RECORD_LOG",
   bindsTo: "FLEET_BINDS_TO",
+  heartbeatFile: "FLEET_HEARTBEAT_FILE",
+  watchdogMs: "FLEET_WATCHDOG_MS",
 } as const;
 
 export const DEFAULT_IMAGE = "ghcr.io/fleetlab/fleet:0.1.0";
@@ -40,6 +43,9 @@ export const DEFAULT_TIMING = {
   renewMs: 1000,
   fenceMarginMs: 1500,
   reconcileMs: 1000,
+  /** systemd's WatchdogSec for the agent's unit and its watcher's poll (watchdog.ts) */
+  watchdogMs: 1000,
+  watchdogPollMs: 250,
 };
 
 /**
@@ -54,6 +60,8 @@ export function timingForTtl(leaseTTL: number): typeof DEFAULT_TIMING {
     renewMs: Math.round(DEFAULT_TIMING.renewMs * scale),
     fenceMarginMs: Math.round(DEFAULT_TIMING.fenceMarginMs * scale),
     reconcileMs: Math.round(DEFAULT_TIMING.reconcileMs * scale),
+    watchdogMs: Math.round(DEFAULT_TIMING.watchdogMs * scale),
+    watchdogPollMs: Math.round(DEFAULT_TIMING.watchdogPollMs * scale),
   };
 }
 
@@ -67,6 +75,9 @@ export interface AgentConfig {
   fenceMarginMs: number;
   /** the agent's and engine's periodic reconcile (watches trigger the rest) */
   reconcileMs: number;
+  /** the agent unit's WatchdogSec and its watcher's poll (watchdog.ts) */
+  watchdogMs: number;
+  watchdogPollMs: number;
   unitDir: string;
   socket: string;
   apiListen?: string;
@@ -79,6 +90,12 @@ export interface AgentConfig {
    * lives, systemd stops its units too — fencing cannot run in a dead process.
    */
   bindsTo?: string;
+  /**
+   * heartbeat for the host-side watcher (watchdog.ts), rewritten after each prompt
+   * successful renewal; with it, FLEET_WATCHDOG_MS (the unit's WatchdogSec) is checked
+   * against the timing rule at start
+   */
+  heartbeatFile?: string;
 }
 
 /** "role=etcd,lan=true" -> {role: "etcd", lan: "true"} */
@@ -133,6 +150,14 @@ export function configFromEnv(
       `timings: ${AGENT_ENV.renewMs}*2 + ${AGENT_ENV.fenceMarginMs} must stay below ${AGENT_ENV.leaseTTL}*1000 so fencing can act before expiry`,
     );
   }
+  const scaled = timingForTtl(t.leaseTTL);
+  const watchdog = {
+    watchdogMs: num(env, AGENT_ENV.watchdogMs, scaled.watchdogMs),
+    watchdogPollMs: scaled.watchdogPollMs,
+  };
+  const heartbeatFile = env[AGENT_ENV.heartbeatFile] || undefined;
+  const problem = heartbeatFile && watchdogTimingProblem({ ...t, ...watchdog });
+  if (problem) throw new Error(`timings (${AGENT_ENV.watchdogMs}): ${problem}`);
   const apiCert = env[AGENT_ENV.apiCert];
   return {
     etcd: {
@@ -145,6 +170,7 @@ export function configFromEnv(
     publicIP: env[AGENT_ENV.publicIP] ?? "127.0.0.1",
     metadata: parseMetadata(env[AGENT_ENV.metadata] ?? ""),
     ...t,
+    ...watchdog,
     unitDir: env[AGENT_ENV.unitDir] ?? DEFAULT_UNIT_DIR,
     socket: env[AGENT_ENV.socket] ?? DEFAULT_SOCKET,
     apiListen: env[AGENT_ENV.apiListen],
@@ -158,6 +184,7 @@ export function configFromEnv(
     systemd: env[AGENT_ENV.systemd] === "recording" ? "recording" : "dbus",
     recordLog: env[AGENT_ENV.recordLog],
     bindsTo: env[AGENT_ENV.bindsTo] || undefined,
+    heartbeatFile,
   };
 }
 

@@ -3,13 +3,17 @@
 // host and in the agent container, then linked as *runtime* units (they vanish on
 // reboot, like fleet's, and the agent re-creates them from etcd).
 import * as dbus from "dbus-next";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
-import { join } from "path";
+import { randomBytes } from "crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { dirname, join } from "path";
 import { SystemdAdapter, SystemdUnitState } from "./systemd";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const UNIT_IFACE = "org.freedesktop.systemd1.Unit";
 const STOP_WAIT_MS = 10_000;
+const JOURNAL_WAIT_MS = 5_000;
+/** journalctl on the host (Flatcar and Debian both have it here) */
+const JOURNALCTL = "/usr/bin/journalctl";
 
 export class DbusSystemd implements SystemdAdapter {
   private bus: dbus.MessageBus;
@@ -66,7 +70,7 @@ export class DbusSystemd implements SystemdAdapter {
     await m.Reload();
   }
 
-  async state(name: string): Promise<SystemdUnitState> {
+  private async unitProps(name: string): Promise<dbus.ClientInterface> {
     const path: string = await (await this.mgr()).LoadUnit(name);
     // Unit object paths are stable; introspecting once per path saves a round trip.
     let props = this.props.get(path);
@@ -76,13 +80,79 @@ export class DbusSystemd implements SystemdAdapter {
       );
       this.props.set(path, props);
     }
-    const get = async (p: string) =>
-      ((await props!.Get(UNIT_IFACE, p)) as dbus.Variant<string>).value;
+    return props;
+  }
+
+  private async prop<T>(name: string, p: string, iface = UNIT_IFACE): Promise<T> {
+    const props = await this.unitProps(name);
+    return ((await props.Get(iface, p)) as dbus.Variant<T>).value;
+  }
+
+  async state(name: string): Promise<SystemdUnitState> {
     return {
-      load: await get("LoadState"),
-      active: await get("ActiveState"),
-      sub: await get("SubState"),
+      load: await this.prop<string>(name, "LoadState"),
+      active: await this.prop<string>(name, "ActiveState"),
+      sub: await this.prop<string>(name, "SubState"),
     };
+  }
+
+  /** The head of `systemctl status`, from the unit's D-Bus properties. */
+  async status(name: string): Promise<string[]> {
+    const st = await this.state(name);
+    const since = await this.prop<bigint>(name, "StateChangeTimestamp");
+    const lines = [
+      `* ${name} - ${await this.prop<string>(name, "Description")}`,
+      `     Loaded: ${st.load} (${await this.prop<string>(name, "FragmentPath")})`,
+      `     Active: ${st.active} (${st.sub})` +
+        (since ? ` since ${new Date(Number(since / 1000n)).toISOString()}` : ""),
+    ];
+    if (name.endsWith(".service")) {
+      const pid = await this.prop<number>(name, "MainPID", `${SYSTEMD}.Service`);
+      if (pid) lines.push(`   Main PID: ${pid}`);
+    }
+    return lines;
+  }
+
+  /**
+   * The unit's last journal lines. The agent may run in a container without the
+   * host's journal, so journalctl runs on the host as a transient unit that writes
+   * into the run directory the agent shares with the host; bounded in time.
+   */
+  async journal(name: string, lines: number): Promise<string[]> {
+    const dir = join(dirname(this.unitDir), "journal");
+    mkdirSync(dir, { recursive: true });
+    const id = randomBytes(6).toString("hex");
+    const file = join(dir, `${id}.txt`);
+    const unit = `fleet-journal-${id}.service`;
+    const args = ["journalctl", "--no-pager", "-q", "-o", "short-iso", "-n", String(lines)];
+    const m = await this.mgr();
+    await m.StartTransientUnit(
+      unit,
+      "fail",
+      [
+        ["Type", new dbus.Variant("s", "oneshot")],
+        ["RemainAfterExit", new dbus.Variant("b", true)],
+        ["StandardOutputFile", new dbus.Variant("s", file)],
+        ["ExecStart", new dbus.Variant("a(sasb)", [[JOURNALCTL, [...args, "-u", name], false]])],
+      ],
+      [],
+    );
+    try {
+      const end = Date.now() + JOURNAL_WAIT_MS;
+      for (;;) {
+        const { active } = await this.state(unit);
+        if (active === "active") break;
+        if (active === "failed") throw new Error(`journalctl for ${name} failed on this machine`);
+        if (Date.now() > end)
+          throw new Error(`journalctl for ${name} gave nothing within ${JOURNAL_WAIT_MS} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return readFileSync(file, "utf8").split("\n").filter(Boolean).slice(-lines);
+    } finally {
+      rmSync(file, { force: true });
+      await m.StopUnit(unit, "replace").catch(() => undefined);
+      await m.ResetFailedUnit(unit).catch(() => undefined);
+    }
   }
 
   async list(): Promise<string[]> {

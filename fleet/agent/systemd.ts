@@ -17,6 +17,10 @@ export interface SystemdAdapter {
   /** stop, unlink and remove the file */
   unload(name: string): Promise<void>;
   state(name: string): Promise<SystemdUnitState>;
+  /** systemd's status of the unit, as text lines (fleetctl status) */
+  status?(name: string): Promise<string[]>;
+  /** the last `lines` lines of the unit's journal (fleetctl journal) */
+  journal?(name: string, lines: number): Promise<string[]>;
   /** unit files this adapter wrote earlier (e.g. before an agent restart) */
   list?(): Promise<string[]>;
   close?(): Promise<void>;
@@ -53,10 +57,13 @@ export class RecordingSystemd implements SystemdAdapter {
     return deps.find((d) => !this.units.has(d) && !this.hostUnits!.includes(d));
   }
 
+  private events: RecordedEvent[] = [];
   private record(unit: string, event: RecordedEvent["event"]): void {
-    if (!this.logFile) return;
     // Wall clock, because the agents are separate processes; all on one host.
     const e: RecordedEvent = { t: Date.now(), machine: this.machine, unit, event };
+    this.events.push(e);
+    if (this.events.length > 1000) this.events.shift();
+    if (!this.logFile) return;
     appendFileSync(this.logFile, JSON.stringify(e) + "\n");
   }
   async load(name: string, contents: string): Promise<void> {
@@ -92,6 +99,17 @@ export class RecordingSystemd implements SystemdAdapter {
       active: u.active ? "active" : "inactive",
       sub: u.active ? "running" : "dead",
     };
+  }
+  async status(name: string): Promise<string[]> {
+    const st = await this.state(name);
+    return [`* ${name}`, `   Loaded: ${st.load}`, `   Active: ${st.active} (${st.sub})`];
+  }
+  /** The recorded start/stop events of this machine's unit, as journal lines. */
+  async journal(name: string, lines: number): Promise<string[]> {
+    return this.events
+      .filter((e) => e.unit === name)
+      .slice(-lines)
+      .map((e) => `${new Date(e.t).toISOString()} ${this.machine} fleet: ${e.event} ${name}`);
   }
   running(): string[] {
     return [...this.units].filter(([, u]) => u.active).map(([n]) => n);

@@ -221,18 +221,34 @@ export class FleetClient {
       throw e;
     }
   }
-  /** Create a unit (with options) or change its desired state (without). */
+  /**
+   * Create a unit (with options), replace its options (with different ones), or
+   * change its desired state (without). `desiredState` undefined sends none, as
+   * `fleetctl submit` does: a new unit is then inactive, a replaced one keeps its own.
+   */
   async putUnit(
     name: string,
-    desiredState: DesiredState,
+    desiredState: DesiredState | undefined,
     options?: UnitOption[],
   ): Promise<"created" | "modified"> {
-    const { status } = await this.request(
-      "PUT",
-      `/units/${encodeURIComponent(name)}`,
-      options ? { desiredState, options } : { desiredState },
-    );
+    const body: Record<string, unknown> = {};
+    if (desiredState) body.desiredState = desiredState;
+    if (options) body.options = options;
+    const { status } = await this.request("PUT", `/units/${encodeURIComponent(name)}`, body);
     return status === 201 ? "created" : "modified";
+  }
+  /** systemd's status, or the last `lines` journal lines, of a unit, from its agent. */
+  async inspectUnit(
+    name: string,
+    kind: "status" | "journal",
+    opts: { lines?: number; machineID?: string } = {},
+  ): Promise<{ machineID: string; lines: string[] }> {
+    const q = new URLSearchParams();
+    if (opts.lines !== undefined) q.set("lines", String(opts.lines));
+    if (opts.machineID) q.set("machineID", opts.machineID);
+    const qs = q.toString() ? `?${q}` : "";
+    const { json } = await this.request("GET", `/units/${encodeURIComponent(name)}/${kind}${qs}`);
+    return json as { machineID: string; lines: string[] };
   }
   async deleteUnit(name: string): Promise<void> {
     await this.request("DELETE", `/units/${encodeURIComponent(name)}`);

@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync } from "fs";
 import * as http from "http";
 import * as https from "https";
 import { dirname } from "path";
+import { matchPath, ROUTES } from "./routes";
 import { ApiError, FleetService } from "./service";
 
 export const API_PREFIX = "/fleet/v1";
@@ -59,6 +60,17 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+/** fleet's rule: exactly one Content-Type, and it is application/json (parameters aside). */
+function checkContentType(req: http.IncomingMessage): void {
+  const raw = req.headersDistinct?.["content-type"] ?? [];
+  const type = raw.length === 1 ? raw[0].split(";")[0].trim().toLowerCase() : undefined;
+  if (type !== "application/json")
+    throw new ApiError(
+      415,
+      `the request body must be sent with Content-Type: application/json (got ${raw.length ? raw.join(", ") : "none"})`,
+    );
+}
+
 export function handler(svc: FleetService, pageSize = PAGE_SIZE): http.RequestListener {
   return (req, res) => {
     void (async () => {
@@ -69,36 +81,37 @@ export function handler(svc: FleetService, pageSize = PAGE_SIZE): http.RequestLi
           `no such resource ${url.pathname}: the API lives under ${API_PREFIX}`,
         );
       const path = url.pathname.slice(API_PREFIX.length + 1);
-      const token = url.searchParams.get("nextPageToken");
+      const matching = ROUTES.map((r) => ({ r, params: matchPath(r.path, path) })).filter(
+        (x) => x.params !== undefined,
+      );
+      if (!matching.length) throw new ApiError(404, `no such resource ${url.pathname}`);
       const m = req.method ?? "GET";
-      const unitMatch = /^units\/(.+)$/.exec(path);
-      if (path === "units" && m === "GET") {
-        const p = page(await svc.listUnits(), token, pageSize);
-        return send(res, 200, { units: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
+      const hit = matching.find((x) => x.r.httpMethod === m);
+      if (!hit) {
+        const allowed = matching.map((x) => x.r.httpMethod);
+        res.setHeader("Allow", allowed.join(", "));
+        throw new ApiError(
+          405,
+          `method ${m} not allowed on ${url.pathname}: use ${allowed.join(", ")}`,
+        );
       }
-      if (path === "state" && m === "GET") {
-        const filter = {
-          machineID: url.searchParams.get("machineID") ?? undefined,
-          unitName: url.searchParams.get("unitName") ?? undefined,
-        };
-        const p = page(await svc.listStates(filter), token, pageSize);
-        return send(res, 200, { states: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
+      let body: unknown;
+      if (m === "PUT") {
+        checkContentType(req);
+        body = await readBody(req);
       }
-      if (path === "machines" && m === "GET") {
-        const p = page(await svc.listMachines(), token, pageSize);
-        return send(res, 200, { machines: p.items, ...(p.next ? { nextPageToken: p.next } : {}) });
-      }
-      if (unitMatch) {
-        const name = decodeURIComponent(unitMatch[1]);
-        if (m === "GET") return send(res, 200, await svc.getUnit(name));
-        if (m === "PUT") return send(res, await svc.putUnit(name, await readBody(req)));
-        if (m === "DELETE") {
-          await svc.deleteUnit(name);
-          return send(res, 204);
-        }
-        throw new ApiError(405, `method ${m} not allowed on units/<name>: use GET, PUT or DELETE`);
-      }
-      throw new ApiError(404, `no such resource ${url.pathname}`);
+      const token = url.searchParams.get("nextPageToken");
+      const out = await hit.r.run({
+        svc,
+        params: hit.params!,
+        query: url.searchParams,
+        body,
+        page: (field, items) => {
+          const p = page(items, token, pageSize);
+          return { [field]: p.items, ...(p.next ? { nextPageToken: p.next } : {}) };
+        },
+      });
+      send(res, out.status, out.body);
     })().catch((e: unknown) => {
       const code = e instanceof ApiError ? e.code : 500;
       send(res, code, { error: { code, message: e instanceof Error ? e.message : String(e) } });

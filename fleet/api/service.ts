@@ -8,8 +8,10 @@ import {
   templateOf,
   Unit,
   UnitError,
+  unitHash,
   validateOptions,
 } from "../unit";
+import { ask, InspectRequest, MAX_JOURNAL_LINES } from "../registry/inspect";
 import { ConflictError, Machine, NotFoundError, Registry, UnitState } from "../registry/registry";
 
 export class ApiError extends Error {
@@ -74,37 +76,46 @@ export class FleetService {
     return u;
   }
 
-  /** PUT /units/<name>: create (201) or change desiredState (204). */
+  /**
+   * PUT /units/<name>, fleet v1.0.0's rules: a new unit needs options (201; with no
+   * desiredState it is stored inactive, as `fleetctl submit` sends it; an instance
+   * may borrow its template's options); for an existing unit, options that differ
+   * replace it (204, `--replace`; it keeps its desired state unless one is sent),
+   * otherwise desiredState is required and set (204).
+   */
   async putUnit(name: string, body: unknown): Promise<201 | 204> {
     try {
       if (body === null || typeof body !== "object" || Array.isArray(body))
         throw new ApiError(400, "request body must be a JSON object");
       const b = body as Record<string, unknown>;
-      if (b.name !== undefined && b.name !== name)
+      if (b.name !== undefined && b.name !== "" && b.name !== name)
         throw new ApiError(
           400,
           `name ${JSON.stringify(b.name)} in the body does not match ${name} in the URL`,
         );
-      if (b.desiredState === undefined)
-        throw new ApiError(400, "desiredState is required: inactive, loaded or launched");
       parseUnitName(name);
-      const existing = await this.reg.getUnit(name);
+      const state =
+        b.desiredState === undefined || b.desiredState === "" ? undefined : b.desiredState;
       if (b.options !== undefined && b.options !== null) validateOptions(b.options);
       const hasOptions = Array.isArray(b.options) && b.options.length > 0;
+      const existing = await this.reg.getUnit(name);
       if (existing) {
         if (hasOptions) {
-          const { unit } = checkUnit(name, b.options, b.desiredState);
-          if (JSON.stringify(unit.options) !== JSON.stringify(existing.options)) {
-            throw new ApiError(
-              409,
-              `unit ${name} already exists with different options: destroy it first`,
-            );
+          const { unit, xfleet } = checkUnit(name, b.options, state ?? existing.desiredState);
+          if (unitHash(unit.options) !== unitHash(existing.options)) {
+            await this.reg.replaceUnit(unit, xfleet, state === undefined);
+            return 204;
           }
         }
-        if (parseUnitName(name).isTemplate && b.desiredState !== "inactive") {
-          checkUnit(name, existing.options, b.desiredState);
+        if (state === undefined)
+          throw new ApiError(
+            409,
+            `unit ${name} exists: send desiredState to change it, or different options to replace it`,
+          );
+        if (parseUnitName(name).isTemplate && state !== "inactive") {
+          checkUnit(name, existing.options, state);
         }
-        await this.reg.setDesiredState(name, checkDesiredState(b.desiredState));
+        await this.reg.setDesiredState(name, checkDesiredState(state));
         return 204;
       }
       let options = b.options;
@@ -118,12 +129,46 @@ export class FleetService {
           );
         options = template.options;
       }
-      const { unit, xfleet } = checkUnit(name, options, b.desiredState);
+      const { unit, xfleet } = checkUnit(name, options, state ?? "inactive");
       await this.reg.createUnit(unit, xfleet);
       return 201;
     } catch (e) {
       mapErrors(e);
     }
+  }
+
+  /**
+   * Status or journal of a unit, from the agent of the machine it is placed on
+   * (`machineID` picks one machine of a global unit).
+   */
+  async inspectUnit(
+    name: string,
+    kind: InspectRequest["kind"],
+    opts: { lines?: string | null; machineID?: string | null },
+  ): Promise<{ machineID: string; lines: string[] }> {
+    const u = await this.getUnit(name);
+    let lines = 0;
+    if (kind === "journal") {
+      lines = opts.lines === null || opts.lines === undefined ? 10 : Number(opts.lines);
+      if (!Number.isInteger(lines) || lines < 1 || lines > MAX_JOURNAL_LINES)
+        throw new ApiError(400, `lines must be an integer from 1 to ${MAX_JOURNAL_LINES}`);
+    }
+    const machines = (await this.reg.listSchedule())
+      .filter((p) => p.unit === u.name)
+      .map((p) => p.machineID);
+    const machineID = opts.machineID ?? (machines.length === 1 ? machines[0] : undefined);
+    if (machines.length === 0)
+      throw new ApiError(404, `unit ${name} is not placed on any machine: load or start it first`);
+    if (!machineID || !machines.includes(machineID))
+      throw new ApiError(
+        400,
+        `unit ${name} runs on ${machines.length} machines: pass machineID, one of ${machines.join(", ")}`,
+      );
+    const a = await ask(this.reg, machineID, { unit: name, kind, lines }).catch((e: Error) => {
+      throw new ApiError(504, e.message);
+    });
+    if (a.error !== undefined) throw new ApiError(502, `machine ${machineID}: ${a.error}`);
+    return { machineID, lines: a.lines ?? [] };
   }
 
   async deleteUnit(name: string): Promise<void> {

@@ -1,8 +1,6 @@
 // fleetctl-style CLI over the /fleet/v1 client. Output columns follow fleetctl's
 // defaults (list-machines: MACHINE IP METADATA; list-units: UNIT MACHINE ACTIVE SUB;
 // list-unit-files: UNIT HASH DSTATE STATE TARGET).
-import { spawnSync } from "child_process";
-import { sshArgs } from "./ssh";
 import { readFileSync } from "fs";
 import { basename } from "path";
 import { ClientTarget, FleetClient } from "../api/client";
@@ -12,8 +10,15 @@ import { DesiredState } from "../unit/unit";
 
 const USAGE = `usage: fleetctl [--endpoint URL --cert F --key F --ca F | --socket PATH] COMMAND
   list-machines | list-units | list-unit-files
-  submit FILE... | load NAME|FILE... | start NAME|FILE... | stop NAME... | unload NAME... | destroy NAME...
-  cat NAME | status NAME (over ssh to the unit's machine)`;
+  submit [--replace] FILE...
+  load|start [--replace] [--no-block] [--block-attempts N] NAME|FILE...
+  stop|unload [--no-block] [--block-attempts N] NAME... | destroy NAME...
+  cat NAME | status NAME | journal [--lines N] NAME (both answered by the unit's agent)`;
+
+/** How often a blocking load/start/stop/unload looks again (fleetctl: 1 s). */
+export const BLOCK_POLL_MS = 500;
+/** Default bound of a blocking command's attempts (fleetctl's 0 waited forever). */
+export const DEFAULT_BLOCK_ATTEMPTS = 60;
 
 /** Render rows as fleetctl does: tab-separated, padded columns. */
 export function table(header: string[], rows: string[][]): string {
@@ -31,15 +36,24 @@ export function table(header: string[], rows: string[][]): string {
 
 const short = (id?: string) => (id ? id.slice(0, 8) : "-");
 
+const VALUE_FLAGS = ["endpoint", "cert", "key", "ca", "socket", "block-attempts", "lines"];
+const BOOL_FLAGS = ["replace", "no-block"];
+
 function parseArgs(
   argv: string[],
   env: NodeJS.ProcessEnv,
-): { target: ClientTarget; args: string[] } {
+): { target: ClientTarget; args: string[]; flags: Record<string, string> } {
   const flags: Record<string, string> = {};
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const m = /^--(endpoint|cert|key|ca|socket)$/.exec(argv[i]);
-    if (m) flags[m[1]] = argv[++i];
+    const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
+    const name = argv[i] === "-n" ? "lines" : m?.[1];
+    if (name && VALUE_FLAGS.includes(name)) {
+      const v = m?.[2] ?? argv[++i];
+      if (v === undefined) throw new Error(`--${name} needs a value`);
+      flags[name] = v;
+    } else if (name && BOOL_FLAGS.includes(name)) flags[name] = "true";
+    else if (name) throw new Error(`unknown flag ${argv[i]}\n${USAGE}`);
     else args.push(argv[i]);
   }
   const endpoint = flags.endpoint ?? env.FLEETCTL_ENDPOINT;
@@ -58,9 +72,37 @@ function parseArgs(
         caFile: need("ca", "FLEETCTL_CA_FILE"),
       },
       args,
+      flags,
     };
   }
-  return { target: { socket: flags.socket ?? env.FLEETCTL_SOCKET ?? DEFAULT_SOCKET }, args };
+  return {
+    target: { socket: flags.socket ?? env.FLEETCTL_SOCKET ?? DEFAULT_SOCKET },
+    args,
+    flags,
+  };
+}
+
+function positiveInt(flag: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${flag} must be a positive integer, got ${v}`);
+  return n;
+}
+
+/** Has the unit reached `state` (the check a blocking fleetctl command repeats)? */
+async function reached(c: FleetClient, name: string, state: DesiredState): Promise<boolean> {
+  const u = await c.getUnit(name);
+  if (!u) return false;
+  if (state === "inactive") return u.currentState === "inactive";
+  if (u.currentState !== state) return false;
+  // only states of the current contents count: after a --replace the old version's
+  // state may still be reported until its agent restarts the unit
+  const hash = unitHash(u.options);
+  const states = (await c.listStates({ unitName: name })).filter((s) => s.hash === hash);
+  return state === "launched"
+    ? states.some((s) => s.systemdActiveState === "active")
+    : states.length > 0 && states.every((s) => s.systemdActiveState !== "active");
 }
 
 export async function runCli(
@@ -68,10 +110,12 @@ export async function runCli(
   env: NodeJS.ProcessEnv,
   out: (s: string) => void = console.log,
 ): Promise<void> {
-  const { target, args } = parseArgs(argv, env);
+  const { target, args, flags } = parseArgs(argv, env);
   const [cmd, ...names] = args;
   const c = new FleetClient(target);
-  // Files (paths containing "/" or existing files) are submitted first, as fleetctl did.
+  const replace = flags.replace === "true";
+  // Files (paths that can be read) are submitted first, as fleetctl did; with
+  // --replace a file that differs from the registry's unit replaces it.
   const submit = async (arg: string): Promise<string> => {
     let text: string;
     try {
@@ -80,18 +124,43 @@ export async function runCli(
       return arg; // a unit name, not a file
     }
     const name = basename(arg);
+    const options = parseUnitFile(text);
     const existing = await c.getUnit(name);
-    if (!existing) await c.putUnit(name, "inactive", parseUnitFile(text));
+    if (!existing) await c.putUnit(name, undefined, options);
+    else if (unitHash(existing.options) !== unitHash(options)) {
+      if (!replace)
+        throw new Error(
+          `unit ${name} in the registry differs from ${arg}: use --replace to replace it`,
+        );
+      await c.putUnit(name, undefined, options);
+      out(`Unit ${name} replaced`);
+    }
     return name;
   };
   const setState = async (state: DesiredState) => {
+    const attempts = positiveInt("block-attempts", flags["block-attempts"], DEFAULT_BLOCK_ATTEMPTS);
+    const done: string[] = [];
     for (const n of names) {
       const name = await submit(n);
       await c.putUnit(name, state);
-      out(
-        `Unit ${name} ${state === "launched" ? "launched" : state === "loaded" ? "loaded" : "inactive"}`,
-      );
+      done.push(name);
     }
+    for (const name of done) {
+      let ok = flags["no-block"] === "true";
+      for (let i = 0; !ok && i < attempts; i++) {
+        ok = await reached(c, name, state);
+        if (!ok) await new Promise((r) => setTimeout(r, BLOCK_POLL_MS));
+      }
+      if (!ok) throw new Error(`unit ${name} did not become ${state} within ${attempts} attempts`);
+      const where = (await c.getUnit(name))?.machineID;
+      out(`Unit ${name} ${state}${where && state !== "inactive" ? ` on ${short(where)}...` : ""}`);
+    }
+  };
+  const inspect = async (kind: "status" | "journal") => {
+    if (!names[0]) throw new Error(`usage: fleetctl ${kind} NAME`);
+    const lines = kind === "journal" ? positiveInt("lines", flags.lines, 10) : undefined;
+    const r = await c.inspectUnit(names[0], kind, { lines });
+    out(r.lines.join("\n"));
   };
   switch (cmd) {
     case "list-machines": {
@@ -151,27 +220,10 @@ export async function runCli(
       if (!u) throw new Error(`unit ${names[0]} not found`);
       return out(serializeUnit(u.options).trimEnd());
     }
-    case "status": {
-      const u = await c.getUnit(names[0] ?? "");
-      if (!u?.machineID) throw new Error(`unit ${names[0]} is not running on a machine`);
-      const m = (await c.listMachines()).find((x) => x.id === u.machineID);
-      if (!m) throw new Error(`machine ${u.machineID} of ${u.name} is gone`);
-      const user = env.FLEETCTL_SSH_USER ?? "core";
-      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(user))
-        throw new Error(`FLEETCTL_SSH_USER=${JSON.stringify(user)} is not a login name`);
-      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(m.primaryIP))
-        throw new Error(
-          `machine ${m.id} reports ${JSON.stringify(m.primaryIP)}, not an IPv4 address`,
-        );
-      const r = spawnSync(
-        "ssh",
-        sshArgs({ host: `${user}@${m.primaryIP}` }, ["systemctl", "status", "-l", "--", u.name]),
-        { stdio: "inherit" },
-      );
-      if (r.status !== 0 && r.status !== 3)
-        throw new Error(`ssh systemctl status exited ${r.status}`);
-      return;
-    }
+    case "status":
+      return inspect("status");
+    case "journal":
+      return inspect("journal");
     default:
       throw new Error(cmd ? `unknown command ${cmd}\n${USAGE}` : USAGE);
   }

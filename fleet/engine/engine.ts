@@ -2,7 +2,7 @@
 // (bound to its machine lease, so a dead leader is replaced within one TTL).
 // Reconciles on watch events (debounced) and on an interval.
 import { Watcher } from "etcd3";
-import { parseXFleet } from "../unit";
+import { parseXFleet, unitHash } from "../unit";
 import { keys } from "../registry/keys";
 import { Registry, ScheduledUnit } from "../registry/registry";
 import { coalesce } from "./coalesce";
@@ -85,16 +85,21 @@ export class Engine {
       xfleet: parseXFleet(u.options, u.name),
     }));
     const leaseOf = new Map(machines.map((m) => [m.id, m.lease]));
+    // The contents' hash rides on each placement: a replaced unit's agents see it change.
+    const hashOf = new Map(units.map((u) => [u.name, unitHash(u.options)]));
     const result = schedule(sched, machines, current);
 
     const k = (p: { unit: string; machineID: string }) => `${p.machineID}/${p.unit}`;
     const have = new Map(current.map((p) => [k(p), p]));
     const want = new Map<string, ScheduledUnit>(
-      result.placements.map((p) => [k(p), { ...p, lease: leaseOf.get(p.machineID)! }]),
+      result.placements.map((p) => [
+        k(p),
+        { ...p, lease: leaseOf.get(p.machineID)!, hash: hashOf.get(p.unit)! },
+      ]),
     );
     const changed = [...want.values()].filter((p) => {
       const h = have.get(k(p));
-      return !(h && h.target === p.target && h.lease === p.lease);
+      return !(h && h.target === p.target && h.lease === p.lease && h.hash === p.hash);
     });
     // A planned move (Replaces, a new Conflicts) is two-phase: the new machine gets
     // the unit only once the old, still-live machine has unloaded it (its agent then

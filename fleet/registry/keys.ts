@@ -15,6 +15,9 @@ export const keys = {
   reasonsPrefix: `${PREFIX}reasons/`,
   reason: (unit: string) => `${PREFIX}reasons/${unit}`,
   leader: `${PREFIX}engine/leader`,
+  inspectPrefix: (machineID: string) => `${PREFIX}inspect/${machineID}/`,
+  inspect: (machineID: string, id: string) => `${PREFIX}inspect/${machineID}/${id}`,
+  answer: (id: string) => `${PREFIX}answers/${id}`,
 };
 
 /** Last path segment(s) after a prefix: "schedule/<m>/<u>" -> ["<m>", "<u>"]. */

@@ -8,9 +8,14 @@ import { DesiredState } from "../unit/unit";
 import { Placement } from "../engine/scheduler";
 import { keys, tail } from "./keys";
 
-/** A placement as stored: bound to the machine's lease incarnation (see agent fencing). */
+/**
+ * A placement as stored: bound to the machine's lease incarnation (see agent fencing)
+ * and to the unit's contents (`hash`, empty in entries written before it existed), so
+ * a unit replaced with new options reaches its agent through the schedule it watches.
+ */
 export interface ScheduledUnit extends Placement {
   lease: string;
+  hash: string;
 }
 
 export interface Machine {
@@ -39,9 +44,9 @@ export interface EtcdConfig {
 /** etcd caps a transaction at 128 operations by default (--max-txn-ops). */
 const MAX_TXN_OPS = 120;
 
-function decodeTarget(v: string): { target: Placement["target"]; lease: string } {
-  const [target, lease] = v.split(" ");
-  return { target: target as Placement["target"], lease: lease ?? "" };
+function decodeTarget(v: string): { target: Placement["target"]; lease: string; hash: string } {
+  const [target, lease, hash] = v.split(" ");
+  return { target: target as Placement["target"], lease: lease ?? "", hash: hash ?? "" };
 }
 
 export class ConflictError extends Error {}
@@ -86,14 +91,18 @@ export class Registry {
     return (await this.listJSON<Unit>(keys.unitsPrefix)).map((e) => e.value);
   }
 
+  /** Refuse options whose Replaces would close a cycle with the stored units. */
+  private async checkCycles(name: string, xfleet: XFleet): Promise<void> {
+    if (!xfleet.replaces.length) return;
+    const graph = new Map<string, XFleet>();
+    for (const u of await this.listUnits()) graph.set(u.name, parseXFleet(u.options, u.name));
+    graph.set(name, xfleet);
+    checkReplacesCycles(graph);
+  }
+
   /** Create a unit; fails if the name exists or it would close a Replaces cycle. */
   async createUnit(unit: Unit, xfleet: XFleet): Promise<void> {
-    if (xfleet.replaces.length) {
-      const graph = new Map<string, XFleet>();
-      for (const u of await this.listUnits()) graph.set(u.name, parseXFleet(u.options, u.name));
-      graph.set(unit.name, xfleet);
-      checkReplacesCycles(graph);
-    }
+    await this.checkCycles(unit.name, xfleet);
     const res = await this.count(
       this.client
         .if(keys.unit(unit.name), "Create", "==", 0)
@@ -104,6 +113,26 @@ export class Registry {
       throw new ConflictError(
         `unit ${unit.name} already exists: destroy it first to change its contents`,
       );
+  }
+
+  /**
+   * Replace a unit's options (fleet's `--replace`), keeping its desired state unless
+   * one is given; compare-and-swap on the revision read, like setDesiredState.
+   */
+  async replaceUnit(unit: Unit, xfleet: XFleet, keepState: boolean): Promise<void> {
+    const res = await this.count(this.client.get(keys.unit(unit.name)).exec());
+    const kv = res.kvs[0];
+    if (!kv) throw new NotFoundError(`unit ${unit.name} does not exist`);
+    await this.checkCycles(unit.name, xfleet);
+    const old = JSON.parse(kv.value.toString()) as Unit;
+    const next: Unit = { ...unit, desiredState: keepState ? old.desiredState : unit.desiredState };
+    const ok = await this.count(
+      this.client
+        .if(keys.unit(unit.name), "Mod", "==", kv.mod_revision)
+        .then(this.client.put(keys.unit(unit.name)).value(JSON.stringify(next)))
+        .commit(),
+    );
+    if (!ok.succeeded) throw new ConflictError(`unit ${unit.name} changed concurrently: retry`);
   }
 
   /** Change only the desired state, compare-and-swap on the unit's revision. */
@@ -191,7 +220,9 @@ export class Registry {
       // Deletes first: when a unit moves, its old placement goes in the same or an earlier transaction.
       ...deletes.map((d) => this.client.delete().key(keys.schedule(d.machineID, d.unit))),
       ...puts.map((p) =>
-        this.client.put(keys.schedule(p.machineID, p.unit)).value(`${p.target} ${p.lease}`),
+        this.client
+          .put(keys.schedule(p.machineID, p.unit))
+          .value(`${p.target} ${p.lease} ${p.hash}`),
       ),
       ...Object.entries(reasons.set).map(([u, r]) => this.client.put(keys.reason(u)).value(r)),
       ...reasons.clear.map((u) => this.client.delete().key(keys.reason(u))),

@@ -51,7 +51,9 @@ test("gives up after its timeout, naming the endpoint and what to check", async 
   await close(s); // nothing listens there any more
   const url = `https://127.0.0.1:${port}`;
   await expect(waitForFleet({ ...base, api: api(url), timeoutMs: 300 })).rejects.toThrow(
-    new RegExp(`not ready after 0 s: cannot reach the fleet API at ${url}[^]*fleet-agent\\.service`),
+    new RegExp(
+      `not ready after 0 s: cannot reach the fleet API at ${url}[^]*fleet-agent\\.service`,
+    ),
   );
 });
 

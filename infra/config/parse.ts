@@ -1,6 +1,8 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
 import { unknownKeyFix } from "../../containers/dataset/suggest";
+import { timingForTtl } from "../../fleet/agent/config";
+import { watchdogTimingProblem } from "../../fleet/agent/watchdog";
 import { ConfigError, fullKey, Problems } from "./errors";
 import {
   DATA_DEFAULTS,
@@ -117,6 +119,17 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
       raw.fleetLeaseTtlSec ?? fleet.leaseTtlSec,
       `lets agents fence after ${fenceAfterMs} ms without renewal, shorter than 3 x ${fullKey("etcdElectionMs")} (${etcd.electionMs} ms): an etcd leader election would stop every unit`,
       leaseFix(etcd.electionMs),
+    );
+  }
+  // A frozen agent (alive, renewing nothing) is fenced by systemd's watchdog on its
+  // unit (fleet/agent/watchdog.ts): renew + poll + watchdog + stop must fit in the TTL.
+  const watchdogProblem = watchdogTimingProblem(timingForTtl(fleet.leaseTtlSec));
+  if (watchdogProblem) {
+    problems.add(
+      fullKey("fleetLeaseTtlSec"),
+      raw.fleetLeaseTtlSec ?? fleet.leaseTtlSec,
+      `gives timings where ${watchdogProblem}`,
+      `use a larger TTL (the default is ${timing.fleetLeaseTtlSec})`,
     );
   }
   const data = parseData(r, raw.data);

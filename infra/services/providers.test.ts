@@ -38,11 +38,15 @@ describe("fleetUnitProvider.diff", () => {
     await expect(diff("www.service", old, rotated)).resolves.toMatchObject({ changes: false });
   });
 
-  it("still replaces a changed unit file and updates a changed desired state", async () => {
+  it("updates a changed unit file or desired state in place; only a new name replaces", async () => {
     const news = unit({ urls: ["https://10.88.0.12:49153"], ...creds });
     await expect(diff("x", old, { ...news, text: "[Service]\n" })).resolves.toMatchObject({
       changes: true,
-      replaces: ["text"],
+      replaces: [],
+    });
+    await expect(diff("x", old, { ...news, name: "web.service" })).resolves.toMatchObject({
+      changes: true,
+      replaces: ["name"],
     });
     await expect(diff("x", old, { ...news, desiredState: "loaded" })).resolves.toMatchObject({
       changes: true,

@@ -128,20 +128,19 @@ export const fleetUnitProvider: pulumi.dynamic.ResourceProvider<FleetUnitInputs,
       return { id: inputs.name, outs: inputs };
     },
     async diff(_id, olds, news) {
-      // fleet units are immutable once submitted (as in fleet): a changed unit file
-      // is destroyed and submitted again under the same name; a changed desired
-      // state is an in-place update.
+      // A changed unit file is an in-place update, as fleet v1.0.0's `--replace`: the
+      // API replaces the stored options and the unit's agent restarts it with the new
+      // file (fleet/README.md); so is a changed desired state. Only a new name replaces.
       // The access (URLs, credentials, old `url` state) is how to reach the engine,
       // not part of the unit: a change there alone is no change of the unit (no
       // update, no replace). delete then uses the access recorded with the unit.
-      const replaces = ["name", "text"].filter(
-        (k) => olds[k as "name" | "text"] !== news[k as "name" | "text"],
-      );
-      const changes = replaces.length > 0 || olds.desiredState !== news.desiredState;
+      const replaces = olds.name !== news.name ? ["name"] : [];
+      const changes =
+        replaces.length > 0 || olds.text !== news.text || olds.desiredState !== news.desiredState;
       return { changes, replaces, deleteBeforeReplace: true };
     },
     async update(_id, _olds, news) {
-      await client(news.api).putUnit(news.name, news.desiredState);
+      await client(news.api).putUnit(news.name, news.desiredState, news.options);
       return { outs: news };
     },
     async delete(_id, olds) {

@@ -2,58 +2,23 @@
 // runs inside a container whose PID 1 is systemd and drives it over D-Bus with
 // dbus-next, against a real etcd on 127.0.0.1 (--net=host, loopback only).
 // Needs dockerd and the images from scripts/setup.d/45-fleet-image.sh.
-import { execFileSync } from "child_process";
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { EtcdCluster, waitFor } from "./etcd";
 import { machineID } from "./harness";
+import { startSystemdContainer, SystemdContainer } from "./systemd-container";
 
 jest.setTimeout(180_000);
 
-const DOCKER = "/usr/bin/docker";
-const IMAGE = process.env.FLEETLAB_FLEET_SYSTEMD_IMAGE ?? "fleetlab/fleet-systemd-test:latest";
 const etcd = new EtcdCluster();
-let container = "";
+let box: SystemdContainer | undefined;
 let reg: Registry;
-
-const docker = (...args: string[]) =>
-  execFileSync(DOCKER, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-const inside = (...cmd: string[]) => {
-  try {
-    return docker("exec", container, ...cmd);
-  } catch (e) {
-    return ((e as { stdout?: string }).stdout ?? "").trim();
-  }
-};
+const inside = (...cmd: string[]) => box!.inside(...cmd);
 
 beforeAll(async () => {
   await etcd.start();
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
-  container = docker(
-    "run",
-    "-d",
-    "--rm",
-    "--name",
-    `fleet-dbus-test-${process.pid}`,
-    "--net=host",
-    "--cap-add",
-    "SYS_ADMIN",
-    "--security-opt",
-    "seccomp=unconfined",
-    "--tmpfs",
-    "/run",
-    "--tmpfs",
-    "/run/lock",
-    "-v",
-    "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-    IMAGE,
-  );
-  await waitFor(
-    "systemd up in the container",
-    () => /^(running|degraded)$/.test(inside("systemctl", "is-system-running")),
-    60_000,
-    500,
-  );
+  box = await startSystemdContainer("fleet-dbus-test");
   inside("sh", "-c", `echo ${machineID(7)} > /etc/fleet-machine-id`);
   // A unit left running by an earlier agent run that the schedule no longer has.
   inside(
@@ -90,10 +55,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (container) {
+  if (box) {
     if (process.env.FLEET_TEST_LOG)
       console.log(inside("journalctl", "-u", "fleet-agent", "--no-pager"));
-    docker("rm", "-f", container);
+    box.remove();
   }
   reg?.client.close();
   await etcd.stop();
@@ -171,6 +136,72 @@ test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
   expect(inside("systemctl", "show", "-p", "LoadState", "--value", "hello.service")).toBe(
     "not-found",
   );
+});
+
+test("status and journal come from the agent through the API, not over SSH", async () => {
+  const svc = new FleetService(reg);
+  await svc.putUnit("talk.service", {
+    desiredState: "launched",
+    options: [
+      { section: "Unit", name: "Description", value: "fleet journal test" },
+      {
+        section: "Service",
+        name: "ExecStart",
+        value: "/bin/sh -c 'for i in 1 2 3 4 5; do echo line$i; done; exec sleep infinity'",
+      },
+    ],
+  });
+  await waitFor(
+    "talk running",
+    () => inside("systemctl", "is-active", "talk.service") === "active",
+    30_000,
+    250,
+  );
+  const status = await svc.inspectUnit("talk.service", "status", {});
+  expect(status.machineID).toBe(machineID(7));
+  expect(status.lines.join("\n")).toMatch(
+    /talk.service - fleet journal test[\s\S]*Active: active \(running\) since [\s\S]*Main PID: \d+/,
+  );
+  const journal = await waitFor(
+    "line5 in the journal",
+    async () => {
+      const j = await svc.inspectUnit("talk.service", "journal", { lines: "2" });
+      return j.lines.some((l) => l.endsWith("line5")) ? j : undefined;
+    },
+    30_000,
+    500,
+  );
+  expect(journal.lines).toHaveLength(2);
+  expect(journal.lines[0]).toMatch(/line4$/);
+  // the transient journalctl units are gone again
+  expect(
+    inside("sh", "-c", "systemctl list-units --all --no-legend 'fleet-journal-*' | wc -l"),
+  ).toBe("0");
+});
+
+test("new options for a running unit restart it with the new unit file (fleet's --replace)", async () => {
+  const svc = new FleetService(reg);
+  const exec = (v: string) => [{ section: "Service", name: "ExecStart", value: v }];
+  await svc.putUnit("swap.service", { desiredState: "launched", options: exec("/bin/sleep 1001") });
+  await waitFor(
+    "v1 running",
+    () => inside("systemctl", "is-active", "swap.service") === "active",
+    30_000,
+    250,
+  );
+  const pid1 = inside("systemctl", "show", "-p", "MainPID", "--value", "swap.service");
+  expect(await svc.putUnit("swap.service", { options: exec("/bin/sleep 1002") })).toBe(204);
+  await waitFor(
+    "v2 running",
+    () =>
+      inside("systemctl", "is-active", "swap.service") === "active" &&
+      /sleep 1002/.test(inside("systemctl", "show", "-p", "ExecStart", "--value", "swap.service")),
+    30_000,
+    250,
+  );
+  expect(inside("systemctl", "show", "-p", "MainPID", "--value", "swap.service")).not.toBe(pid1);
+  expect(inside("cat", "/run/fleet/units/swap.service")).toMatch(/ExecStart=\/bin\/sleep 1002/);
+  await svc.deleteUnit("swap.service");
 });
 
 test("when the agent process dies, systemd stops the units bound to it", async () => {

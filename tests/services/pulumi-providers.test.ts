@@ -104,20 +104,19 @@ test("FleetUnit: submit, diff (state change = update, text change = replace), de
   await p.update!(unit.name, inputs, launched);
   expect((await reg.listUnits())[0].desiredState).toBe("launched");
 
+  // A changed unit file is an in-place update (fleet's --replace), not delete + create.
   const other = serviceUnits({ wwwPort: 8081 }).find((u) => u.name === "www.service")!;
-  expect(
-    await p.diff!(unit.name, launched, {
-      ...launched,
-      text: other.text,
-      options: parseUnitFile(other.text),
-    }),
-  ).toMatchObject({
+  const changed = { ...launched, text: other.text, options: parseUnitFile(other.text) };
+  expect(await p.diff!(unit.name, launched, changed)).toMatchObject({
     changes: true,
-    replaces: ["text"],
-    deleteBeforeReplace: true,
+    replaces: [],
   });
-  expect(await p.diff!(unit.name, launched, launched)).toMatchObject({ changes: false });
+  await p.update!(unit.name, launched, changed);
+  expect(await reg.listUnits()).toEqual([
+    { name: unit.name, options: changed.options, desiredState: "launched" },
+  ]);
+  expect(await p.diff!(unit.name, changed, changed)).toMatchObject({ changes: false });
 
-  await p.delete!(unit.name, launched);
+  await p.delete!(unit.name, changed);
   expect(await reg.listUnits()).toEqual([]);
 });
