@@ -64,7 +64,7 @@ describe.each(["dev", "faculty", "local"])("preview of stack %s", (stackName) =>
       ];
       for (const name of pki) expect(created).toContain(name);
       // Where a driver exists (libvirt, virtualbox), one VM per node is planned too; planning
-      // it must not touch the hypervisor (checked below).
+      // it must not change anything on the hypervisor (checked below).
       const kind = (stackConfig(project.dir, stackName)["fleetlab:hypervisor"] as { kind: string })
         .kind;
       if (kind === "libvirt") {
@@ -75,7 +75,10 @@ describe.each(["dev", "faculty", "local"])("preview of stack %s", (stackName) =>
       }
       // A fresh stack: nothing but creates.
       expect(Object.keys(changeCounts(res))).toEqual(["create"]);
-      expect(project.hypervisorCalls()).toEqual([]);
+      // Planning changes nothing on the hypervisor. The program may ask it, read-only,
+      // how the VMs will run (infra/index.ts: timings the stack leaves unset follow it).
+      const readOnly = /^virsh -q -c \S+ (uri|domcapabilities|capabilities)\b/;
+      expect(project.hypervisorCalls().filter((c) => !readOnly.test(c))).toEqual([]);
     },
     ENGINE_TIMEOUT_MS,
   );
@@ -133,7 +136,10 @@ describe("up, no-change preview, secrets, one-node edit, destroy (stack local, n
       );
       expect(certs).toHaveLength(2);
       expect(res.outputs.machinesCreated.value).toBe(false);
-      expect(project.hypervisorCalls()).toEqual([]);
+      // Planning changes nothing on the hypervisor. The program may ask it, read-only,
+      // how the VMs will run (infra/index.ts: timings the stack leaves unset follow it).
+      const readOnly = /^virsh -q -c \S+ (uri|domcapabilities|capabilities)\b/;
+      expect(project.hypervisorCalls().filter((c) => !readOnly.test(c))).toEqual([]);
     },
     ENGINE_TIMEOUT_MS,
   );
@@ -199,7 +205,10 @@ describe("up, no-change preview, secrets, one-node edit, destroy (stack local, n
       );
       expect(changeCounts(res).replace).toBe(replaced.length);
       expect(changeCounts(res).delete ?? 0).toBe(0);
-      expect(project.hypervisorCalls()).toEqual([]);
+      // Planning changes nothing on the hypervisor. The program may ask it, read-only,
+      // how the VMs will run (infra/index.ts: timings the stack leaves unset follow it).
+      const readOnly = /^virsh -q -c \S+ (uri|domcapabilities|capabilities)\b/;
+      expect(project.hypervisorCalls().filter((c) => !readOnly.test(c))).toEqual([]);
     },
     ENGINE_TIMEOUT_MS,
   );
@@ -211,7 +220,10 @@ describe("up, no-change preview, secrets, one-node edit, destroy (stack local, n
       expect(res.summary.result).toBe("succeeded");
       const state = await stack.exportStack();
       expect(state.deployment.resources ?? []).toEqual([]);
-      expect(project.hypervisorCalls()).toEqual([]);
+      // Planning changes nothing on the hypervisor. The program may ask it, read-only,
+      // how the VMs will run (infra/index.ts: timings the stack leaves unset follow it).
+      const readOnly = /^virsh -q -c \S+ (uri|domcapabilities|capabilities)\b/;
+      expect(project.hypervisorCalls().filter((c) => !readOnly.test(c))).toEqual([]);
     },
     ENGINE_TIMEOUT_MS,
   );

@@ -76,10 +76,10 @@ test("a page edit previews as one LabData update and is served after up", async 
   log.push(`served ${Date.now() - t0} ms after pulumi up returned`);
 });
 
-test("a unit change previews as a replacement of that unit alone, applied by up", async () => {
+test("a unit change previews as an in-place update of that unit alone (fleet's replace), applied by up", async () => {
   await stack.setConfig("wwwPort", { value: "8081" });
   const preview = await stack.preview({ diff: true });
-  expect(changeCounts(preview)).toEqual({ replace: 1, same: expect.any(Number) });
+  expect(changeCounts(preview)).toEqual({ update: 1, same: expect.any(Number) });
   expect(preview.stdout).toMatch(/www\.service/);
   expect(preview.stdout).toMatch(/-p 8081:8080/);
   await stack.up();
