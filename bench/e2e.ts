@@ -27,7 +27,7 @@ interface Results {
   phases: Record<string, number>;
   failedPhases: string[];
   timelineAfterUp?: Record<string, NodeTimeline>;
-  floorsInVm?: Record<string, number | null>;
+  floorsInVm?: Record<string, number | string | null>;
   failover?: Record<
     string,
     { killed: string; runningAfterSeconds: number; outageSeconds: number }[]
@@ -40,7 +40,8 @@ const median = (xs: number[]): number | null => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const fmt = (x: number | null | undefined): string => (x == null ? "-" : x.toFixed(1));
+const fmt = (x: unknown): string =>
+  typeof x === "number" ? x.toFixed(1) : x == null ? "-" : String(x).slice(0, 120);
 
 function table(title: string, head: string[], rows: (string | number)[][]): void {
   const all = [head, ...rows.map((r) => r.map(String))];
