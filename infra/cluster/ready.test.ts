@@ -19,8 +19,8 @@ const api = (url: string) => ({
   keyPem: tls.admin.keyPem,
 });
 
-/** A /fleet/v1/machines over TLS with the lab's node cert, client certs required. */
-async function machinesServer(ips: () => string[]): Promise<https.Server> {
+/** A JSON server over TLS with the lab's node cert, client certs required; body per URL. */
+async function labTlsServer(body: (url: string) => unknown): Promise<https.Server> {
   const s = https.createServer(
     {
       cert: node.cert,
@@ -29,18 +29,20 @@ async function machinesServer(ips: () => string[]): Promise<https.Server> {
       requestCert: true,
       rejectUnauthorized: true,
     },
-    (_req, res) => {
+    (req, res) => {
       res.setHeader("Content-Type", "application/json");
-      res.end(
-        JSON.stringify({
-          machines: ips().map((ip, n) => ({ id: `m${n}`, primaryIP: ip, metadata: {} })),
-        }),
-      );
+      res.end(JSON.stringify(body(req.url ?? "")));
     },
   );
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   return s;
 }
+
+/** A /fleet/v1/machines that lists `ips()`. */
+const machinesServer = (ips: () => string[]): Promise<https.Server> =>
+  labTlsServer(() => ({
+    machines: ips().map((ip, n) => ({ id: `m${n}`, primaryIP: ip, metadata: {} })),
+  }));
 
 const close = (s: https.Server) => new Promise((r) => s.close(r));
 const base = { nodeIps: ["10.1.0.11", "10.1.0.12"], machineIds: [], pollMs: 50 };
@@ -129,24 +131,11 @@ test("a change of access alone (URLs, credentials, old `url` state) is no change
 test("a wait that gives up says, per node, whether its agent registered and what its etcd member says", async () => {
   // One TLS server plays both: the fleet API (one agent registered) and an etcd
   // member's /health that sees no leader. A second member's port is closed.
-  const s = https.createServer(
-    {
-      cert: node.cert,
-      key: node.key,
-      ca: tls.ca.certPem,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    (req, res) => {
-      res.setHeader("Content-Type", "application/json");
-      res.end(
-        req.url === "/health"
-          ? JSON.stringify({ health: "false", reason: "RAFT NO LEADER" })
-          : JSON.stringify({ machines: [{ id: "m0", primaryIP: "10.1.0.11", metadata: {} }] }),
-      );
-    },
+  const s = await labTlsServer((url) =>
+    url === "/health"
+      ? { health: "false", reason: "RAFT NO LEADER" }
+      : { machines: [{ id: "m0", primaryIP: "10.1.0.11", metadata: {} }] },
   );
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   const closed = await machinesServer(() => []);
   const closedUrl = `https://127.0.0.1:${(closed.address() as AddressInfo).port}`;
   await close(closed);
