@@ -15,18 +15,22 @@ import { loadDriver } from "./hypervisors";
  */
 function loadSpec(): LabSpec {
   try {
-    const spec = labSpecFromPulumi();
-    if (!spec.machines || spec.timing.defaulted.length === 0) return spec;
-    if (!loadDriver(spec.hypervisor.kind)?.emulates(spec)) return spec;
-    const emulated = labSpecFromPulumi({ emulated: true });
-    const chosen = emulated.timing.defaulted.map(
-      (k) =>
-        `fleetlab:${k}=${TIMING_DEFAULTS.emulated[k as keyof typeof TIMING_DEFAULTS.emulated]}`,
-    );
-    pulumi.log.info(
-      `fleetlab: the VMs run under QEMU software emulation (no usable KVM), so the unset timings take emulation-safe values: ${chosen.join(", ")}. Set them in Pulumi.${spec.stack}.yaml to choose others.`,
-    );
-    return emulated;
+    const spec = labSpecFromPulumi((first) => ({
+      emulated:
+        first.machines &&
+        first.timing.defaulted.length > 0 &&
+        loadDriver(first.hypervisor.kind)?.emulates(first) === true,
+    }));
+    if (spec.timing.profile === "emulated") {
+      const chosen = spec.timing.defaulted.map(
+        (k) =>
+          `fleetlab:${k}=${TIMING_DEFAULTS.emulated[k as keyof typeof TIMING_DEFAULTS.emulated]}`,
+      );
+      pulumi.log.info(
+        `fleetlab: the VMs run under QEMU software emulation (no usable KVM), so the unset timings take emulation-safe values: ${chosen.join(", ")}. Set them in Pulumi.${spec.stack}.yaml to choose others.`,
+      );
+    }
+    return spec;
   } catch (err) {
     // RunError: Pulumi prints the message alone, without a JavaScript stack trace.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

@@ -23,9 +23,13 @@ export {
  * data is checked too (its paths, and a DHCP subnet that is the lab network's), so
  * that a mismatch stops the program before any resource, VMs included, exists.
  */
-export function labSpecFromPulumi(host: HostFacts = {}): LabSpec {
+export function labSpecFromPulumi(hostOf?: (first: LabSpec) => HostFacts): LabSpec {
   const stack = pulumi.getStack();
-  const spec = parseLabSpec(stack, configFromEngine(pulumi.runtime.allConfig(), stack), host);
+  const raw = configFromEngine(pulumi.runtime.allConfig(), stack);
+  const first = parseLabSpec(stack, raw);
+  // What the host says can only change the defaults of unset keys: parse again with it.
+  const host = hostOf?.(first) ?? {};
+  const spec = host.emulated ? parseLabSpec(stack, raw, host) : first;
   if (spec.services) servicesData(spec);
   return spec;
 }
