@@ -14,8 +14,8 @@ export { FleetClient, FleetApiError } from "./api/client";
 export type { ClientTarget } from "./api/client";
 export type { UnitEntity } from "./api/service";
 export type { Machine, UnitState } from "./registry/registry";
+export { AGENT_ENV } from "../node/env";
 export {
-  AGENT_ENV,
   agentEnv,
   DEFAULT_IMAGE,
   DEFAULT_SOCKET,

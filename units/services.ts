@@ -5,8 +5,8 @@
 //   - every sidekick MachineOf its service (it shares the service's directory);
 //   - LDAP replicas Conflicts with each other, so two never share a machine;
 //   - WWW anywhere.
-import { execLine, renderUnit, UnitSections } from "../infra/ignition/systemd";
-import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../infra/ignition/paths";
+import { execLine, renderUnit, UnitSections } from "../node/systemd";
+import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../node/paths";
 import { AUTO_INTERFACES } from "../containers/dhcp/interfaces";
 
 export interface ServiceUnitOptions {

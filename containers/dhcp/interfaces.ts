@@ -4,7 +4,7 @@
 // interfaces) picks the ones that hold an IPv4 address inside the DHCP subnet, the
 // only ones on which Kea would answer that subnet's clients anyway. Pure: the caller
 // passes os.networkInterfaces().
-import { formatCidr, inCidr, parseCidr, parseIPv4 } from "../../infra/config/net";
+import { formatCidr, inCidr, parseCidr, parseIPv4 } from "../../node/net";
 
 /** The value of FLEETLAB_DHCP_INTERFACES (and dhcpInterface) that asks for detection. */
 export const AUTO_INTERFACES = "auto";

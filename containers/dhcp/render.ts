@@ -8,7 +8,7 @@ import {
   parseCidr,
   parseIPv4,
   broadcastOf,
-} from "../../infra/config/net";
+} from "../../node/net";
 import {
   DataProblems,
   findDuplicates,

@@ -1,9 +1,9 @@
 // Entry point of the sidekick container: `sidekick <dhcp|www|ldap>`.
 // etcd connection from the node's etcd.env (FLEET_ETCD_* variables, see
-// infra/ignition/paths.ts); the rest from FLEETLAB_* variables set by the unit.
+// node/env.ts); the rest from FLEETLAB_* variables set by the unit.
 import { Etcd3 } from "etcd3";
 import { readFileSync } from "fs";
-import { FLEET_ENV } from "../../infra/ignition/paths";
+import { AGENT_ENV } from "../../node/env";
 import { APPLIERS, ApplyContext } from "./appliers";
 import { runSidekick } from "./watch";
 
@@ -31,14 +31,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dir = env("FLEETLAB_RUN", `/run/fleetlab/${set}`);
-  const tls = process.env[FLEET_ENV.caFile];
+  const tls = process.env[AGENT_ENV.caFile];
   const client = new Etcd3({
-    hosts: env(FLEET_ENV.endpoints).split(","),
+    hosts: env(AGENT_ENV.endpoints).split(","),
     credentials: tls
       ? {
           rootCertificate: readFileSync(tls),
-          certChain: readFileSync(env(FLEET_ENV.certFile)),
-          privateKey: readFileSync(env(FLEET_ENV.keyFile)),
+          certChain: readFileSync(env(AGENT_ENV.certFile)),
+          privateKey: readFileSync(env(AGENT_ENV.keyFile)),
         }
       : undefined,
   });

@@ -1,11 +1,5 @@
-import {
-  agentEnv,
-  AGENT_ENV,
-  configFromEnv,
-  DEFAULT_TIMING,
-  parseMetadata,
-  timingForTtl,
-} from "./config";
+import { agentEnv, configFromEnv, DEFAULT_TIMING, parseMetadata, timingForTtl } from "./config";
+import { AGENT_ENV } from "../../node/env";
 import { withBinding } from "./agent";
 import { serializeUnit } from "../unit";
 

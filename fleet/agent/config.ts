@@ -1,33 +1,10 @@
-// The agent's environment contract. Ignition (infra/) imports AGENT_ENV to render the
-// `docker run -e ...` line, so the names live here only.
+// The agent's configuration: read from its environment (configFromEnv) on the node, and
+// written for the node (agentEnv) by Ignition, so both sides use one list of names.
 import { readFileSync } from "fs";
+import { AGENT_ENV } from "../../node/env";
+import { CA_FILE, NODE_CERT_FILE, NODE_KEY_FILE, TLS_DIR } from "../../node/paths";
 import { EtcdConfig } from "../registry/registry";
 import { watchdogTimingProblem } from "./watchdog";
-
-export const AGENT_ENV = {
-  endpoints: "FLEET_ETCD_ENDPOINTS",
-  caFile: "FLEET_ETCD_CAFILE",
-  certFile: "FLEET_ETCD_CERTFILE",
-  keyFile: "FLEET_ETCD_KEYFILE",
-  publicIP: "FLEET_PUBLIC_IP",
-  metadata: "FLEET_METADATA",
-  machineIDFile: "FLEET_MACHINE_ID_FILE",
-  leaseTTL: "FLEET_LEASE_TTL",
-  renewMs: "FLEET_RENEW_MS",
-  fenceMarginMs: "FLEET_FENCE_MARGIN_MS",
-  reconcileMs: "FLEET_RECONCILE_MS",
-  unitDir: "FLEET_UNIT_DIR",
-  socket: "FLEET_API_SOCKET",
-  apiListen: "FLEET_API_LISTEN",
-  apiCert: "FLEET_API_CERTFILE",
-  apiKey: "FLEET_API_KEYFILE",
-  apiCA: "FLEET_API_CAFILE",
-  systemd: "FLEET_SYSTEMD",
-  recordLog: "FLEET_RECORD_LOG",
-  bindsTo: "FLEET_BINDS_TO",
-  heartbeatFile: "FLEET_HEARTBEAT_FILE",
-  watchdogMs: "FLEET_WATCHDOG_MS",
-} as const;
 
 export const DEFAULT_IMAGE = "ghcr.io/fleetlab/fleet:0.1.0";
 export const DEFAULT_SOCKET = "/run/fleet/fleet.sock";
@@ -188,22 +165,51 @@ export function configFromEnv(
   };
 }
 
-/** The env part of the node's `docker run` (for Ignition), from typed values. */
-export function agentEnv(v: {
+/** What a node's Ignition sets in the agent's environment, as typed values. */
+export interface AgentEnvValues {
   endpoints: string[];
   publicIP: string;
+  /** fleet metadata, written k=v joined by commas in this order */
   metadata: Record<string, string>;
+  /** the node's TLS directory (CA, node cert and key); the node contract's by default */
   tlsDir?: string;
-}): Record<string, string> {
-  const tls = v.tlsDir ?? "/etc/fleetlab/tls";
-  return {
+  /** the unit the agent binds its units to (so they stop when the agent dies) */
+  bindsTo?: string;
+  /** lease timings other than the agent's defaults */
+  timing?: Pick<typeof DEFAULT_TIMING, "leaseTTL" | "renewMs" | "fenceMarginMs" | "reconcileMs">;
+  /** host:port of the TCP API, served with the node's cert to clients of the lab CA */
+  apiListen?: string;
+}
+
+/**
+ * The agent's environment on a node, in the order Ignition writes it; the one place
+ * that turns typed values into the names configFromEnv reads back.
+ */
+export function agentEnv(v: AgentEnvValues): Record<string, string> {
+  const tls = v.tlsDir ?? TLS_DIR;
+  const [ca, cert, key] = [CA_FILE, NODE_CERT_FILE, NODE_KEY_FILE].map((f) => `${tls}/${f}`);
+  const env: Record<string, string> = {
     [AGENT_ENV.endpoints]: v.endpoints.join(","),
-    [AGENT_ENV.caFile]: `${tls}/ca.pem`,
-    [AGENT_ENV.certFile]: `${tls}/node.pem`,
-    [AGENT_ENV.keyFile]: `${tls}/node-key.pem`,
+    [AGENT_ENV.caFile]: ca,
+    [AGENT_ENV.certFile]: cert,
+    [AGENT_ENV.keyFile]: key,
     [AGENT_ENV.publicIP]: v.publicIP,
     [AGENT_ENV.metadata]: Object.entries(v.metadata)
       .map(([k, val]) => `${k}=${val}`)
       .join(","),
   };
+  if (v.bindsTo) env[AGENT_ENV.bindsTo] = v.bindsTo;
+  if (v.timing) {
+    env[AGENT_ENV.leaseTTL] = String(v.timing.leaseTTL);
+    env[AGENT_ENV.renewMs] = String(v.timing.renewMs);
+    env[AGENT_ENV.fenceMarginMs] = String(v.timing.fenceMarginMs);
+    env[AGENT_ENV.reconcileMs] = String(v.timing.reconcileMs);
+  }
+  if (v.apiListen) {
+    env[AGENT_ENV.apiListen] = v.apiListen;
+    env[AGENT_ENV.apiCert] = cert;
+    env[AGENT_ENV.apiKey] = key;
+    env[AGENT_ENV.apiCA] = ca;
+  }
+  return env;
 }

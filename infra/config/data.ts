@@ -10,7 +10,7 @@ import { readDataText } from "../../containers/dataset/read";
 import { DhcpData, parseDhcpData } from "../../containers/dhcp/render";
 import { ConfigError, ConfigProblem } from "./errors";
 import { PROJECT_DIR } from "./load";
-import { parseCidr, parseIPv4 } from "./net";
+import { parseCidr, parseIPv4 } from "../../node/net";
 import type { LabDataSpec, LabSpec } from "./types";
 
 const DATA_KEY = "fleetlab:data";

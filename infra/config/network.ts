@@ -11,7 +11,7 @@ import {
   netmaskOf,
   parseCidr,
   parseIPv4,
-} from "./net";
+} from "../../node/net";
 import { Reader } from "./read";
 import type { AddressRange, NetworkSpec } from "./types";
 

@@ -8,7 +8,7 @@ import {
   NODE_DEFAULTS,
   NODE_HOST_OFFSET,
 } from "./defaults";
-import { broadcastOf, formatIPv4, macFromIp, normalizeMac, parseIPv4 } from "./net";
+import { broadcastOf, formatIPv4, macFromIp, normalizeMac, parseIPv4 } from "../../node/net";
 import { hostAddress, hostRange, ParsedNetwork } from "./network";
 import { isObject, Reader } from "./read";
 import { HypervisorKind, NODE_ROLES, NodeSpec } from "./types";

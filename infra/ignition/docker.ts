@@ -1,5 +1,5 @@
 // How the node's Docker is started and how fleetlab's own containers run under it.
-import { DOCKER_UNIT } from "./paths";
+import { DOCKER_UNIT } from "../../node/paths";
 import type { IgnitionLink, IgnitionUnit } from "./types";
 
 /**

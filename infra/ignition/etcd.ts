@@ -9,13 +9,13 @@ import {
   ETCD_DATA_DIR,
   ETCD_JOIN_SCRIPT,
   ETCD_STATE_ENV,
-  FLEET_ENV,
   NODE_CERT_PATH,
   NODE_KEY_PATH,
   TLS_DIR,
-} from "./paths";
+} from "../../node/paths";
 import { HOST_CONTAINER_OPTS } from "./docker";
-import { execLine, renderEnvFile, renderUnit } from "./systemd";
+import { execLine, renderEnvFile, renderUnit } from "../../node/systemd";
+import { agentEnv, type AgentEnvValues } from "../../fleet/agent/config";
 
 export function etcdMembers(spec: LabSpec): NodeSpec[] {
   return spec.nodes.filter((n) => n.role === "etcd");
@@ -206,19 +206,32 @@ export function etcdClientEnv(spec: LabSpec, node: NodeSpec): string {
     ["ETCDCTL_CACERT", CA_PATH],
     ["ETCDCTL_CERT", NODE_CERT_PATH],
     ["ETCDCTL_KEY", NODE_KEY_PATH],
-    [FLEET_ENV.endpoints, localEndpoints(spec, node).join(",")],
-    [FLEET_ENV.caFile, CA_PATH],
-    [FLEET_ENV.certFile, NODE_CERT_PATH],
-    [FLEET_ENV.keyFile, NODE_KEY_PATH],
-    [FLEET_ENV.publicIP, node.ip],
-    [FLEET_ENV.metadata, fleetMetadata(node)],
+    ...Object.entries(agentEnv(nodeAgentEnv(spec, node))),
   ];
   return renderEnvFile(vars);
 }
 
-/** fleet's metadata string, k=v joined by commas; role first, then keys sorted. */
-export function fleetMetadata(node: NodeSpec): string {
+/**
+ * The part of the agent's environment every process on the node shares (etcd endpoints,
+ * TLS, identity): the agent's unit adds its own settings, the sidekicks read these.
+ */
+export function nodeAgentEnv(spec: LabSpec, node: NodeSpec): AgentEnvValues {
+  return {
+    endpoints: localEndpoints(spec, node),
+    publicIP: node.ip,
+    metadata: fleetMetadata(node),
+  };
+}
+
+/** fleet's metadata, role first, then the other keys sorted. */
+export function fleetMetadata(node: NodeSpec): Record<string, string> {
   const { role, ...rest } = node.metadata;
-  const keys = Object.keys(rest).sort();
-  return [`role=${role}`, ...keys.map((k) => `${k}=${rest[k]}`)].join(",");
+  return {
+    role,
+    ...Object.fromEntries(
+      Object.keys(rest)
+        .sort()
+        .map((k) => [k, rest[k]]),
+    ),
+  };
 }

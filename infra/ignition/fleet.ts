@@ -1,22 +1,18 @@
 // The fleet agent unit every node runs (contract with fleet/: the agent reads the
 // FLEET_* variables, talks to systemd over the host's D-Bus socket).
 import type { LabSpec, NodeSpec } from "../config/types";
-import { fleetMetadata, localEndpoints } from "./etcd";
+import { nodeAgentEnv } from "./etcd";
 import {
-  CA_PATH,
   DOCKER_UNIT,
   ETCD_UNIT,
   FLEET_AGENT_CONTAINER,
   FLEET_AGENT_UNIT,
-  FLEET_ENV,
   FLEET_RUN_DIR,
-  NODE_CERT_PATH,
-  NODE_KEY_PATH,
   TLS_DIR,
-} from "./paths";
+} from "../../node/paths";
 import { HOST_CONTAINER_OPTS } from "./docker";
-import { execLine, renderUnit } from "./systemd";
-import { DEFAULT_TIMING, timingForTtl } from "../../fleet/agent/config";
+import { execLine, renderUnit } from "../../node/systemd";
+import { agentEnv, DEFAULT_TIMING, timingForTtl } from "../../fleet/agent/config";
 
 const DBUS_SOCKET = "/run/dbus/system_bus_socket";
 
@@ -42,53 +38,28 @@ export function fleetApiEndpoints(spec: LabSpec): string[] {
   return servesFleetApi(spec) ? spec.nodes.map(fleetApiUrl) : [];
 }
 
-/**
- * The TCP API part of the agent's environment. The node's cert is a server and a
- * client cert, so it doubles as the API's server identity; clients must show a cert
- * of the lab CA (the management host uses the PKI's admin cert). Only rendered when
- * fleetlab:services is true, so a lab without services boots exactly as before.
- */
-function fleetApiEnv(spec: LabSpec, node: NodeSpec): [string, string][] {
-  if (!servesFleetApi(spec)) return [];
-  return [
-    [FLEET_ENV.apiListen, `${node.ip}:${FLEET_API_PORT}`],
-    [FLEET_ENV.apiCert, NODE_CERT_PATH],
-    [FLEET_ENV.apiKey, NODE_KEY_PATH],
-    [FLEET_ENV.apiCA, CA_PATH],
-  ];
-}
-
-/** Lease timings, only when fleetlab:fleetLeaseTtlSec is not the agent's own default. */
-function fleetTimingEnv(spec: LabSpec): [string, string][] {
-  if (spec.fleet.leaseTtlSec === DEFAULT_TIMING.leaseTTL) return [];
-  const t = timingForTtl(spec.fleet.leaseTtlSec);
-  return [
-    [FLEET_ENV.leaseTTL, String(t.leaseTTL)],
-    [FLEET_ENV.renewMs, String(t.renewMs)],
-    [FLEET_ENV.fenceMarginMs, String(t.fenceMarginMs)],
-    [FLEET_ENV.reconcileMs, String(t.reconcileMs)],
-  ];
-}
-
 /** The agent's docker command, one group of arguments per line. */
 export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
-  const env: [string, string][] = [
-    [FLEET_ENV.endpoints, localEndpoints(spec, node).join(",")],
-    [FLEET_ENV.caFile, CA_PATH],
-    [FLEET_ENV.certFile, NODE_CERT_PATH],
-    [FLEET_ENV.keyFile, NODE_KEY_PATH],
-    [FLEET_ENV.publicIP, node.ip],
-    [FLEET_ENV.metadata, fleetMetadata(node)],
-    // Units the agent starts are bound to the agent's own unit: if the agent dies
-    // while the machine lives, systemd stops them, since a dead agent cannot fence.
-    // (A frozen agent is fenced by fleet/agent/watchdog.ts under systemd's watchdog,
-    // tested on real systemd in tests/fleet/hung-agent.test.ts; it is not wired into
-    // the nodes' unit yet: in the emulated e2e lab its 4 s watchdog killed every
-    // agent right after they registered, so it waits for timings that fit such VMs.)
-    [FLEET_ENV.bindsTo, FLEET_AGENT_UNIT],
-    ...fleetTimingEnv(spec),
-    ...fleetApiEnv(spec, node),
-  ];
+  // Units the agent starts are bound to the agent's own unit: if the agent dies
+  // while the machine lives, systemd stops them, since a dead agent cannot fence.
+  // (A frozen agent is fenced by fleet/agent/watchdog.ts under systemd's watchdog,
+  // tested on real systemd in tests/fleet/hung-agent.test.ts; it is not wired into
+  // the nodes' unit yet: in the emulated e2e lab its 4 s watchdog killed every
+  // agent right after they registered, so it waits for timings that fit such VMs.)
+  const env = agentEnv({
+    ...nodeAgentEnv(spec, node),
+    bindsTo: FLEET_AGENT_UNIT,
+    // Only when fleetlab:fleetLeaseTtlSec is not the agent's own default.
+    timing:
+      spec.fleet.leaseTtlSec === DEFAULT_TIMING.leaseTTL
+        ? undefined
+        : timingForTtl(spec.fleet.leaseTtlSec),
+    // The node's cert is a server and a client cert, so it doubles as the API's server
+    // identity; clients must show a cert of the lab CA (the management host uses the
+    // PKI's admin cert). Only when fleetlab:services is true, so a lab without services
+    // boots exactly as before.
+    apiListen: servesFleetApi(spec) ? `${node.ip}:${FLEET_API_PORT}` : undefined,
+  });
   const mounts = [
     `${DBUS_SOCKET}:${DBUS_SOCKET}`,
     `${FLEET_RUN_DIR}:${FLEET_RUN_DIR}`,
@@ -105,7 +76,7 @@ export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
       ...HOST_CONTAINER_OPTS,
     ],
     ...mounts.map((m) => ["-v", m]),
-    ...env.map(([k, v]) => ["-e", `${k}=${v}`]),
+    ...Object.entries(env).map(([k, v]) => ["-e", `${k}=${v}`]),
     [spec.fleet.image, "agent"],
   ];
 }

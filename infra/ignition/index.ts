@@ -15,8 +15,8 @@ import {
   NODE_KEY_PATH,
   SSH_USER,
   TLS_DIR,
-} from "./paths";
-import { renderUnit } from "./systemd";
+} from "../../node/paths";
+import { renderUnit } from "../../node/systemd";
 import { UPDATE_CONF_PATH, updateConf } from "./update";
 import {
   IGNITION_VERSION,
@@ -28,7 +28,7 @@ import {
 } from "./types";
 
 export * from "./types";
-export * from "./paths";
+export * from "../../node/paths";
 export {
   initialCluster,
   clientEndpoints,
@@ -38,7 +38,7 @@ export {
   fleetMetadata,
   clusterToken,
 } from "./etcd";
-export { renderUnit, execLine, type UnitSection, type UnitSections } from "./systemd";
+export { renderUnit, execLine, type UnitSection, type UnitSections } from "../../node/systemd";
 export { UPDATE_CONF_PATH, updateConf } from "./update";
 export { DOCKER_WANTS_LINK, HOST_CONTAINER_OPTS } from "./docker";
 

@@ -10,7 +10,7 @@
 // etcd-cafile, etcd-certfile, etcd-keyfile).
 import type { LabSpec } from "../config/types";
 import { clientEndpoints } from "./etcd";
-import { CA_PATH, NODE_CERT_PATH, NODE_KEY_PATH } from "./paths";
+import { CA_PATH, NODE_CERT_PATH, NODE_KEY_PATH } from "../../node/paths";
 
 export const UPDATE_CONF_PATH = "/etc/flatcar/update.conf";
 

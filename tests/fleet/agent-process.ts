@@ -2,7 +2,7 @@
 import { ChildProcess, spawn } from "child_process";
 import { writeFileSync } from "fs";
 import { join } from "path";
-import { AGENT_ENV } from "../../fleet/agent/config";
+import { AGENT_ENV } from "../../node/env";
 import { machineID } from "./harness";
 
 const ROOT = join(__dirname, "..", "..");

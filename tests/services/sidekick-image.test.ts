@@ -11,13 +11,8 @@ import { join } from "path";
 import { Etcd3 } from "etcd3";
 import { loadDataSet } from "../../containers/dataset/load";
 import { writeDataSet } from "../../containers/sidekick/writer";
-import {
-  CA_FILE,
-  FLEET_ENV,
-  NODE_CERT_FILE,
-  NODE_KEY_FILE,
-  TLS_DIR,
-} from "../../infra/ignition/paths";
+import { CA_FILE, NODE_CERT_FILE, NODE_KEY_FILE, TLS_DIR } from "../../node/paths";
+import { AGENT_ENV } from "../../node/env";
 import { createCa, createCert } from "../../infra/pki/certs";
 import { freePort, waitFor } from "../fleet/etcd";
 import {
@@ -101,10 +96,10 @@ beforeAll(async () => {
   writeFileSync(
     envFile,
     [
-      `${FLEET_ENV.endpoints}=${url}`,
-      `${FLEET_ENV.caFile}=${TLS_DIR}/${CA_FILE}`,
-      `${FLEET_ENV.certFile}=${TLS_DIR}/${NODE_CERT_FILE}`,
-      `${FLEET_ENV.keyFile}=${TLS_DIR}/${NODE_KEY_FILE}`,
+      `${AGENT_ENV.endpoints}=${url}`,
+      `${AGENT_ENV.caFile}=${TLS_DIR}/${CA_FILE}`,
+      `${AGENT_ENV.certFile}=${TLS_DIR}/${NODE_CERT_FILE}`,
+      `${AGENT_ENV.keyFile}=${TLS_DIR}/${NODE_KEY_FILE}`,
     ].join("\n") + "\n",
   );
   www = env.runService("www", [], "img");

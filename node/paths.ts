@@ -1,7 +1,5 @@
 // Names and paths on a lab node that other parts of fleetlab depend on (the fleet
 // agent, the service units, the tests). Import them; never repeat the literals.
-import { AGENT_ENV } from "../../fleet/agent/config";
-
 /** Directory holding the node's TLS material (CA, node cert, node key). */
 export const TLS_DIR = "/etc/fleetlab/tls";
 export const CA_FILE = "ca.pem";
@@ -37,6 +35,3 @@ export const FLEET_AGENT_CONTAINER = "fleet-agent";
 export const FLEET_RUN_DIR = "/run/fleet";
 export const NETWORKD_FILE = "/etc/systemd/network/00-fleetlab.network";
 export const SSH_USER = "core";
-
-/** Environment variables the fleet agent reads: the agent owns the names. */
-export const FLEET_ENV = AGENT_ENV;
