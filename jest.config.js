@@ -13,7 +13,9 @@ const layer = (displayName, testMatch, extra = {}) => ({
 
 module.exports = {
   projects: [
-    layer("unit", ["<rootDir>/{infra,fleet,units,containers,scripts,bench}/**/*.test.ts"]),
+    layer("unit", [
+      "<rootDir>/{node,labdata,infra,fleet,units,containers,scripts,bench}/**/*.test.ts",
+    ]),
     layer("validate", ["<rootDir>/tests/validate/**/*.test.ts"]),
     layer("fleet", ["<rootDir>/tests/fleet/**/*.test.ts"]),
     layer("pulumi", ["<rootDir>/tests/pulumi/**/*.test.ts"]),

@@ -12,11 +12,11 @@ import { execFileSync, spawnSync } from "child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { cpus, tmpdir } from "os";
 import { join } from "path";
-import { DataSetName } from "../containers/dataset/keys";
-import { parseDhcpData } from "../containers/dhcp/render";
-import { loadDataSet } from "../containers/dataset/load";
+import { DataSetName } from "../labdata/keys";
+import { parseDhcpData } from "../labdata/dhcp/parse";
+import { loadDataSet } from "../labdata/load";
 import { applyDhcp, applyLdap, Applier, applyWww } from "../containers/sidekick/appliers";
-import { writeDataSet } from "../containers/sidekick/writer";
+import { writeDataSet } from "../labdata/writer";
 import { waitFor } from "../tests/fleet/etcd";
 import {
   buildImages,

@@ -1,7 +1,8 @@
 import { readFileSync } from "fs";
 import { join } from "path";
-import { DataError } from "../dataset/errors";
-import { parseDhcpData, renderKeaConfig } from "./render";
+import { DataError } from "../../labdata/errors";
+import { parseDhcpData } from "../../labdata/dhcp/parse";
+import { renderKeaConfig } from "./render";
 
 const repoData = readFileSync(join(__dirname, "../../data/dhcp.yaml"), "utf8");
 const base = `subnet: 192.168.56.0/24

@@ -1,8 +1,9 @@
 import { readFileSync } from "fs";
 import { join } from "path";
-import { DataError } from "../dataset/errors";
-import { diffEntries, parseLdif, writeLdif } from "./ldif";
-import { directoryEntries, parseLdapData, renderSlapdConf } from "./render";
+import { DataError } from "../../labdata/errors";
+import { diffEntries, parseLdif, writeLdif } from "../../labdata/ldap/ldif";
+import { directoryEntries, parseLdapData } from "../../labdata/ldap/parse";
+import { renderSlapdConf } from "./render";
 
 const dir = join(__dirname, "../../data/ldap");
 const yaml = readFileSync(join(dir, "directory.yaml"), "utf8");

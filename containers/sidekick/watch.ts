@@ -3,7 +3,7 @@
 // are logged and retried on the next change or after a back-off, never fatal: a
 // bad blob must not take the service down, the last good config keeps serving.
 import { Etcd3, Watcher } from "etcd3";
-import { dataKeys, decodeChunks, Manifest } from "../dataset/keys";
+import { dataKeys, decodeChunks, Manifest } from "../../labdata/keys";
 import { ApplyContext, Applier } from "./appliers";
 
 /** Fetches and verifies the payload of one blob. */

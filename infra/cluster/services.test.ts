@@ -12,9 +12,9 @@ import type { HypervisorDriver } from "../hypervisors";
 import { FLEET_API_PORT, fleetAgentCommand, fleetApiEndpoints } from "../ignition/fleet";
 import { describeCert } from "../pki/certs";
 import { MockedResource, pkiMocks, outputValue as value } from "../pki/mocks";
-import { DATA_SETS } from "../../containers/dataset/keys";
+import { DATA_SETS } from "../../labdata/keys";
 import { serviceUnits } from "../../units/services";
-import { parseDhcpData } from "../../containers/dhcp/render";
+import { parseDhcpData } from "../../labdata/dhcp/parse";
 import type { LabSpec } from "../config/types";
 import { checkDhcpServesLab, servicesData, servicesDataPaths } from "./services";
 

@@ -3,11 +3,11 @@
 // network. Runs only with fleetlab:services (labSpecFromPulumi, createLabServices).
 import * as fs from "fs";
 import * as path from "path";
-import type { DataPaths } from "../../containers/dataset/load";
-import { DataError, printable } from "../../containers/dataset/errors";
-import { loadDataSet } from "../../containers/dataset/load";
-import { readDataText } from "../../containers/dataset/read";
-import { DhcpData, parseDhcpData } from "../../containers/dhcp/render";
+import type { DataPaths } from "../../labdata/load";
+import { DataError, printable } from "../../labdata/errors";
+import { loadDataSet } from "../../labdata/load";
+import { readDataText } from "../../labdata/read";
+import { DhcpData, parseDhcpData } from "../../labdata/dhcp/parse";
 import { ConfigError, ConfigProblem } from "./errors";
 import { PROJECT_DIR } from "./load";
 import { parseCidr, parseIPv4 } from "../../node/net";
@@ -20,7 +20,7 @@ const DATA_KEY = "fleetlab:data";
  * data may be any YAML file, so each stack can serve its own network's subnet
  * (data/dhcp.<stack>.yaml), while the LDAP directory and the web site are shared
  * directories. Every problem names the key and the fix; the DHCP file is validated
- * when it is loaded (containers/dataset/load.ts). Reads only file types.
+ * when it is loaded (labdata/load.ts). Reads only file types.
  */
 export function servicesDataPaths(
   stack: string,

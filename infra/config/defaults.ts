@@ -48,7 +48,7 @@ export const NODE_TCP_PORTS: Readonly<Record<number, string>> = {
 
 export const NODE_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 10 } as const;
 
-/** The lab data: the DHCP file, the LDAP and web directories (containers/dataset/load.ts). */
+/** The lab data: the DHCP file, the LDAP and web directories (labdata/load.ts). */
 export const DATA_DEFAULTS = {
   dhcp: "data/dhcp.yaml",
   ldap: "data/ldap",

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG_NAMESPACE, ConfigError } from "./errors";
-import { nearest } from "../../containers/dataset/suggest";
+import { nearest } from "../../labdata/suggest";
 import { Raw, isObject } from "./read";
 
 const MAX_STACK_FILE_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
-import { unknownKeyFix } from "../../containers/dataset/suggest";
+import { unknownKeyFix } from "../../labdata/suggest";
 import { timingForTtl } from "../../fleet/agent/config";
 import { watchdogTimingProblem } from "../../fleet/agent/watchdog";
 import { ConfigError, fullKey, Problems } from "./errors";

@@ -1,6 +1,6 @@
 // Typed readers over the raw (YAML/JSON) stack config. Each records a problem with
 // the full key instead of throwing, so parsing goes on and reports everything.
-import { unknownKeyFix } from "../../containers/dataset/suggest";
+import { unknownKeyFix } from "../../labdata/suggest";
 import { Problems } from "./errors";
 
 export type Raw = Record<string, unknown>;

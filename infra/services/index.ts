@@ -2,8 +2,8 @@
 // the program runs, so a bad edit fails `pulumi preview` before anything changes)
 // and one FleetUnit per service/sidekick unit.
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_SETS, DataSetName } from "../../containers/dataset/keys";
-import { DataPaths, loadDataSet } from "../../containers/dataset/load";
+import { DATA_SETS, DataSetName } from "../../labdata/keys";
+import { DataPaths, loadDataSet } from "../../labdata/load";
 import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
 import { serviceUnits, ServiceUnitOptions } from "../../units/services";
 import { EtcdAccess, FleetApiAccess, fleetUnitProvider, labDataProvider } from "./providers";

@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { dataDirPaths, loadDataSet } from "../../containers/dataset/load";
+import { dataDirPaths, loadDataSet } from "../../labdata/load";
 import { shippedValue } from "../testing/serialized";
 
 const DATA = path.join(__dirname, "../../data");

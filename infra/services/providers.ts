@@ -4,9 +4,9 @@
 // and fleet/api/client.ts.
 import * as pulumi from "@pulumi/pulumi";
 import { Etcd3 } from "etcd3";
-import { DataSetName } from "../../containers/dataset/keys";
-import { DataPaths, loadDataSet } from "../../containers/dataset/load";
-import { deleteDataSet, writeDataSet } from "../../containers/sidekick/writer";
+import { DataSetName } from "../../labdata/keys";
+import { DataPaths, loadDataSet } from "../../labdata/load";
+import { deleteDataSet, writeDataSet } from "../../labdata/writer";
 import { FleetClient } from "../../fleet/api/client";
 import { UnitOption, DesiredState } from "../../fleet/unit/unit";
 

@@ -23,8 +23,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseDhcpData } from "../../containers/dhcp/render";
-import { parseLdapData } from "../../containers/ldap/render";
+import { parseDhcpData } from "../../labdata/dhcp/parse";
+import { parseLdapData } from "../../labdata/ldap/parse";
 import { boundMs, calibrate, Calibration, startLoad } from "./calibrate";
 import {
   EtcdClient,

@@ -14,10 +14,12 @@ import {
 } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { parseDhcpData, renderKeaConfig } from "../../containers/dhcp/render";
-import { parseLdapData, renderSlapdConf, directoryEntries } from "../../containers/ldap/render";
-import { writeLdif } from "../../containers/ldap/ldif";
-import { renderNginxConf } from "../../containers/www/site";
+import { parseDhcpData } from "../../labdata/dhcp/parse";
+import { renderKeaConfig } from "../../containers/dhcp/render";
+import { parseLdapData, directoryEntries } from "../../labdata/ldap/parse";
+import { renderSlapdConf } from "../../containers/ldap/render";
+import { writeLdif } from "../../labdata/ldap/ldif";
+import { renderNginxConf } from "../../containers/www/render";
 import { ROOT } from "./harness";
 
 const tmp = mkdtempSync(join(tmpdir(), "flt-checkers-"));

@@ -4,7 +4,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { loadDataSet } from "../../containers/dataset/load";
+import { loadDataSet } from "../../labdata/load";
 import { applyDhcp } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
 import { buildImages, contextFor, inNet, ROOT, Service, ServiceEnv } from "./harness";

@@ -1,7 +1,7 @@
 // Failover keeps the data: when an instance dies, a fresh one (new container, empty
 // run directory, as on another node) gets the same data from etcd alone. The dead
 // instance's disk is never read.
-import { loadDataSet } from "../../containers/dataset/load";
+import { loadDataSet } from "../../labdata/load";
 import { applyLdap, applyWww } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
 import { waitFor } from "../fleet/etcd";

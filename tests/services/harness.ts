@@ -12,8 +12,8 @@ import { Etcd3 } from "etcd3";
 import { EtcdCluster } from "../fleet/etcd";
 import { ApplyContext, Applier } from "../../containers/sidekick/appliers";
 import { runSidekick, Sidekick } from "../../containers/sidekick/watch";
-import { writeDataSet } from "../../containers/sidekick/writer";
-import { EncodedDataSet } from "../../containers/dataset/keys";
+import { writeDataSet } from "../../labdata/writer";
+import { EncodedDataSet } from "../../labdata/keys";
 
 export const ROOT = join(__dirname, "../..");
 export const DOCKER = "/usr/bin/docker";

@@ -3,7 +3,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { loadDataSet } from "../../containers/dataset/load";
+import { loadDataSet } from "../../labdata/load";
 import { applyLdap } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
 import { buildImages, inNet, contextFor, ROOT, Service, ServiceEnv } from "./harness";

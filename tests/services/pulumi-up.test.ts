@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { DATA_PREFIX, dataKeys } from "../../containers/dataset/keys";
+import { DATA_PREFIX, dataKeys } from "../../labdata/keys";
 import { applyWww } from "../../containers/sidekick/appliers";
 import { serveApi } from "../../fleet/api/server";
 import { FleetService } from "../../fleet/api/service";

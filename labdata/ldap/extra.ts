@@ -2,7 +2,7 @@
 // well-formed and below the suffix, its parent present (generated, in an LDIF file,
 // or the suffix itself), never defined twice, with objectClass, and any
 // userPassword a real hash. Pure: the files' text in, the entries or a DataError out.
-import { DataProblems } from "../dataset/errors";
+import { DataProblems } from "../errors";
 import { dnProblem, Entry, normDn, parentDn, parseLdif, underSuffix } from "./ldif";
 import { HASH_FIX, passwordHashProblem } from "./password";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { dataDirPaths, loadDataSet } from "./load";
 
-const DATA = join(__dirname, "../../data");
+const DATA = join(__dirname, "../data");
 
 test("a DHCP file of any name, with the shared ldap and www: the same sets as the directory", () => {
   const paths = { ...dataDirPaths(DATA), dhcp: join(DATA, "dhcp.local.yaml") };

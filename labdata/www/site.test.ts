@@ -1,5 +1,5 @@
-import { DataError } from "../dataset/errors";
-import { packSite, renderNginxConf, unpackSite, validateSite } from "./site";
+import { DataError } from "../errors";
+import { packSite, unpackSite, validateSite } from "./site";
 
 const files = [
   { path: "index.html", data: Buffer.from("<h1>hi</h1>\n") },
@@ -30,15 +30,5 @@ describe("site archive", () => {
       /data\/www: index.html = \(not set\): missing/,
     );
     expect(() => validateSite(files)).not.toThrow();
-  });
-});
-
-describe("renderNginxConf", () => {
-  it("serves the sidekick's root on the given port with a health endpoint", () => {
-    const c = renderNginxConf({ runDir: "/run/w", root: "/run/w/site/current", port: 8080 });
-    expect(c).toContain("listen 8080;");
-    expect(c).toContain("root /run/w/site/current;");
-    expect(c).toContain("location = /healthz");
-    expect(c).toContain("pid /run/w/nginx.pid;");
   });
 });

@@ -3,9 +3,9 @@
 import * as fs from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { expectProblem } from "../dataset/expect-problem";
-import { loadDataSet } from "../dataset/load";
-import { parseDhcpData } from "./render";
+import { expectProblem } from "../expect-problem";
+import { loadDataSet } from "../load";
+import { parseDhcpData } from "./parse";
 
 const base = `subnet: 192.168.56.0/24
 pool: { start: 192.168.56.100, end: 192.168.56.199 }

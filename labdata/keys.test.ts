@@ -20,7 +20,7 @@ describe("data set encoding", () => {
   });
 
   it("loads every repository data set deterministically", () => {
-    const dir = join(__dirname, "../../data");
+    const dir = join(__dirname, "../data");
     for (const set of ["dhcp", "ldap", "www"] as const) {
       expect(loadDataSet(set, dir).manifest.hash).toBe(loadDataSet(set, dir).manifest.hash);
     }

@@ -10,7 +10,7 @@
 // - names that mean the same file everywhere: letters, digits and . _ ~ + -, no
 //   two paths that differ only in case, no Windows device names, no trailing dot;
 // - a size limit per file and for the set (the archive travels through etcd).
-import { DataProblems } from "../dataset/errors";
+import { DataProblems } from "../errors";
 
 export type EntryKind = "file" | "directory" | "symlink" | "other";
 

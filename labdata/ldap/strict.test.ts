@@ -3,10 +3,10 @@
 import * as fs from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { expectProblem } from "../dataset/expect-problem";
-import { loadDataSet } from "../dataset/load";
+import { expectProblem } from "../expect-problem";
+import { loadDataSet } from "../load";
 import { passwordHashProblem } from "./password";
-import { parseLdapData } from "./render";
+import { parseLdapData } from "./parse";
 
 const HASH = "{SSHA}yzsHN603+3+ZQT2sjv9IuMYgPcpwb7+/";
 const base = `suffix: dc=t,dc=example

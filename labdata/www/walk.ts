@@ -4,7 +4,7 @@
 // file swapped for a link or grown in between is refused, not published.
 import * as fs from "fs";
 import { join, relative, resolve, sep } from "path";
-import { DataProblems } from "../dataset/errors";
+import { DataProblems } from "../errors";
 import {
   MAX_ENTRIES,
   MAX_FILE_BYTES,

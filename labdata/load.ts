@@ -2,10 +2,10 @@
 // source of truth), validates it and encodes each set for etcd. Validation throws
 // before anything is written, listing every problem with file, key, value and fix.
 import { isAbsolute, join, relative } from "path";
-import { parseDhcpData } from "../dhcp/render";
-import { parseLdapData } from "../ldap/render";
-import { packSite } from "../www/site";
-import { readSite } from "../www/walk";
+import { parseDhcpData } from "./dhcp/parse";
+import { parseLdapData } from "./ldap/parse";
+import { packSite } from "./www/site";
+import { readSite } from "./www/walk";
 import { DataSetName, EncodedDataSet, encodeDataSet } from "./keys";
 import { listDataDir, readDataText } from "./read";
 

@@ -4,7 +4,7 @@
 // hash, so a write cut short leaves nothing a reader would use. Old blobs are
 // deleted afterwards; an unchanged set writes nothing.
 import { Etcd3 } from "etcd3";
-import { dataKeys, EncodedDataSet } from "../dataset/keys";
+import { dataKeys, EncodedDataSet } from "./keys";
 
 export async function writeDataSet(
   client: Etcd3,
