@@ -248,10 +248,21 @@ describe("fleetlab:services", () => {
   it("every committed stack's default data serves its own network", () => {
     for (const stack of ["local", "faculty", "dev"]) {
       const spec = { ...labSpecFromFile(stack), services: true };
-      const paths = servicesData(spec);
+      const { paths } = servicesData(spec);
       const dhcp = parseDhcpData(fs.readFileSync(paths.dhcp, "utf8"));
       expect([stack, dhcp.subnet]).toEqual([stack, spec.network.cidr]);
     }
+  });
+
+  it("reads and validates each data set once per program run, whoever asks", () => {
+    const spec = { ...labSpecFromFile("local"), services: true };
+    const first = servicesData(spec);
+    expect(Object.keys(first.hashes).sort()).toEqual(["dhcp", "ldap", "www"]);
+    expect(Object.values(first.hashes).every((h) => /^[0-9a-f]{20}$/.test(h))).toBe(true);
+    // The spec check and the services' resources share one result, not a second read.
+    expect(servicesData(spec)).toBe(first);
+    // Another spec (another program run) is checked afresh.
+    expect(servicesData({ ...spec })).not.toBe(first);
   });
 
   describe("the DHCP data against the lab network", () => {

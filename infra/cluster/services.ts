@@ -72,7 +72,7 @@ export function createLabServices(
   );
   return new LabServices(
     `${name}-services`,
-    { data, etcd: etcdAccess(spec, pki), fleetApi },
+    { data: data.paths, hashes: data.hashes, etcd: etcdAccess(spec, pki), fleetApi },
     { ...opts, dependsOn: [ready, ...machines] },
   );
 }

@@ -6,8 +6,8 @@ import * as path from "path";
 import type { DataPaths } from "../../labdata/load";
 import { DataError, printable } from "../../labdata/errors";
 import { loadDataSet } from "../../labdata/load";
-import { readDataText } from "../../labdata/read";
-import { DhcpData, parseDhcpData } from "../../labdata/dhcp/parse";
+import { DATA_SETS, DataSetName, decodeChunks, EncodedDataSet } from "../../labdata/keys";
+import type { DhcpData } from "../../labdata/dhcp/parse";
 import { ConfigError, ConfigProblem } from "./errors";
 import { PROJECT_DIR } from "./load";
 import { parseCidr, parseIPv4 } from "../../node/net";
@@ -133,37 +133,50 @@ function asConfigProblems(spec: LabSpec, set: keyof LabDataSpec, e: DataError): 
   }));
 }
 
+/** The lab data, checked: where each set is read from and its content hash. */
+export interface CheckedLabData {
+  paths: DataPaths;
+  hashes: Record<DataSetName, string>;
+}
+
+const checked = new WeakMap<LabSpec, CheckedLabData>();
+
 /**
- * The services' data paths, with every data set validated (DHCP also against the
- * lab network), so a bad edit to any of them stops the program before any
- * resource is registered. Every problem, the data files' own included, is a
- * ConfigError of its fleetlab:data key; all sets' problems are reported together.
+ * The services' data, every set validated (DHCP also against the lab network), so a
+ * bad edit to any of them stops the program before any resource is registered. Every
+ * problem, the data files' own included, is a ConfigError of its fleetlab:data key;
+ * all sets' problems are reported together. Each set is read and validated once per
+ * program run: the stack's spec check and the services' resources share the result.
  */
-export function servicesData(spec: LabSpec, projectDir = PROJECT_DIR): DataPaths {
+export function servicesData(spec: LabSpec, projectDir = PROJECT_DIR): CheckedLabData {
+  const known = projectDir === PROJECT_DIR ? checked.get(spec) : undefined;
+  if (known) return known;
   const paths = servicesDataPaths(spec.stack, spec.data, projectDir);
-  const file = path.relative(projectDir, paths.dhcp) || paths.dhcp;
-  const problems: ConfigProblem[] = [];
-  const attempt = <T>(set: keyof LabDataSpec, f: () => T): T | undefined => {
-    try {
-      return f();
-    } catch (e) {
-      if (!(e instanceof DataError)) throw e;
-      problems.push(...asConfigProblems(spec, set, e));
-      return undefined;
-    }
-  };
-  const dhcp = attempt("dhcp", () =>
-    parseDhcpData(
-      readDataText(paths.dhcp, file, "dhcp", `point ${DATA_KEY}.dhcp at the DHCP YAML file`),
-      file,
-    ),
-  );
   const rel = (p: string) => {
     const r = path.relative(projectDir, p);
     return r && !r.startsWith("..") && !path.isAbsolute(r) ? r : p;
   };
-  for (const set of ["ldap", "www"] as const) attempt(set, () => loadDataSet(set, paths, rel));
+  const problems: ConfigProblem[] = [];
+  const sets: Partial<Record<DataSetName, EncodedDataSet>> = {};
+  // In the order of the fleetlab:data keys, as the problems are reported.
+  for (const set of ["dhcp", "ldap", "www"] as const) {
+    try {
+      sets[set] = loadDataSet(set, paths, rel);
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      problems.push(...asConfigProblems(spec, set, e));
+    }
+  }
   if (problems.length > 0) throw new ConfigError(spec.stack, problems);
-  checkDhcpServesLab(spec, dhcp as DhcpData, file);
-  return paths;
+  const dhcp = sets.dhcp as EncodedDataSet;
+  checkDhcpServesLab(spec, JSON.parse(decodeChunks(dhcp.manifest, dhcp.chunks)), rel(paths.dhcp));
+  const result = {
+    paths,
+    hashes: Object.fromEntries(DATA_SETS.map((s) => [s, sets[s]?.manifest.hash ?? ""])) as Record<
+      DataSetName,
+      string
+    >,
+  };
+  if (projectDir === PROJECT_DIR) checked.set(spec, result);
+  return result;
 }

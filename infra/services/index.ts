@@ -17,11 +17,17 @@ export class LabData extends pulumi.dynamic.Resource {
   declare readonly hash: pulumi.Output<string>;
   constructor(
     name: string,
-    args: { set: DataSetName; data: string | DataPaths; etcd: pulumi.Input<EtcdAccess> },
+    args: {
+      set: DataSetName;
+      data: string | DataPaths;
+      etcd: pulumi.Input<EtcdAccess>;
+      /** the set's content hash, when the program has loaded it already (servicesData) */
+      hash?: string;
+    },
     opts?: pulumi.CustomResourceOptions,
   ) {
     // Throws a DataError (file, key, value, fix) here, at program time.
-    const hash = loadDataSet(args.set, args.data).manifest.hash;
+    const hash = args.hash ?? loadDataSet(args.set, args.data).manifest.hash;
     super(labDataProvider, name, { ...args, hash }, { ...opts, additionalSecretOutputs: ["etcd"] });
   }
 }
@@ -53,6 +59,8 @@ export interface LabServicesArgs {
   /** The data: each set's path (fleetlab:data), or one directory laid out as data/. */
   data?: DataPaths;
   dataDir?: string;
+  /** each set's content hash, when the program has checked the data already */
+  hashes?: Record<DataSetName, string>;
   etcd: pulumi.Input<EtcdAccess>;
   fleetApi: pulumi.Input<FleetApiAccess>;
   units?: Partial<ServiceUnitOptions>;
@@ -71,7 +79,7 @@ export class LabServices extends pulumi.ComponentResource {
       (set) =>
         new LabData(
           `${name}-data-${set}`,
-          { set, data, etcd: args.etcd },
+          { set, data, etcd: args.etcd, hash: args.hashes?.[set] },
           // A component's dependsOn does not reach its children: pass it on, so the
           // data (and the units after it) are created after, and deleted before,
           // what the services run on (the lab's machines).
