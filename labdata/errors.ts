@@ -1,74 +1,15 @@
-// Every lab-data problem names the file, the key inside it, the bad value and the
-// fix, and all problems of a data set are reported together before anything is
-// written to etcd (so a bad edit never reaches a running service).
+// Readers of the lab data's YAML that record a problem (file, key, value, fix) instead of
+// throwing, so every problem of a data set is reported together before anything is
+// written to etcd (so a bad edit never reaches a running service). The kit they
+// record into is problems.ts.
 
 import { parse as parseYaml } from "yaml";
+import { isMapping, Problems } from "./problems";
 import { unknownKeyFix } from "./suggest";
-
-export interface DataProblem {
-  /** Repository-relative file, e.g. data/dhcp.yaml */
-  file: string;
-  /** Path inside the file, e.g. reservations[2].ip */
-  key: string;
-  value: unknown;
-  problem: string;
-  fix: string;
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return "(not set)";
-  const s = JSON.stringify(value);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-/** A file name or key as printed: control characters escaped, so a name cannot forge lines. */
-export function printable(s: string): string {
-  return s.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\x00-\x1f\x7f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
-
-export class DataError extends Error {
-  constructor(
-    readonly dataSet: string,
-    readonly problems: DataProblem[],
-  ) {
-    const n = problems.length;
-    const lines = problems.map(
-      (p) =>
-        `  - ${printable(p.file)}: ${printable(p.key)} = ${show(p.value)}: ${p.problem}\n    fix: ${p.fix}`,
-    );
-    const message = `lab data "${dataSet}": ${n} problem${n === 1 ? "" : "s"}\n${lines.join("\n")}`;
-    super(message);
-    // Pulumi's closure serializer (the LabData provider) turns super(message) into
-    // Error.call(this, message), which sets nothing on `this`: set it here too.
-    this.message = message;
-    this.name = "DataError";
-  }
-}
-
-/** Collects problems of one file while validating it. */
-export class DataProblems {
-  readonly list: DataProblem[];
-  // Assigned in the constructor, not as a class field: Pulumi's closure serializer
-  // (dynamic providers validate with this class) drops native field initializers.
-  constructor(readonly file: string) {
-    this.list = [];
-  }
-  add(key: string, value: unknown, problem: string, fix: string): void {
-    this.list.push({ file: this.file, key, value, problem, fix });
-  }
-  /** Throws a DataError when anything was added. */
-  check(dataSet: string): void {
-    if (this.list.length > 0) throw new DataError(dataSet, this.list);
-  }
-}
 
 /** Reads field `key` of a YAML mapping as a string, or records why it cannot. */
 export function str(
-  p: DataProblems,
+  p: Problems,
   obj: Record<string, unknown>,
   key: string,
   path: string,
@@ -82,7 +23,7 @@ export function str(
 
 /** Reads an integer field within [min, max], or records why it cannot. */
 export function int(
-  p: DataProblems,
+  p: Problems,
   obj: Record<string, unknown>,
   key: string,
   path: string,
@@ -100,7 +41,7 @@ export function int(
  * DataError at once (nothing else can be checked without the document).
  */
 export function yamlMapping(
-  p: DataProblems,
+  p: Problems,
   text: string,
   dataSet: string,
   example: string,
@@ -129,7 +70,7 @@ export function yamlMapping(
  * value when the problem says so.
  */
 export function knownKeys(
-  p: DataProblems,
+  p: Problems,
   obj: Record<string, unknown>,
   allowed: readonly string[],
   path: string,
@@ -144,13 +85,9 @@ export function knownKeys(
   }
 }
 
-export function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Reports the first of two items that share a value (duplicate MACs, IPs, names). */
 export function findDuplicates<T>(
-  p: DataProblems,
+  p: Problems,
   items: T[],
   value: (t: T) => string | undefined,
   path: (i: number) => string,

@@ -1,7 +1,7 @@
 // Test helper: run `f`, expect a DataError, and find the problem naming `key`,
 // checking that it also names the file, shows the value and gives a fix.
-import { DataError, DataProblem, printable } from "./errors";
 
+import { DataError, DataProblem, printable } from "./problems";
 export interface Expected {
   file?: string;
   key: string;

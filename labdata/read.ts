@@ -1,8 +1,8 @@
 // Reading one lab-data text file (data/dhcp.yaml, data/ldap/*) as a problem with
 // file, value and fix instead of a raw ENOENT/EISDIR, and never more than a data
 // file can sensibly hold (a path to /dev/zero must not hang or exhaust memory).
+import { Problems } from "./problems";
 import * as fs from "fs";
-import { DataProblems } from "./errors";
 import type { DataSetName } from "./keys";
 
 export const MAX_DATA_FILE_BYTES = 4 * 1024 * 1024;
@@ -16,7 +16,7 @@ const WHY: Record<string, string> = {
 
 /** The file's text, or a DataError of `set` naming `label` and the fix. */
 export function readDataText(file: string, label: string, set: DataSetName, fix: string): string {
-  const p = new DataProblems(label);
+  const p = new Problems(label);
   let st: fs.Stats | undefined;
   try {
     st = fs.statSync(file);
@@ -51,7 +51,7 @@ export function readDataText(file: string, label: string, set: DataSetName, fix:
 
 /** The names in a data directory, or a DataError naming it and the fix. */
 export function listDataDir(dir: string, label: string, set: DataSetName, fix: string): string[] {
-  const p = new DataProblems(label);
+  const p = new Problems(label);
   try {
     if (fs.statSync(dir).isDirectory()) return fs.readdirSync(dir).sort();
     p.add("(folder)", dir, "is not a directory", fix);

@@ -1,6 +1,6 @@
+import { DataError } from "../../labdata/problems";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { DataError } from "../../labdata/errors";
 import { parseDhcpData } from "../../labdata/dhcp/parse";
 import { renderKeaConfig } from "./render";
 

@@ -1,6 +1,6 @@
+import { DataError } from "../../labdata/problems";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { DataError } from "../../labdata/errors";
 import { diffEntries, parseLdif, writeLdif } from "../../labdata/ldap/ldif";
 import { directoryEntries, parseLdapData } from "../../labdata/ldap/parse";
 import { renderSlapdConf } from "./render";

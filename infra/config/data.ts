@@ -1,14 +1,13 @@
 // The lab data the services push (fleetlab:data), checked when the program starts:
 // the paths exist with the right kind, and the DHCP data serves the lab's own
 // network. Runs only with fleetlab:services (labSpecFromPulumi, createLabServices).
+import { ConfigError, DataError, Problem, show, where } from "../../labdata/problems";
 import * as fs from "fs";
 import * as path from "path";
 import type { DataPaths } from "../../labdata/load";
-import { DataError, printable } from "../../labdata/errors";
 import { loadDataSet } from "../../labdata/load";
 import { DATA_SETS, DataSetName, decodeChunks, EncodedDataSet } from "../../labdata/keys";
 import type { DhcpData } from "../../labdata/dhcp/parse";
-import { ConfigError, ConfigProblem } from "./errors";
 import { PROJECT_DIR } from "./load";
 import { parseCidr, parseIPv4 } from "../../node/net";
 import type { LabDataSpec, LabSpec } from "./types";
@@ -40,7 +39,7 @@ export function servicesDataPaths(
       return "missing";
     }
   };
-  const problems: ConfigProblem[] = [];
+  const problems: Problem[] = [];
   const need = (k: keyof LabDataSpec, want: "file" | "directory", fix: string) => {
     const found = kind(paths[k]);
     if (found !== want)
@@ -86,7 +85,7 @@ export function servicesDataPaths(
 export function checkDhcpServesLab(spec: LabSpec, dhcp: DhcpData, file: string): void {
   const key = `${DATA_KEY}.dhcp`;
   const value = spec.data.dhcp;
-  const problems: ConfigProblem[] = [];
+  const problems: Problem[] = [];
   const net = parseCidr(spec.network.cidr);
   const sub = parseCidr(dhcp.subnet);
   const cidr = spec.network.cidr;
@@ -124,11 +123,11 @@ export function checkDhcpServesLab(spec: LabSpec, dhcp: DhcpData, file: string):
 }
 
 /** A lab-data problem as a problem of its fleetlab:data key (printed without a stack trace). */
-function asConfigProblems(spec: LabSpec, set: keyof LabDataSpec, e: DataError): ConfigProblem[] {
+function asConfigProblems(spec: LabSpec, set: keyof LabDataSpec, e: DataError): Problem[] {
   return e.problems.map((p) => ({
     key: `${DATA_KEY}.${set}`,
     value: spec.data[set],
-    problem: `${printable(p.file)}: ${printable(p.key)} = ${JSON.stringify(p.value) ?? "(not set)"}: ${p.problem}`,
+    problem: `${where(p)} = ${show(p.value)}: ${p.problem}`,
     fix: p.fix,
   }));
 }
@@ -156,7 +155,7 @@ export function servicesData(spec: LabSpec, projectDir = PROJECT_DIR): CheckedLa
     const r = path.relative(projectDir, p);
     return r && !r.startsWith("..") && !path.isAbsolute(r) ? r : p;
   };
-  const problems: ConfigProblem[] = [];
+  const problems: Problem[] = [];
   const sets: Partial<Record<DataSetName, EncodedDataSet>> = {};
   // In the order of the fleetlab:data keys, as the problems are reported.
   for (const set of ["dhcp", "ldap", "www"] as const) {

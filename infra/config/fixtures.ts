@@ -1,10 +1,10 @@
 // A valid raw stack config for tests: each test breaks one thing and expects the
 // error to name that key. Not used by the program.
-import { ConfigError, type ConfigProblem } from "./errors";
+import { ConfigError, type Problem } from "../../labdata/problems";
 import type { Raw } from "./read";
 
 /** The problems of the ConfigError that `f` throws (fails the test when it throws none). */
-export function configProblems(f: () => unknown): ConfigProblem[] {
+export function configProblems(f: () => unknown): Problem[] {
   try {
     f();
   } catch (e) {

@@ -1,7 +1,7 @@
 // Which Flatcar releases a hypervisor can provision. Pure: the rule is checked in
 // parseLabSpec, before anything is created.
+import type { Problems } from "../../labdata/problems";
 import { fullKey } from "./errors";
-import type { Problems } from "./errors";
 import type { FlatcarSpec, HypervisorSettings } from "./types";
 
 /**

@@ -6,7 +6,7 @@ import { HostFacts, parseLabSpec } from "./parse";
 import type { LabSpec } from "./types";
 
 export * from "./types";
-export { ConfigError, formatProblems, type ConfigProblem } from "./errors";
+export { ConfigError, formatProblems, type Problem as ConfigProblem } from "../../labdata/problems";
 export { parseLabSpec, CONFIG_KEYS, type HostFacts } from "./parse";
 export { loadStackFile, readStackConfig, stackOfFile, configFromEngine, PROJECT_DIR } from "./load";
 export {

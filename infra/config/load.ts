@@ -1,11 +1,12 @@
 // Reading raw stack config: from Pulumi.<stack>.yaml directly (render command, tests;
 // no Pulumi engine needed) or from the engine inside the Pulumi program.
+import { ConfigError, isMapping } from "../../labdata/problems";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { CONFIG_NAMESPACE, ConfigError } from "./errors";
+import { CONFIG_NAMESPACE } from "./errors";
 import { nearest } from "../../labdata/suggest";
-import { Raw, isObject } from "./read";
+import { Raw } from "./read";
 
 const MAX_STACK_FILE_BYTES = 1024 * 1024;
 
@@ -22,7 +23,7 @@ function ownKeys(config: Record<string, unknown>, stack: string): Raw {
     // fletlab:, Fleetlab:, fleetlabs: are ours, mistyped; aws:, pulumi: are not.
     if (ns !== CONFIG_NAMESPACE && nearest(ns, [CONFIG_NAMESPACE]) !== undefined) typos.push(k);
     if (ns !== CONFIG_NAMESPACE) continue;
-    if (isObject(v) && "secure" in v) secure.push(k);
+    if (isMapping(v) && "secure" in v) secure.push(k);
     out[name] = v;
   }
   if (typos.length > 0) {
@@ -94,8 +95,8 @@ export function readStackConfig(file: string, stack: string): Raw {
       `${file}: is not valid YAML: ${(e as Error).message.split("\n")[0]}; fix the YAML syntax`,
     );
   }
-  const config = isObject(doc) ? doc.config : undefined;
-  if (!isObject(config)) {
+  const config = isMapping(doc) ? doc.config : undefined;
+  if (!isMapping(config)) {
     throw new Error(`${file}: has no "config:" mapping`);
   }
   return ownKeys(config, stack);

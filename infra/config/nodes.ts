@@ -1,5 +1,6 @@
 // stack config `fleetlab:nodes` (+ `fleetlab:nodeDefaults`) -> NodeSpec[]: fills in
 // derived addresses, then checks the list as a whole (etcd quorum, duplicates, pool).
+import { isMapping } from "../../labdata/problems";
 import { fullKey } from "./errors";
 import {
   MAC_PREFIX,
@@ -10,7 +11,7 @@ import {
 } from "./defaults";
 import { broadcastOf, formatIPv4, macFromIp, normalizeMac, parseIPv4 } from "../../node/net";
 import { hostAddress, hostRange, ParsedNetwork } from "./network";
-import { isObject, Reader } from "./read";
+import { Reader } from "./read";
 import { HypervisorKind, NODE_ROLES, NodeSpec } from "./types";
 
 const K = fullKey("nodes");
@@ -68,7 +69,7 @@ export function parseNodeDefaults(r: Reader, raw: unknown): Resources {
 
 function parseMetadata(r: Reader, key: string, raw: unknown, role: string): Record<string, string> {
   const out: Record<string, string> = {};
-  if (raw !== undefined && !isObject(raw)) {
+  if (raw !== undefined && !isMapping(raw)) {
     r.problems.add(key, raw, "must be a mapping of key: value", `e.g. ${key}: {lan: "true"}`);
   } else if (raw) {
     for (const [k, v] of Object.entries(raw)) {

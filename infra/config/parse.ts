@@ -1,9 +1,10 @@
 // Stack config (keys without the "fleetlab:" namespace) -> LabSpec. Pure: no I/O, no
 // Pulumi. Throws one ConfigError listing every problem, before anything is created.
+import { ConfigError, Problems } from "../../labdata/problems";
 import { unknownKeyFix } from "../../labdata/suggest";
 import { timingForTtl } from "../../fleet/agent/config";
 import { watchdogTimingProblem } from "../../fleet/agent/watchdog";
-import { ConfigError, fullKey, Problems } from "./errors";
+import { fullKey } from "./errors";
 import {
   DATA_DEFAULTS,
   DEFAULTS,

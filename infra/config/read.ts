@@ -1,13 +1,9 @@
 // Typed readers over the raw (YAML/JSON) stack config. Each records a problem with
 // the full key instead of throwing, so parsing goes on and reports everything.
+import { isMapping, Problems } from "../../labdata/problems";
 import { unknownKeyFix } from "../../labdata/suggest";
-import { Problems } from "./errors";
 
 export type Raw = Record<string, unknown>;
-
-export function isObject(v: unknown): v is Raw {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 export class Reader {
   constructor(readonly problems: Problems) {}
@@ -15,7 +11,7 @@ export class Reader {
   /** An optional object; reports unknown keys (typos) against `allowed`. */
   object(key: string, v: unknown, allowed: readonly string[]): Raw | undefined {
     if (v === undefined) return undefined;
-    if (!isObject(v)) {
+    if (!isMapping(v)) {
       this.problems.add(
         key,
         v,

@@ -1,5 +1,6 @@
 // DHCP lab data (data/dhcp.yaml) -> validated DhcpData. Pure: the Pulumi program
 // validates with it before writing etcd, and the dhcp sidekick reads what it wrote.
+import { isMapping, Problems } from "../problems";
 import {
   formatIPv4,
   inCidr,
@@ -8,15 +9,7 @@ import {
   parseIPv4,
   broadcastOf,
 } from "../../node/net";
-import {
-  DataProblems,
-  findDuplicates,
-  int,
-  isMapping,
-  knownKeys,
-  str,
-  yamlMapping,
-} from "../errors";
+import { findDuplicates, int, knownKeys, str, yamlMapping } from "../errors";
 
 export interface Reservation {
   name: string;
@@ -52,7 +45,7 @@ const RESERVATION_KEYS = ["name", "mac", "ip"] as const;
 
 /** Parses and validates data/dhcp.yaml; throws a DataError listing every problem. */
 export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
-  const p = new DataProblems(file);
+  const p = new Problems(file);
   const d = yamlMapping(p, text, "dhcp", "subnet: 192.168.56.0/24");
   knownKeys(p, d, DHCP_KEYS, "");
   const subnetText = str(

@@ -2,7 +2,7 @@
 // well-formed and below the suffix, its parent present (generated, in an LDIF file,
 // or the suffix itself), never defined twice, with objectClass, and any
 // userPassword a real hash. Pure: the files' text in, the entries or a DataError out.
-import { DataProblems } from "../errors";
+import { Problems } from "../problems";
 import { dnProblem, Entry, normDn, parentDn, parseLdif, underSuffix } from "./ldif";
 import { HASH_FIX, passwordHashProblem } from "./password";
 
@@ -11,11 +11,11 @@ export function checkExtraLdif(
   suffix: string,
   generatedEntries: Entry[],
 ): Entry[] {
-  const extra: { entry: Entry; where: string; p: DataProblems }[] = [];
+  const extra: { entry: Entry; where: string; p: Problems }[] = [];
   const known = new Set(generatedEntries.map((e) => normDn(e.dn)));
-  const all: DataProblems[] = [];
+  const all: Problems[] = [];
   for (const f of ldifFiles) {
-    const fp = new DataProblems(f.file);
+    const fp = new Problems(f.file);
     all.push(fp);
     let entries: Entry[] = [];
     try {
@@ -71,7 +71,7 @@ export function checkExtraLdif(
       );
   }
   const list = all.flatMap((fp) => fp.list);
-  const lp = new DataProblems("data/ldap/*.ldif");
+  const lp = new Problems("data/ldap/*.ldif");
   lp.list.push(...list);
   lp.check("ldap");
   return extra.map((x) => x.entry);

@@ -1,14 +1,7 @@
 // LDAP lab data (data/ldap/directory.yaml plus optional data/ldap/*.ldif) ->
 // validated directory -> LDIF entries. Pure.
-import {
-  DataProblems,
-  findDuplicates,
-  int,
-  isMapping,
-  knownKeys,
-  str,
-  yamlMapping,
-} from "../errors";
+import { isMapping, Problems } from "../problems";
+import { findDuplicates, int, knownKeys, str, yamlMapping } from "../errors";
 import { checkExtraLdif } from "./extra";
 import { Entry } from "./ldif";
 import { HASH_FIX, passwordHashProblem } from "./password";
@@ -71,7 +64,7 @@ const CLEARTEXT = Object.fromEntries(
 
 /** An optional string field matching `re`, or the fallback; records why it cannot be. */
 function optional(
-  p: DataProblems,
+  p: Problems,
   obj: Record<string, unknown>,
   key: string,
   path: string,
@@ -92,7 +85,7 @@ export function parseLdapData(
   ldifFiles: { file: string; text: string }[] = [],
   file = "data/ldap/directory.yaml",
 ): LdapData {
-  const p = new DataProblems(file);
+  const p = new Problems(file);
   const d = yamlMapping(p, yamlText, "ldap", "suffix: dc=lab,dc=example");
   knownKeys(p, d, TOP_KEYS, "");
   const suffix = str(p, d, "suffix", "suffix", "e.g. suffix: dc=lab,dc=example") ?? "";

@@ -10,8 +10,8 @@
 // - names that mean the same file everywhere: letters, digits and . _ ~ + -, no
 //   two paths that differ only in case, no Windows device names, no trailing dot;
 // - a size limit per file and for the set (the archive travels through etcd).
-import { DataProblems } from "../errors";
 
+import { Problems } from "../problems";
 export type EntryKind = "file" | "directory" | "symlink" | "other";
 
 export interface SiteEntry {
@@ -79,8 +79,8 @@ export function siteProblems(
   dir: string,
   publish: readonly string[] = [],
   truncated = false,
-): DataProblems {
-  const p = new DataProblems(dir);
+): Problems {
+  const p = new Problems(dir);
   const refusedDirs: string[] = [];
   const byLower = new Map<string, string>();
   let total = 0;

@@ -1,4 +1,4 @@
-import { DataError } from "../errors";
+import { DataError } from "../problems";
 import { packSite, unpackSite, validateSite } from "./site";
 
 const files = [

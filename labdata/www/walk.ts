@@ -2,9 +2,9 @@
 // (lstat), lets rules.ts judge the listing, and only then reads the files, each
 // opened with O_NOFOLLOW and checked again (still a regular file, same size), so a
 // file swapped for a link or grown in between is refused, not published.
+import { Problems } from "../problems";
 import * as fs from "fs";
 import { join, relative, resolve, sep } from "path";
-import { DataProblems } from "../errors";
 import {
   MAX_ENTRIES,
   MAX_FILE_BYTES,
@@ -41,7 +41,7 @@ function kindOf(st: fs.Stats): SiteEntry["kind"] {
 }
 
 /** Reads a regular file without following a link; undefined with a problem otherwise. */
-function readRegular(full: string, want: number | undefined, p: DataProblems, key: string) {
+function readRegular(full: string, want: number | undefined, p: Problems, key: string) {
   let fd: number;
   try {
     fd = fs.openSync(
@@ -79,7 +79,7 @@ export function listSite(
   dir: string,
   label: string,
 ): { entries: SiteEntry[]; truncated: boolean; root: string } {
-  const p = new DataProblems(label);
+  const p = new Problems(label);
   let root: string;
   try {
     root = fs.realpathSync(resolve(dir));
@@ -152,7 +152,7 @@ export function listSite(
  */
 export function readSite(dir: string, label = "data/www"): SiteFile[] {
   const { entries, truncated, root } = listSite(dir, label);
-  const p = new DataProblems(label);
+  const p = new Problems(label);
   const listEntry = entries.find((e) => e.path === PUBLISH_LIST);
   let publish: string[] = [];
   if (listEntry) {
