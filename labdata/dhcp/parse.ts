@@ -8,6 +8,7 @@ import {
   parseCidr,
   parseIPv4,
   broadcastOf,
+  type Cidr,
 } from "../../node/net";
 import { findDuplicates, int, knownKeys, str, yamlMapping } from "../errors";
 
@@ -43,11 +44,58 @@ export const DHCP_KEYS = [
 const POOL_KEYS = ["start", "end"] as const;
 const RESERVATION_KEYS = ["name", "mac", "ip"] as const;
 
+/** What the sections of one data/dhcp.yaml share while they are checked. */
+interface DhcpCheck {
+  p: Problems;
+  d: Record<string, unknown>;
+  /** subnet as written, and as a network when it is one */
+  subnetText?: string;
+  net?: Cidr;
+}
+
 /** Parses and validates data/dhcp.yaml; throws a DataError listing every problem. */
 export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
   const p = new Problems(file);
   const d = yamlMapping(p, text, "dhcp", "subnet: 192.168.56.0/24");
   knownKeys(p, d, DHCP_KEYS, "");
+  const c: DhcpCheck = { p, d, ...readSubnet(p, d) };
+  const { pool, range } = readPool(c);
+  const router = d.router === undefined ? undefined : hostIp(c, d.router, "router");
+  // Kea would lease the router's address to the first client that asks.
+  if (router !== undefined && inRange(range, router))
+    p.add(
+      "router",
+      d.router,
+      `is inside the dynamic pool ${pool.start}-${pool.end}`,
+      "move the pool off the router's address (e.g. start the pool above it)",
+    );
+  const options = readOptions(c);
+  const reservations = readReservations(c, router);
+  // A reservation inside the dynamic pool could be handed to another client first.
+  reservations.forEach((r, i) => {
+    if (r.ip && inRange(range, parseIPv4(r.ip)))
+      p.add(
+        `reservations[${i}].ip`,
+        r.ip,
+        `is inside the dynamic pool ${pool.start}-${pool.end}`,
+        "reserve an address outside the pool",
+      );
+  });
+  p.check("dhcp");
+  return {
+    subnet: c.subnetText as string,
+    pool,
+    router: router === undefined ? undefined : formatIPv4(router),
+    ...options,
+    reservations,
+  };
+}
+
+const inRange = (range: [number, number] | undefined, ip: number | undefined): boolean =>
+  range !== undefined && ip !== undefined && ip >= range[0] && ip <= range[1];
+
+/** subnet: a network address in CIDR form. */
+function readSubnet(p: Problems, d: Record<string, unknown>): { subnetText?: string; net?: Cidr } {
   const subnetText = str(
     p,
     d,
@@ -55,11 +103,9 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
     "subnet",
     "write the lab LAN as CIDR, e.g. 192.168.56.0/24",
   );
-  const cidr = subnetText === undefined ? undefined : parseCidr(subnetText);
-  if (
-    subnetText !== undefined &&
-    (cidr === undefined || cidr.hostBitsSet || cidr.prefixLength > 30)
-  ) {
+  if (subnetText === undefined) return {};
+  const cidr = parseCidr(subnetText);
+  if (cidr === undefined || cidr.hostBitsSet || cidr.prefixLength > 30) {
     p.add(
       "subnet",
       subnetText,
@@ -67,63 +113,59 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
       "e.g. 192.168.56.0/24",
     );
   }
-  const net = cidr && !cidr.hostBitsSet ? cidr : undefined;
+  return { subnetText, net: cidr && !cidr.hostBitsSet ? cidr : undefined };
+}
 
-  // An address usable by a host: inside the subnet, not its network or broadcast address.
-  const hostIp = (value: unknown, key: string): number | undefined => {
-    const ip = typeof value === "string" ? parseIPv4(value) : undefined;
-    if (ip === undefined) {
-      p.add(key, value, "is not an IPv4 address", "write a dotted quad such as 192.168.56.10");
-      return undefined;
-    }
-    if (net && (!inCidr(net, ip) || ip === net.address || ip === broadcastOf(net))) {
-      p.add(
-        key,
-        value,
-        `is outside the usable addresses of subnet ${subnetText}`,
-        `use an address inside ${subnetText}`,
-      );
-      return undefined;
-    }
-    return ip;
-  };
+/** An address usable by a host: inside the subnet, not its network or broadcast address. */
+function hostIp(c: DhcpCheck, value: unknown, key: string): number | undefined {
+  const ip = typeof value === "string" ? parseIPv4(value) : undefined;
+  if (ip === undefined) {
+    c.p.add(key, value, "is not an IPv4 address", "write a dotted quad such as 192.168.56.10");
+    return undefined;
+  }
+  const net = c.net;
+  if (net && (!inCidr(net, ip) || ip === net.address || ip === broadcastOf(net))) {
+    c.p.add(
+      key,
+      value,
+      `is outside the usable addresses of subnet ${c.subnetText}`,
+      `use an address inside ${c.subnetText}`,
+    );
+    return undefined;
+  }
+  return ip;
+}
 
-  const poolRaw = d.pool;
-  let pool: { start: string; end: string } = { start: "", end: "" };
-  let poolRange: [number, number] | undefined;
-  if (!isMapping(poolRaw)) {
-    p.add(
+/** pool: start and end inside the subnet, in order. */
+function readPool(c: DhcpCheck): {
+  pool: { start: string; end: string };
+  range?: [number, number];
+} {
+  const raw = c.d.pool;
+  if (!isMapping(raw)) {
+    c.p.add(
       "pool",
-      poolRaw,
+      raw,
       "must be a mapping with start and end",
       "e.g. pool: { start: 192.168.56.100, end: 192.168.56.199 }",
     );
-  } else {
-    knownKeys(p, poolRaw, POOL_KEYS, "pool");
-    const s = hostIp(poolRaw.start, "pool.start");
-    const e = hostIp(poolRaw.end, "pool.end");
-    if (s !== undefined && e !== undefined) {
-      if (s > e)
-        p.add(
-          "pool.end",
-          poolRaw.end,
-          `is below pool.start ${String(poolRaw.start)}`,
-          "swap start and end",
-        );
-      else poolRange = [s, e];
-    }
-    pool = { start: String(poolRaw.start), end: String(poolRaw.end) };
+    return { pool: { start: "", end: "" } };
   }
+  knownKeys(c.p, raw, POOL_KEYS, "pool");
+  const pool = { start: String(raw.start), end: String(raw.end) };
+  const s = hostIp(c, raw.start, "pool.start");
+  const e = hostIp(c, raw.end, "pool.end");
+  if (s === undefined || e === undefined) return { pool };
+  if (s > e) {
+    c.p.add("pool.end", raw.end, `is below pool.start ${String(raw.start)}`, "swap start and end");
+    return { pool };
+  }
+  return { pool, range: [s, e] };
+}
 
-  const router = d.router === undefined ? undefined : hostIp(d.router, "router");
-  // Kea would lease the router's address to the first client that asks.
-  if (router !== undefined && poolRange && router >= poolRange[0] && router <= poolRange[1])
-    p.add(
-      "router",
-      d.router,
-      `is inside the dynamic pool ${pool.start}-${pool.end}`,
-      "move the pool off the router's address (e.g. start the pool above it)",
-    );
+/** dns, domain and leaseSeconds: the options every client gets. */
+function readOptions(c: DhcpCheck): Pick<DhcpData, "dns" | "domain" | "leaseSeconds"> {
+  const { p, d } = c;
   const dnsRaw = d.dns ?? [];
   const dns: string[] = [];
   if (!Array.isArray(dnsRaw))
@@ -153,98 +195,70 @@ export function parseDhcpData(text: string, file = "data/dhcp.yaml"): DhcpData {
           [60, 86400],
           "keep leases short (e.g. 600) so a failover forgets little",
         ) ?? 600);
+  return { dns, domain, leaseSeconds };
+}
 
-  const resRaw = d.reservations ?? [];
-  const reservations: Reservation[] = [];
-  if (!Array.isArray(resRaw)) {
+/** reservations: each a host name, a MAC and an address, none of them twice. */
+function readReservations(c: DhcpCheck, router: number | undefined): Reservation[] {
+  const { p } = c;
+  const raw = c.d.reservations ?? [];
+  if (!Array.isArray(raw)) {
     p.add(
       "reservations",
-      resRaw,
+      raw,
       "must be a list",
       "e.g. reservations: [{ name: printer-1, mac: 52:54:00:aa:00:01, ip: 192.168.56.10 }]",
     );
-  } else {
-    resRaw.forEach((r, i) => {
-      const key = `reservations[${i}]`;
-      if (!isMapping(r)) {
-        p.add(
-          key,
-          r,
-          "must be a mapping with name, mac and ip",
-          "e.g. { name: printer-1, mac: 52:54:00:aa:00:01, ip: 192.168.56.10 }",
-        );
-        return;
-      }
-      knownKeys(p, r, RESERVATION_KEYS, key);
-      const name = str(p, r, "name", `${key}.name`, "give the host a name");
-      if (name !== undefined && !HOSTNAME.test(name)) {
-        p.add(
-          `${key}.name`,
-          name,
-          "is not a valid host name",
-          "use lower-case letters, digits and '-'",
-        );
-      }
-      const mac = typeof r.mac === "string" ? normalizeMac(r.mac) : undefined;
-      if (mac === undefined) {
-        p.add(
-          `${key}.mac`,
-          r.mac,
-          "is not a unicast MAC address",
-          "write six hex pairs, e.g. 52:54:00:aa:00:01",
-        );
-      }
-      const ip = hostIp(r.ip, `${key}.ip`);
-      if (ip === router && ip !== undefined)
-        p.add(`${key}.ip`, r.ip, "is the router's address", "pick a free address");
-      if (name !== undefined && mac !== undefined && ip !== undefined)
-        reservations.push({ name, mac, ip: formatIPv4(ip) });
-      else reservations.push({ name: name ?? "", mac: mac ?? "", ip: "" });
-    });
-    findDuplicates(
-      p,
-      reservations,
-      (r) => r.mac || undefined,
-      (i) => `reservations[${i}].mac`,
-      "MAC address",
-    );
-    findDuplicates(
-      p,
-      reservations,
-      (r) => r.ip || undefined,
-      (i) => `reservations[${i}].ip`,
-      "IP address",
-    );
-    findDuplicates(
-      p,
-      reservations,
-      (r) => r.name || undefined,
-      (i) => `reservations[${i}].name`,
-      "host name",
-    );
+    return [];
   }
-  // A reservation inside the dynamic pool could be handed to another client first.
-  if (poolRange) {
-    reservations.forEach((r, i) => {
-      const ip = r.ip ? parseIPv4(r.ip) : undefined;
-      if (ip !== undefined && ip >= poolRange[0] && ip <= poolRange[1]) {
-        p.add(
-          `reservations[${i}].ip`,
-          r.ip,
-          `is inside the dynamic pool ${pool.start}-${pool.end}`,
-          "reserve an address outside the pool",
-        );
-      }
-    });
-  }
-  p.check("dhcp");
-  return {
-    subnet: subnetText as string,
-    pool,
-    router: router === undefined ? undefined : formatIPv4(router),
-    dns,
-    domain,
-    leaseSeconds,
-    reservations,
-  };
+  const reservations: Reservation[] = [];
+  raw.forEach((r, i) => {
+    const key = `reservations[${i}]`;
+    if (!isMapping(r)) {
+      p.add(
+        key,
+        r,
+        "must be a mapping with name, mac and ip",
+        "e.g. { name: printer-1, mac: 52:54:00:aa:00:01, ip: 192.168.56.10 }",
+      );
+      return;
+    }
+    knownKeys(p, r, RESERVATION_KEYS, key);
+    const name = str(p, r, "name", `${key}.name`, "give the host a name");
+    if (name !== undefined && !HOSTNAME.test(name)) {
+      p.add(
+        `${key}.name`,
+        name,
+        "is not a valid host name",
+        "use lower-case letters, digits and '-'",
+      );
+    }
+    const mac = typeof r.mac === "string" ? normalizeMac(r.mac) : undefined;
+    if (mac === undefined) {
+      p.add(
+        `${key}.mac`,
+        r.mac,
+        "is not a unicast MAC address",
+        "write six hex pairs, e.g. 52:54:00:aa:00:01",
+      );
+    }
+    const ip = hostIp(c, r.ip, `${key}.ip`);
+    if (ip === router && ip !== undefined)
+      p.add(`${key}.ip`, r.ip, "is the router's address", "pick a free address");
+    if (name !== undefined && mac !== undefined && ip !== undefined)
+      reservations.push({ name, mac, ip: formatIPv4(ip) });
+    else reservations.push({ name: name ?? "", mac: mac ?? "", ip: "" });
+  });
+  const twice = (value: (r: Reservation) => string, field: string, what: string) =>
+    findDuplicates(
+      p,
+      reservations,
+      (r) => value(r) || undefined,
+      (i) => `reservations[${i}].${field}`,
+      what,
+    );
+  twice((r) => r.mac, "mac", "MAC address");
+  twice((r) => r.ip, "ip", "IP address");
+  twice((r) => r.name, "name", "host name");
+  return reservations;
 }
