@@ -1,13 +1,11 @@
-// The driver's mapping from LabSpec to resources, its replacement rule, and the `dev`
-// stack's resource graph under Pulumi mocks with the real VirtualBox driver loaded
-// (nothing runs VBoxManage at program time: the providers do, at create).
+// The driver's mapping from LabSpec to resources, and the `dev` stack's resource graph
+// under Pulumi mocks with the real VirtualBox driver (nothing runs VBoxManage at program
+// time: the providers do, at create).
 import * as pulumi from "@pulumi/pulumi";
 import { labSpecFromFile } from "../../config";
 import type { LabSpec, VirtualBoxSettings } from "../../config/types";
 import { MockedResource, pkiMocks, outputValue as value } from "../../pki/mocks";
-import { loadDriver } from "../index";
-import { baseSource, driver, vmBaseFolder } from "./index";
-import { nodeDiff } from "./providers";
+import { baseSource, vmBaseFolder } from "./index";
 
 const created: MockedResource[] = [];
 const pki = pkiMocks(created);
@@ -34,35 +32,8 @@ beforeAll(() =>
   ),
 );
 
-const nodeInputs = {
-  name: "fleetlab-dev-core-01",
-  mac: "08:00:27:a8:38:0b",
-  ignitionHash: "aa",
-  headless: true,
-  readinessTimeoutSec: 900,
-};
-
 describe("virtualbox driver", () => {
   jest.setTimeout(60_000);
-
-  it("is what loadDriver finds for kind virtualbox", () => {
-    expect(loadDriver("virtualbox")).toBe(driver);
-    expect(driver.kind).toBe("virtualbox");
-  });
-
-  it("replaces a VM on an Ignition change only; headless and the readiness bound update in place", () => {
-    expect(nodeDiff(nodeInputs, { ...nodeInputs, ignitionHash: "bb" })).toEqual({
-      changes: true,
-      replaces: ["ignitionHash"],
-      deleteBeforeReplace: true,
-    });
-    expect(nodeDiff(nodeInputs, { ...nodeInputs, headless: false })).toMatchObject({
-      changes: true,
-      replaces: [],
-    });
-    expect(nodeDiff(nodeInputs, { ...nodeInputs, readinessTimeoutSec: 5 }).replaces).toEqual([]);
-    expect(nodeDiff(nodeInputs, { ...nodeInputs })).toMatchObject({ changes: false });
-  });
 
   it("maps image sources and folders", () => {
     const spec = { flatcar: { channel: "beta", version: "4116.1.0" } } as LabSpec;
