@@ -52,12 +52,11 @@ export interface CliTool {
 
 export function cli(tool: CliTool): Cli {
   const exec = (args: string[], argv: string[], opts: RunOptions = {}): string => {
-    // env passed explicitly: the caller's (possibly changed) environment, not the one the
-    // process started with.
     const timeout = opts.timeoutMs ?? CLI_TIMEOUT_MS;
     const r = spawnSync(tool.bin, argv, {
       input: opts.input,
       encoding: "utf8",
+      // The caller's (possibly changed) environment, not the one the process started with.
       env: process.env,
       timeout,
     });
