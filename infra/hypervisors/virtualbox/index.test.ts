@@ -2,31 +2,19 @@
 // under Pulumi mocks with the real VirtualBox driver (nothing runs VBoxManage at program
 // time: the providers do, at create).
 import * as pulumi from "@pulumi/pulumi";
-import { labSpecFromFile } from "../../config";
 import type { LabSpec, VirtualBoxSettings } from "../../config/types";
-import { MockedResource, pkiMocks, outputValue as value } from "../../pki/mocks";
+import { MockedResource, outputValue as value } from "../../pki/mocks";
+import { driverMocks, planStack } from "../common/testing/plan";
 import { baseSource, vmBaseFolder } from "./index";
 
 const created: MockedResource[] = [];
-const pki = pkiMocks(created);
 
 beforeAll(() =>
   pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        // The VirtualBox resources echo their inputs (no VBoxManage under mocks); the
-        // PKI's dynamic resources still run the real certificate code.
-        if (args.type.startsWith("pulumi-nodejs:dynamic/virtualbox:")) {
-          created.push({ type: args.type, name: args.name, inputs: args.inputs });
-          const extra = args.type.endsWith(":BaseImage")
-            ? { path: "/cache/base.vmdk" }
-            : { vmUuid: "u" };
-          return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
-        }
-        return pki.newResource(args);
-      },
-      call: (args) => args.inputs,
-    },
+    driverMocks("virtualbox", created, {
+      BaseImage: { path: "/cache/base.vmdk" },
+      Node: { vmUuid: "u" },
+    }),
     "fleetlab",
     "dev",
   ),
@@ -49,17 +37,13 @@ describe("virtualbox driver", () => {
   });
 
   it("plans the dev stack: one base image and one VM per node on vboxnet0, Ignition secret", async () => {
-    created.length = 0;
-    const spec = labSpecFromFile("dev");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Lab } = require("../../cluster/lab") as typeof import("../../cluster/lab");
-    const lab = new Lab("dev", spec);
-    expect(lab.machines?.machines).toHaveLength(spec.nodes.length);
-    // Every VM registered (and so recorded) once its machine ID resolves.
+    const { spec, lab, of } = await planStack(Lab, "dev", created);
     for (const m of lab.machines!.machines) expect(await value(m.machineId)).toBe("u");
 
-    const vms = created.filter((c) => c.type === "pulumi-nodejs:dynamic/virtualbox:Node");
-    const bases = created.filter((c) => c.type === "pulumi-nodejs:dynamic/virtualbox:BaseImage");
+    const vms = of("Node");
+    const bases = of("BaseImage");
     expect(bases.map((b) => b.inputs.source)).toEqual([
       { kind: "flatcar", channel: spec.flatcar.channel, version: spec.flatcar.version },
     ]);
