@@ -1,12 +1,12 @@
 // The Pulumi program: stack config -> LabSpec -> Lab (PKI, per-node Ignition, VMs
-// when the hypervisor's driver exists). Bad config stops here, before any resource.
+// unless fleetlab:machines is false). Bad config stops here, before any resource.
 import * as pulumi from "@pulumi/pulumi";
 import { Lab } from "./cluster";
 import { ConfigError, labSpecFromPulumi, LabSpec } from "./config";
 import { TIMING_DEFAULTS } from "./config/defaults";
 import { clientEndpoints, initialCluster as computeInitialCluster } from "./ignition";
 import { fleetApiEndpoints as computeFleetApiEndpoints } from "./ignition/fleet";
-import { loadDriver } from "./hypervisors";
+import { driverFor } from "./hypervisors";
 
 /**
  * The stack's LabSpec. Timing keys the stack leaves unset default by how the VMs will
@@ -19,7 +19,7 @@ function loadSpec(): LabSpec {
       emulated:
         first.machines &&
         first.timing.defaulted.length > 0 &&
-        loadDriver(first.hypervisor.kind)?.emulates(first) === true,
+        driverFor(first.hypervisor.kind).emulates(first),
     }));
     if (spec.timing.profile === "emulated") {
       const chosen = spec.timing.defaulted.map(

@@ -8,7 +8,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackFile } from "./config";
 import { MockedResource, pkiMocks } from "./pki/mocks";
 
-jest.mock("./hypervisors", () => ({ loadDriver: () => undefined }));
+// A driver test double: local's domainType is auto, and the real driver would ask virsh.
+jest.mock("./hypervisors", () => ({
+  driverFor: (kind: string) => ({
+    kind,
+    emulates: () => false,
+    createLab: () => {
+      throw new Error("the program planned VMs: it must stop at the bad data first");
+    },
+  }),
+}));
 
 test("bad lab data stops the program before any resource", async () => {
   const dir = fs.mkdtempSync(join(tmpdir(), "flt-program-"));

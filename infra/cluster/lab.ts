@@ -1,24 +1,24 @@
-// The lab: PKI, one LabNode per machine, (when hypervisors/<kind>/ exists) the
-// driver's VMs, and with fleetlab:services the lab's services on them. Thin by
+// The lab: PKI, one LabNode per machine, the hypervisor driver's VMs (unless
+// fleetlab:machines is false), and with fleetlab:services the lab's services on them. Thin by
 // design: the logic lives in config/, ignition/, pki/ and services/.
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../config/types";
 import { clientEndpoints, initialCluster, NodeTls } from "../ignition";
-import { HypervisorDriver, LabMachines, loadDriver } from "../hypervisors";
+import { driverFor, HypervisorDriver, LabMachines } from "../hypervisors";
 import { createLabPki, LabPki } from "../pki";
 import type { LabServices } from "../services";
 import { LabNode } from "./node";
 import { createLabServices } from "./services";
 
 export interface LabOptions extends pulumi.ComponentResourceOptions {
-  /** Override the driver (tests); null: Ignition only. Default: hypervisors/<kind>/. */
+  /** Override the driver (tests); null: Ignition only. Default: the spec's kind's driver. */
   driver?: HypervisorDriver | null;
 }
 
 export class Lab extends pulumi.ComponentResource {
   readonly pki: LabPki;
   readonly nodes: LabNode[];
-  /** undefined while no driver exists for spec.hypervisor.kind (Ignition only). */
+  /** undefined when no VMs are made: fleetlab:machines is false, or the driver is null. */
   readonly machines?: LabMachines;
   /** The lab's services (fleetlab:services); undefined when off or without machines. */
   readonly services?: LabServices;
@@ -37,14 +37,8 @@ export class Lab extends pulumi.ComponentResource {
     const driver = !spec.machines
       ? null
       : driverOverride === undefined
-        ? loadDriver(spec.hypervisor.kind)
+        ? driverFor(spec.hypervisor.kind)
         : driverOverride;
-    if (driver === undefined) {
-      pulumi.log.warn(
-        `no ${spec.hypervisor.kind} driver yet (infra/hypervisors/${spec.hypervisor.kind}/): Ignition only, no VMs`,
-        this,
-      );
-    }
     if (driver) {
       this.machines = driver.createLab(
         name,

@@ -3,6 +3,7 @@
 // units through the agents' API, so they wait here until the API answers and every
 // node's agent has registered its machine (which also proves etcd works).
 import * as pulumi from "@pulumi/pulumi";
+import { Deadline } from "../hypervisors/common/deadline";
 import { readinessTimeoutSec } from "../hypervisors/common/readiness";
 import { fleetApiClient, FleetApiTcpAccess } from "../services/providers";
 import { describeNodes } from "./diagnose";
@@ -24,20 +25,19 @@ export interface FleetReadyInputs {
 export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
   // One client for the whole wait: it keeps asking the node that answered last.
   const client = fleetApiClient(i.api);
-  const deadline = Date.now() + i.timeoutMs;
   let seen: string[] = [];
   let lastError = "";
-  for (let attempt = 0; attempt < Math.ceil(i.timeoutMs / i.pollMs) + 1; attempt++) {
+  const all = await new Deadline(i.timeoutMs).poll(async () => {
     try {
       seen = (await client.listMachines()).map((m) => m.primaryIP).sort();
       lastError = "";
-      if (i.nodeIps.every((ip) => seen.includes(ip))) return seen;
+      return i.nodeIps.every((ip) => seen.includes(ip)) ? seen : undefined;
     } catch (err) {
       lastError = (err as Error).message;
+      return undefined;
     }
-    if (Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, Math.min(i.pollMs, Math.max(0, deadline - Date.now()))));
-  }
+  }, i.pollMs);
+  if (all !== undefined) return all;
   const missing = i.nodeIps.filter((ip) => !seen.includes(ip));
   const nodes = await describeNodes(
     i.nodeIps.map((ip) => ({ ip, etcdUrl: i.etcdUrls?.[ip] })),

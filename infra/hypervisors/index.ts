@@ -1,25 +1,15 @@
-// Picks the driver for spec.hypervisor.kind. Drivers are loaded by name so the
-// program works (rendering Ignition only) before a driver exists for a kind.
-import * as fs from "fs";
-import * as path from "path";
+// The drivers, one per hypervisor kind. The map is typed by every kind the config
+// accepts, so a kind without a driver does not compile.
 import type { HypervisorKind } from "../config/types";
+import { driver as libvirt } from "./libvirt";
 import type { HypervisorDriver } from "./types";
+import { driver as virtualbox } from "./virtualbox";
 
 export * from "./types";
 
-/** The driver for `kind`, or undefined when hypervisors/<kind>/ has no index yet. */
-export function loadDriver(kind: HypervisorKind): HypervisorDriver | undefined {
-  // A driver folder that exists but fails to load is a bug to surface, not "no driver".
-  const present = ["index.ts", "index.js"].some((f) =>
-    fs.existsSync(path.join(__dirname, kind, f)),
-  );
-  if (!present) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(`./${kind}`) as { driver?: HypervisorDriver };
-  if (!mod.driver || mod.driver.kind !== kind) {
-    throw new Error(
-      `infra/hypervisors/${kind}/index.ts must export \`driver\` with kind "${kind}"`,
-    );
-  }
-  return mod.driver;
+export const DRIVERS: Readonly<Record<HypervisorKind, HypervisorDriver>> = { libvirt, virtualbox };
+
+/** The driver for spec.hypervisor.kind. */
+export function driverFor(kind: HypervisorKind): HypervisorDriver {
+  return DRIVERS[kind];
 }

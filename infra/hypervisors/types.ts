@@ -1,6 +1,6 @@
 // The one seam between the lab model and a hypervisor. Each driver lives in
 // hypervisors/<kind>/index.ts and exports `driver: HypervisorDriver`; the
-// program never imports a driver directly (see ./index.ts).
+// program reaches a driver only through the map in ./index.ts.
 import * as pulumi from "@pulumi/pulumi";
 import type { HypervisorKind, LabSpec, NodeSpec } from "../config/types";
 

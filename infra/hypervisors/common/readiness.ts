@@ -1,6 +1,8 @@
 // "Up" means the node answers SSH: sshd only starts after Ignition wrote the machine's
 // files and networkd brought up the static address, so the banner proves both.
+import * as fs from "fs";
 import * as net from "net";
+import { Deadline } from "./deadline";
 
 /** Upper bound for a node to answer SSH; TCG boots take minutes, KVM seconds. */
 export const DEFAULT_READINESS_TIMEOUT_SEC = 900;
@@ -42,6 +44,15 @@ export function probeSsh(ip: string, port: number, timeoutMs: number): Promise<P
   });
 }
 
+/** The last `lines` lines of a console log on this host, or why there are none. */
+export function tailFile(file: string, lines = 40): string {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch (e) {
+    return `(no console log at ${file}: ${(e as Error).message})`;
+  }
+}
+
 export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
@@ -53,14 +64,16 @@ export interface WaitOptions {
 }
 
 export async function waitForSsh(ip: string, opts: WaitOptions): Promise<number> {
-  const start = Date.now();
+  const deadline = new Deadline(opts.timeoutMs);
   const interval = opts.intervalMs ?? 2000;
-  // Bounded by count as well as time, so a wrong clock cannot make it spin forever.
-  const maxAttempts = Math.ceil(opts.timeoutMs / interval) + 1;
-  for (let attempt = 0; attempt < maxAttempts && Date.now() - start < opts.timeoutMs; attempt++) {
-    if ((await probeSsh(ip, 22, Math.min(5000, interval * 2))) === "ssh") return Date.now() - start;
-    await new Promise((r) => setTimeout(r, interval));
-  }
+  const up = await deadline.poll(
+    async () =>
+      (await probeSsh(ip, 22, Math.min(5000, interval * 2))) === "ssh"
+        ? deadline.elapsed()
+        : undefined,
+    interval,
+  );
+  if (up !== undefined) return up;
   throw new Error(
     `${opts.label}: SSH did not answer at ${ip}:22 within ${Math.round(opts.timeoutMs / 1000)}s. ` +
       `${opts.hint} ` +

@@ -3,6 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { shellWord, sshArgs as sshCommand } from "../../../fleet/cli/ssh";
+import { tailFile } from "../common/readiness";
 import { names, Virsh } from "./virsh";
 
 export { shellWord };
@@ -68,11 +69,7 @@ function readTail(uri: string, file: string, lines: number): string {
       ? r.stdout
       : `(could not read ${file} on ${ssh.host}: ${r.stderr || r.error?.message})`;
   }
-  try {
-    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
-  } catch (e) {
-    return `(no console log at ${file}: ${(e as Error).message})`;
-  }
+  return tailFile(file, lines);
 }
 
 export function removeConsoleLog(uri: string, file: string): void {

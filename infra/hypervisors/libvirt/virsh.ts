@@ -1,94 +1,84 @@
 // The only place that runs `virsh`. Every call names the connection URI, so the same
 // code drives a local libvirtd (qemu:///system) and a faculty server (qemu+ssh://).
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { orUndefined } from "../common/cli";
-
-export class VirshError extends Error {
-  constructor(
-    readonly args: string[],
-    readonly stderr: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "VirshError";
-  }
-}
+import { checkArgv, cli, CLI_CHECK_TIMEOUT_MS, CliError, Grammar, RunOptions } from "../common/cli";
 
 export interface Virsh {
   readonly uri: string;
-  run(args: string[], opts?: { input?: string; timeoutMs?: number }): string;
+  run(args: string[], opts?: RunOptions): string;
   /** Like run, but returns undefined instead of throwing when the call fails. */
   tryRun(args: string[]): string | undefined;
   /** Runs `virsh <cmd> --file <tmp>` with the XML in a temp file. */
   withXml(cmd: string[], xml: string): string;
 }
 
-const VIRSH = process.env.FLEETLAB_VIRSH ?? "virsh";
-/** The only options the driver passes, with whether each takes a value. */
-const FLAGS: Record<string, boolean> = {
-  "--pool": true,
-  "--virttype": true,
-  "--all": false,
-  "--name": false,
-  "--bytes": false,
+/** Every virsh call the driver makes: a domain, pool, network or volume name, or a file. */
+const GRAMMAR: Grammar = {
+  commands: {
+    uri: 0,
+    capabilities: 0,
+    domcapabilities: 0,
+    list: 0,
+    define: 1,
+    start: 1,
+    destroy: 1,
+    undefine: 1,
+    domstate: 1,
+    domuuid: 1,
+    domiflist: 1,
+    "pool-define": 1,
+    "pool-build": 1,
+    "pool-start": 1,
+    "pool-autostart": 1,
+    "pool-info": 1,
+    "pool-refresh": 1,
+    "pool-delete": 1,
+    "pool-destroy": 1,
+    "pool-undefine": 1,
+    "net-define": 1,
+    "net-start": 1,
+    "net-autostart": 1,
+    "net-info": 1,
+    "net-destroy": 1,
+    "net-undefine": 1,
+    "vol-create": 1,
+    "vol-upload": 2,
+    "vol-path": 1,
+    "vol-info": 1,
+    "vol-delete": 1,
+  },
+  options: { "--pool": 1, "--virttype": 1, "--all": 0, "--name": 0, "--bytes": 0 },
 };
 
 /**
- * A virsh command line in which no value can be read as an option: the command,
- * its known flags (a flag's value may not start with '-'), then `--` and the
- * positional values (virsh's own end-of-options marker). Throws on anything else.
+ * A virsh command line in which no value can be read as an option: the command, its
+ * options, then `--` and the values (virsh's own end-of-options marker). Throws on a
+ * call outside the driver's grammar.
  */
 export function virshArgs(uri: string, args: string[]): string[] {
-  const [cmd, ...rest] = args;
-  const refuse = (v: string, why: string) => {
-    throw new Error(`virsh ${cmd}: refusing ${JSON.stringify(v)}: ${why}`);
-  };
-  if (!/^[a-z][a-z-]*$/.test(cmd ?? "")) refuse(cmd ?? "", "not a virsh command name");
-  if (uri.startsWith("-")) refuse(uri, "a connection URI cannot start with '-'");
-  const flags: string[] = [];
-  const values: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (FLAGS[a] === undefined) {
-      if (a.startsWith("-")) refuse(a, "a value starting with '-' would be read as an option");
-      values.push(a);
-    } else if (FLAGS[a]) {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith("-")) refuse(v ?? "", `not a value for ${a}`);
-      flags.push(a, v);
-    } else flags.push(a);
-  }
-  return ["-q", "-c", uri, cmd, ...flags, ...(values.length > 0 ? ["--", ...values] : [])];
+  if (uri.startsWith("-"))
+    throw new Error(
+      `virsh ${args[0]}: refusing ${JSON.stringify(uri)}: a connection URI cannot start with '-'`,
+    );
+  const { cmd, values, options } = checkArgv("virsh", GRAMMAR, args);
+  return ["-q", "-c", uri, cmd, ...options, ...(values.length > 0 ? ["--", ...values] : [])];
 }
 
 export function virsh(uri: string): Virsh {
-  const run = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): string => {
-    const full = virshArgs(uri, args);
-    const r = spawnSync(VIRSH, full, {
-      input: opts.input,
-      encoding: "utf8",
-      timeout: opts.timeoutMs ?? 120_000,
-    });
-    if (r.error) {
-      throw new VirshError(
-        full,
-        "",
-        `virsh ${args[0]} on ${uri} could not run: ${r.error.message}; install libvirt-clients`,
-      );
-    }
-    if (r.status !== 0) {
-      const err = (r.stderr || r.stdout).trim();
-      throw new VirshError(full, err, `virsh ${args.join(" ")} (on ${uri}) failed: ${err}`);
-    }
-    return r.stdout;
-  };
+  const { run, tryRun } = cli({
+    // Read per connection, so a test can point the driver at its test double.
+    bin: process.env.FLEETLAB_VIRSH ?? "virsh",
+    argv: (args) => virshArgs(uri, args),
+    cannotRun: (args, why) =>
+      `virsh ${args[0]} on ${uri} could not run: ${why}; install libvirt-clients`,
+    failed: (args, err) => `virsh ${args.join(" ")} (on ${uri}) failed: ${err}`,
+  });
   return {
     uri,
     run,
-    tryRun: orUndefined(run),
+    tryRun,
     withXml(cmd, xml) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-virsh-"));
       try {
@@ -105,9 +95,10 @@ export function virsh(uri: string): Virsh {
 /** Fails with a message that says what to fix when the URI does not answer. */
 export function checkConnection(v: Virsh): void {
   try {
-    v.run(["uri"], { timeoutMs: 30_000 });
+    v.run(["uri"], { timeoutMs: CLI_CHECK_TIMEOUT_MS });
   } catch (e) {
-    const why = e instanceof VirshError ? e.stderr : String(e);
+    // What libvirt said, or (when virsh itself did not run) why not.
+    const why = e instanceof CliError && e.stderr ? e.stderr : (e as Error).message;
     throw new Error(
       `fleetlab:hypervisor.uri = ${v.uri}: libvirt does not answer (${why}). ` +
         `Start libvirtd on that host, check the URI (qemu:///system, qemu+ssh://user@host/system) ` +

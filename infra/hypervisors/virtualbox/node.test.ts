@@ -9,8 +9,8 @@ import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { FULL_IGNITION, recordedCalls } from "../common/testing/recording";
 import { createNode, deleteNode, NodeProps } from "./node";
-import { hostOnlyInterface, unsupportedHostProblem } from "./vboxmanage";
 
 const STANDIN = path.join(__dirname, "testing", "VBoxManage");
 // Loopback stands for the host-only network: host side .1, the node .57.
@@ -19,14 +19,9 @@ const NODE_IP = "127.0.0.57";
 
 let dir: string;
 let props: NodeProps;
-const full = JSON.stringify({ ignition: { version: "3.3.0" }, key: "k".repeat(5000) });
+const full = FULL_IGNITION;
 
-const calls = (): string[][] =>
-  fs
-    .readFileSync(path.join(dir, "calls.log"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as string[]);
+const calls = (): string[][] => recordedCalls(dir);
 const vmState = (name: string) => {
   const f = path.join(dir, "vms", `${name}.json`);
   return fs.existsSync(f)
@@ -245,19 +240,5 @@ describe("VirtualBox node with a recording stand-in for VBoxManage (VirtualBox c
   it("deletes a VM that is already gone without error", () => {
     expect(() => deleteNode(props)).not.toThrow();
     expect(calls().map((c) => c[0])).toEqual(["--version", "showvminfo"]);
-  });
-});
-
-describe("VirtualBox 7 on macOS (host-only networks only)", () => {
-  it("is refused before VirtualBox is asked anything, naming what to do", () => {
-    const v = { bin: "VBoxManage", run: jest.fn(), tryRun: jest.fn() };
-    expect(() => hostOnlyInterface(v, "vboxnet0", "192.168.56.1", "darwin")).toThrow(
-      "fleetlab:hypervisor.kind = virtualbox: VirtualBox on macOS has only host-only networks (hostonlynet), " +
-        "which fleetlab's VirtualBox driver does not support (docs/virtualbox.md). Run the dev stack from a " +
-        "Linux or Windows host with VirtualBox, or use a libvirt stack (faculty: a remote KVM server over qemu+ssh://)",
-    );
-    expect(v.run).not.toHaveBeenCalled();
-    expect(unsupportedHostProblem("linux")).toBeUndefined();
-    expect(unsupportedHostProblem("win32")).toBeUndefined();
   });
 });

@@ -3,7 +3,8 @@
 // node fetched its config and answers SSH. Called by the Node dynamic provider.
 import * as fs from "fs";
 import * as path from "path";
-import { waitForSsh } from "../common/readiness";
+import { Deadline } from "../common/deadline";
+import { tailFile, waitForSsh } from "../common/readiness";
 import { Undo } from "../common/undo";
 import {
   closeMediumArgs,
@@ -56,14 +57,6 @@ export interface NodeState {
 
 export function vmFolder(p: Pick<NodeProps, "baseFolder" | "name">): string {
   return path.join(p.baseFolder, p.name);
-}
-
-function tail(file: string, lines = 40): string {
-  try {
-    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
-  } catch (e) {
-    return `(no console log at ${file}: ${(e as Error).message})`;
-  }
 }
 
 /**
@@ -142,35 +135,24 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
       v.run(startVmArgs(p.name, p.headless));
       const vmUuid = parseMachineReadable(v.run(showVmInfoArgs(p.name))).UUID ?? "";
 
-      const deadline = p.readinessTimeoutSec * 1000;
-      const started = Date.now();
+      const deadline = new Deadline(p.readinessTimeoutSec * 1000);
       const label = `node ${p.name} (VirtualBox VM)`;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `${label}: never fetched its Ignition from ${configUrl(hostIf.ip, server.port, p.name)} ` +
-                  `within ${p.readinessTimeoutSec}s. Check that the VM boots from its disk and that its ` +
-                  `NIC can reach ${hostIf.ip}. Console log tail:\n${tail(consoleLog)}`,
-              ),
-            ),
-          deadline,
-        );
-      });
-      try {
-        await Promise.race([server.fetched, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await deadline.race(
+        server.fetched,
+        () =>
+          new Error(
+            `${label}: never fetched its Ignition from ${configUrl(hostIf.ip, server.port, p.name)} ` +
+              `within ${p.readinessTimeoutSec}s. Check that the VM boots from its disk and that its ` +
+              `NIC can reach ${hostIf.ip}. Console log tail:\n${tailFile(consoleLog)}`,
+          ),
+      );
       await waitForSsh(p.ip, {
-        timeoutMs: Math.max(1000, deadline - (Date.now() - started)),
+        timeoutMs: Math.max(1000, deadline.remaining()),
         label,
         hint: `The node fetched its Ignition; check that its static IP is on the host-only network ${p.hostOnlyInterface}.`,
-        diagnose: () => tail(consoleLog),
+        diagnose: () => tailFile(consoleLog),
       });
-      return { vmUuid, diskPath, consoleLog, readyAfterMs: Date.now() - started };
+      return { vmUuid, diskPath, consoleLog, readyAfterMs: deadline.elapsed() };
     });
   } finally {
     await server.close();

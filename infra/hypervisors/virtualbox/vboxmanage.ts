@@ -1,64 +1,110 @@
 // The only place that runs VBoxManage (the role virsh.ts plays for libvirt). Errors
 // name the stack config key to fix: fleetlab:hypervisor.vboxManage for the binary,
 // fleetlab:hypervisor.hostOnlyInterface for the network.
-import { spawnSync } from "child_process";
-import { orUndefined } from "../common/cli";
+import { checkArgv, Cli, cli, CLI_CHECK_TIMEOUT_MS, Grammar } from "../common/cli";
 import { HostOnlyIf, LIST_HOSTONLYIFS, parseHostOnlyIfs, VERSION } from "./args";
 
-export class VBoxManageError extends Error {
-  constructor(
-    readonly args: string[],
-    readonly stderr: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "VBoxManageError";
-  }
+export interface VBoxManage extends Cli {
+  readonly bin: string;
 }
 
-export interface VBoxManage {
-  readonly bin: string;
-  run(args: string[], opts?: { timeoutMs?: number }): string;
-  /** Like run, but returns undefined instead of throwing when the call fails. */
-  tryRun(args: string[]): string | undefined;
+/**
+ * Every VBoxManage call the driver makes (args.ts): each command with how many values
+ * (a VM name, a medium's path, a property) come before its options.
+ */
+const GRAMMAR: Grammar = {
+  commands: {
+    "--version": 0,
+    list: 1,
+    clonemedium: 3,
+    modifymedium: 2,
+    showmediuminfo: 2,
+    closemedium: 2,
+    createvm: 0,
+    modifyvm: 1,
+    storagectl: 1,
+    storageattach: 1,
+    guestproperty: 4,
+    startvm: 1,
+    controlvm: 2,
+    showvminfo: 1,
+    unregistervm: 1,
+  },
+  options: {
+    "--format": 1,
+    "--resize": 1,
+    "--name": 1,
+    "--ostype": 1,
+    "--basefolder": 1,
+    "--register": 0,
+    "--memory": 1,
+    "--cpus": 1,
+    "--firmware": 1,
+    "--ioapic": 1,
+    "--rtcuseutc": 1,
+    "--boot1": 1,
+    "--boot2": 1,
+    "--nic1": 1,
+    "--hostonlyadapter1": 1,
+    "--nictype1": 1,
+    "--macaddress1": 1,
+    "--cableconnected1": 1,
+    "--nic2": 1,
+    "--nictype2": 1,
+    "--cableconnected2": 1,
+    "--uart1": 2,
+    "--uartmode1": 2,
+    "--add": 1,
+    "--controller": 1,
+    "--storagectl": 1,
+    "--port": 1,
+    "--device": 1,
+    "--type": 1,
+    "--medium": 1,
+    "--delete": 0,
+    "--machinereadable": 0,
+  },
+};
+
+/**
+ * A VBoxManage command line in which no value can be read as an option. VBoxManage has
+ * no end-of-options marker, so the guard is the grammar: the command's values first,
+ * none starting with '-', then only the driver's own options. Throws on anything else.
+ */
+export function vboxManageArgs(args: string[]): string[] {
+  const { cmd, values, options } = checkArgv("VBoxManage", GRAMMAR, args);
+  const argv = [cmd, ...values, ...options];
+  // Values after an option would be moved before it: refused rather than reordered, so
+  // what runs is exactly what args.ts wrote.
+  if (argv.some((a, i) => a !== args[i]))
+    throw new Error(
+      `VBoxManage ${cmd}: refusing ${JSON.stringify(args.join(" "))}: values must come before the options`,
+    );
+  return argv;
 }
 
 export function vboxManage(bin: string): VBoxManage {
-  const run = (args: string[], opts: { timeoutMs?: number } = {}): string => {
-    // env passed explicitly: the caller's (possibly sandboxed) environment, not the
-    // process's original one.
-    const r = spawnSync(bin, args, {
-      encoding: "utf8",
-      env: process.env,
-      timeout: opts.timeoutMs ?? 120_000,
-    });
-    if (r.error) {
-      throw new VBoxManageError(
-        args,
-        "",
-        `fleetlab:hypervisor.vboxManage = ${bin}: could not run it (${r.error.message}). ` +
-          `Install VirtualBox (it ships VBoxManage), or set fleetlab:hypervisor.vboxManage to the ` +
-          `binary's full path (pulumi config set --path 'fleetlab:hypervisor.vboxManage' /usr/bin/VBoxManage)`,
-      );
-    }
-    if (r.status !== 0) {
-      const err = (r.stderr || r.stdout).trim();
-      // The property value itself (Ignition) is never echoed into an error.
-      const shown = args[0] === "guestproperty" ? args.slice(0, 4) : args;
-      throw new VBoxManageError(args, err, `VBoxManage ${shown.join(" ")} failed: ${err}`);
-    }
-    return r.stdout;
-  };
   return {
     bin,
-    run,
-    tryRun: orUndefined(run),
+    ...cli({
+      bin,
+      argv: vboxManageArgs,
+      cannotRun: (_args, why) =>
+        `fleetlab:hypervisor.vboxManage = ${bin}: could not run it (${why}). ` +
+        `Install VirtualBox (it ships VBoxManage), or set fleetlab:hypervisor.vboxManage to the ` +
+        `binary's full path (pulumi config set --path 'fleetlab:hypervisor.vboxManage' /usr/bin/VBoxManage)`,
+      failed: (args, err) => {
+        // The property value itself (Ignition) is never echoed into an error.
+        const shown = args[0] === "guestproperty" ? args.slice(0, 4) : args;
+        return `VBoxManage ${shown.join(" ")} failed: ${err}`;
+      },
+    }),
   };
 }
 
 /** Fails naming fleetlab:hypervisor.vboxManage when the binary is missing or broken. */
 export function checkVBoxManage(v: VBoxManage): string {
-  return v.run(VERSION, { timeoutMs: 30_000 }).trim();
+  return v.run(VERSION, { timeoutMs: CLI_CHECK_TIMEOUT_MS }).trim();
 }
 
 /**
