@@ -7,8 +7,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-FLEETLAB_IMAGE_REPO=${FLEETLAB_IMAGE_REPO:-ghcr.io/fleetlab}
-FLEETLAB_IMAGE_VERSION=${FLEETLAB_IMAGE_VERSION:-0.1.0}
 # FLEETLAB_BUILD_NO_CACHE=1: ignore Docker's layer cache (cold-build benchmark).
 no_cache=()
 [ "${FLEETLAB_BUILD_NO_CACHE:-}" = 1 ] && no_cache=(--no-cache)

@@ -10,6 +10,12 @@ FLEETLAB_DOCKER=${FLEETLAB_DOCKER:-/usr/bin/docker}
 FLEETLAB_DOCKERD_LOG=${FLEETLAB_DOCKERD_LOG:-/var/log/fleetlab-dockerd.log}
 FLEETLAB_CACHE=${FLEETLAB_CACHE:-/var/cache/fleetlab}
 FLEETLAB_BASE_IMAGE=${FLEETLAB_BASE_IMAGE:-debian:bookworm-slim}
+# The lab images' repository and version, as node/images.ts has them: the version is
+# package.json's (tests/validate/images.test.ts checks that both sides agree).
+FLEETLAB_IMAGE_REPO=${FLEETLAB_IMAGE_REPO:-ghcr.io/fleetlab}
+FLEETLAB_IMAGE_VERSION=${FLEETLAB_IMAGE_VERSION:-$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../package.json")}
+# The fleet agent image the lab's Ignition runs by default (fleetlab:fleetImage).
+FLEETLAB_FLEET_IMAGE=${FLEETLAB_FLEET_IMAGE:-$FLEETLAB_IMAGE_REPO/fleet:$FLEETLAB_IMAGE_VERSION}
 
 # Prints the docker client that matches Debian's engine.
 docker_bin() {

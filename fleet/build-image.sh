@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the fleet agent image (default ghcr.io/fleetlab/fleet:0.1.0):
+# Builds the fleet agent image (default $FLEETLAB_FLEET_IMAGE, see containers/lib.sh):
 #   fleet/build-image.sh [IMAGE]
 # 1. esbuild bundles fleet/main.ts and its npm dependencies into one JS file
 #    (bundle_node in containers/lib.sh);
@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/containers/lib.sh"
-image=${1:-${FLEETLAB_FLEET_IMAGE:-ghcr.io/fleetlab/fleet:0.1.0}}
+image=${1:-$FLEETLAB_FLEET_IMAGE}
 ctx="$root/build/fleet-image"
 rm -rf "$ctx" && mkdir -p "$ctx"
 bundle_node fleet/main.ts "$ctx" fleet

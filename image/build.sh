@@ -36,10 +36,8 @@ os_pkgs="systemd systemd-sysv udev kmod iproute2 openssh-server docker.io sudo c
 etcd_pkgs="etcd-server etcd-client"
 # What the lab runs in containers besides etcd: the fleet agent (fleetlab:fleet.image's
 # default) and the service + sidekick images the service units name.
-image_repo=${FLEETLAB_IMAGE_REPO:-ghcr.io/fleetlab}
-image_version=${FLEETLAB_IMAGE_VERSION:-0.1.0}
-default_bake="$(default_fleet_image "$here/..")"
-for svc in dhcp www ldap sidekick; do default_bake+=" $image_repo/$svc:$image_version"; done
+default_bake=$FLEETLAB_FLEET_IMAGE
+for svc in dhcp www ldap sidekick; do default_bake+=" $FLEETLAB_IMAGE_REPO/$svc:$FLEETLAB_IMAGE_VERSION"; done
 bake_images=${FLEETLAB_BAKE_IMAGES-$default_bake}
 
 os_hash() {

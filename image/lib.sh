@@ -24,13 +24,6 @@ default_etcd_image() {
   echo "${tag:-quay.io/coreos/etcd:v3.5.17}"
 }
 
-# The fleet agent image the lab's Ignition runs by default (fleetlab:fleet.image).
-default_fleet_image() {
-  local repo=$1 tag
-  tag=$(grep -hoE 'fleetImage: "[^"]+"' "$repo/infra/config/defaults.ts" | cut -d'"' -f2)
-  echo "${tag:-ghcr.io/fleetlab/fleet:0.1.0}"
-}
-
 # This machine's docker engine (the one the images were built in): dk.
 # shellcheck source=containers/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../containers/lib.sh"

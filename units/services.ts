@@ -8,6 +8,7 @@
 import { execLine, renderUnit, UnitSections } from "../node/systemd";
 import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../node/paths";
 import { AUTO_INTERFACES } from "../containers/dhcp/interfaces";
+import { IMAGE_REPO, IMAGE_VERSION } from "../node/images";
 
 export interface ServiceUnitOptions {
   /** Image repository and version of the service and sidekick images. */
@@ -28,8 +29,8 @@ export interface ServiceUnitOptions {
 }
 
 export const DEFAULT_SERVICE_UNIT_OPTIONS: ServiceUnitOptions = {
-  imageRepo: "ghcr.io/fleetlab",
-  version: "0.1.0",
+  imageRepo: IMAGE_REPO,
+  version: IMAGE_VERSION,
   dhcpInterface: AUTO_INTERFACES,
   wwwPort: 80,
   ldapPort: 389,

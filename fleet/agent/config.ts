@@ -2,11 +2,12 @@
 // written for the node (agentEnv) by Ignition, so both sides use one list of names.
 import { readFileSync } from "fs";
 import { AGENT_ENV } from "../../node/env";
+import { labImage } from "../../node/images";
 import { CA_FILE, NODE_CERT_FILE, NODE_KEY_FILE, TLS_DIR } from "../../node/paths";
 import { EtcdConfig } from "../registry/registry";
 import { watchdogTimingProblem } from "./watchdog";
 
-export const DEFAULT_IMAGE = "ghcr.io/fleetlab/fleet:0.1.0";
+export const DEFAULT_IMAGE = labImage("fleet");
 export const DEFAULT_SOCKET = "/run/fleet/fleet.sock";
 export const DEFAULT_UNIT_DIR = "/run/fleet/units";
 

@@ -1,5 +1,6 @@
 // Defaults and limits of the stack config. Scalar defaults are repeated as `default:`
 // in Pulumi.yaml (the Pulumi engine applies them); a unit test keeps both equal.
+import { labImage } from "../../node/images";
 
 export const DEFAULTS = {
   flatcarChannel: "stable",
@@ -10,7 +11,7 @@ export const DEFAULTS = {
   etcdImage: "quay.io/coreos/etcd:v3.5.17",
   etcdClientPort: 2379,
   etcdPeerPort: 2380,
-  fleetImage: "ghcr.io/fleetlab/fleet:0.1.0",
+  fleetImage: labImage("fleet"),
   machines: true,
   // The service images are not published to a registry yet (docs/services.md): opt-in.
   services: false,

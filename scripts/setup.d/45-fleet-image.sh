@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fleet agent image (ghcr.io/fleetlab/fleet:0.1.0) and, for the D-Bus test, the
+# The fleet agent image ($FLEETLAB_FLEET_IMAGE, see containers/lib.sh) and, for the D-Bus test, the
 # same image with systemd + dbus. Both rebuild only when their inputs changed.
 set -euo pipefail
 bash "$FLEETLAB_ROOT/fleet/build-image.sh"

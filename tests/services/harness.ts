@@ -10,6 +10,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { Etcd3 } from "etcd3";
 import { EtcdCluster } from "../fleet/etcd";
+import { labImage } from "../../node/images";
 import { ApplyContext, Applier } from "../../containers/sidekick/appliers";
 import { runSidekick, Sidekick } from "../../containers/sidekick/watch";
 import { writeDataSet } from "../../labdata/writer";
@@ -17,7 +18,7 @@ import { EncodedDataSet } from "../../labdata/keys";
 
 export const ROOT = join(__dirname, "../..");
 export const DOCKER = "/usr/bin/docker";
-export const IMAGE = (svc: string) => `ghcr.io/fleetlab/${svc}:0.1.0`;
+export const IMAGE = (svc: string) => labImage(svc);
 
 export function docker(...args: string[]): string {
   return execFileSync(DOCKER, args, { encoding: "utf8", timeout: 60_000 }).trim();

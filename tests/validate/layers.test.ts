@@ -38,10 +38,13 @@ export function importsOf(file: string, text: string): string[] {
   return out;
 }
 
+/** Files at the top of the repository that every layer may read: the project's version. */
+const SHARED_FILES = ["package.json"];
+
 /** The imports of `file` that point to a layer it may not import. */
 export function upwardImports(file: string, text: string): string[] {
   const layer = file.split("/")[0];
-  const allowed = new Set([layer, ...(MAY_IMPORT[layer] ?? [])]);
+  const allowed = new Set([layer, ...(MAY_IMPORT[layer] ?? []), ...SHARED_FILES]);
   if (isTest(file) && layer !== "tests") allowed.add("tests");
   return importsOf(file, text).filter((target) => !allowed.has(target.split("/")[0]));
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../../containers/lib.sh"
 image=${FLEETLAB_FLEET_SYSTEMD_IMAGE:-fleetlab/fleet-systemd-test:latest}
-fleet=${FLEETLAB_FLEET_IMAGE:-ghcr.io/fleetlab/fleet:0.1.0}
+fleet=$FLEETLAB_FLEET_IMAGE
 want=$( (sha256sum "$here/Dockerfile"; dk image inspect -f '{{.Id}}' "$fleet") | sha256sum | cut -c1-16)
 have=$(dk image inspect -f '{{index .Config.Labels "org.fleetlab.context-hash"}}' "$image" 2>/dev/null || true)
 if [ "$have" = "$want" ]; then
