@@ -16,7 +16,8 @@ import { RecordingSystemd } from "../fleet/agent/systemd";
 import { Engine } from "../fleet/engine/engine";
 import { Registry } from "../fleet/registry/registry";
 import { checkUnit } from "../fleet/unit";
-import { EtcdCluster, waitFor } from "../tests/fleet/etcd";
+import { EtcdCluster } from "../tests/fleet/etcd";
+import { waitFor } from "../tests/support/wait";
 
 const timing = { ...DEFAULT_TIMING, reconcileMs: 1000 };
 const id = (n: number) => n.toString(16).padStart(32, "0");

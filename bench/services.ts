@@ -17,7 +17,7 @@ import { parseDhcpData } from "../labdata/dhcp/parse";
 import { loadDataSet } from "../labdata/load";
 import { applyDhcp, applyLdap, Applier, applyWww } from "../containers/sidekick/appliers";
 import { writeDataSet } from "../labdata/writer";
-import { waitFor } from "../tests/fleet/etcd";
+import { waitFor } from "../tests/support/wait";
 import {
   buildImages,
   contextFor,

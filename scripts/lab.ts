@@ -7,15 +7,15 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as path from "path";
 import { labDefaults, pulumiCommand, repoRoot, toolchainEnv } from "./lab/env";
 import { mirrorProject } from "./lab/workspace";
+import { ENVIRONMENTS } from "../infra/config/types";
 
 const VERBS = ["up", "preview", "destroy", "refresh", "outputs"] as const;
 type Verb = (typeof VERBS)[number];
-const STACKS = ["dev", "faculty", "local"];
 
 function usage(problem: string): never {
   console.error(
     `${problem}\nusage: npm run lab -- <${VERBS.join("|")}> [stack]\n` +
-      `  stack: one of ${STACKS.join(", ")} (a Pulumi.<stack>.yaml in the repo); default local`,
+      `  stack: one of ${ENVIRONMENTS.join(", ")} (a Pulumi.<stack>.yaml in the repo); default local`,
   );
   process.exit(2);
 }

@@ -99,7 +99,7 @@ proxy_error() {
   go said: $(printf '%s' "$1" | grep -m1 -iE 'error|forbidden|dial|timeout|not' || printf '%s' "$1" | tail -1)"
 }
 
-# Prints a file's modification time from a previous step, for timings.
+# The time now in seconds (with fractions), and the seconds since a time taken with it.
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 

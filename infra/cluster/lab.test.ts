@@ -1,7 +1,7 @@
 // The resource graph of each stack under Pulumi mocks. The mocks run the real PKI
 // code for the dynamic resources, so the certificates checked here are real.
 import * as pulumi from "@pulumi/pulumi";
-import { labSpecFromFile } from "../config";
+import { ENVIRONMENTS, labSpecFromFile } from "../config";
 import type { HypervisorDriver, MachineInput } from "../hypervisors";
 import { describeCert, verifySignedBy } from "../pki/certs";
 import { MockedResource, pkiMocks, outputValue as value } from "../pki/mocks";
@@ -18,7 +18,7 @@ beforeEach(() => {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = () => require("./lab") as typeof import("./lab");
 
-describe.each(["dev", "faculty", "local"])("stack %s under mocks", (stack) => {
+describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
   jest.setTimeout(60_000);
   const spec = labSpecFromFile(stack);
 

@@ -1,5 +1,6 @@
 // One lab machine as a component: its Ignition (a secret: it carries the node's
-// private key). The VM itself is made by the hypervisor driver, parented here.
+// private key). The VM itself is made by the hypervisor driver, a child of the Lab
+// beside this component (infra/cluster/lab.ts), not of it.
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec, NodeSpec } from "../config/types";
 import { IgnitionExtras, NodeTls, renderIgnition, serializeIgnition } from "../ignition";

@@ -1,4 +1,4 @@
-import { labSpecFromFile, LabSpec, NodeSpec } from "../config";
+import { ENVIRONMENTS, labSpecFromFile, LabSpec, NodeSpec } from "../config";
 import {
   CA_PATH,
   decodeDataUrl,
@@ -32,7 +32,7 @@ function readable(ign: IgnitionConfig) {
 
 const unit = (ign: IgnitionConfig, name: string) => ign.systemd.units.find((u) => u.name === name);
 
-describe.each(["dev", "faculty", "local"])("Ignition of stack %s", (stack) => {
+describe.each(ENVIRONMENTS)("Ignition of stack %s", (stack) => {
   const spec: LabSpec = labSpecFromFile(stack);
 
   it.each(spec.nodes.map((n) => [n.name, n] as const))("%s matches its snapshot", (_name, node) => {

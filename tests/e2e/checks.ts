@@ -3,7 +3,8 @@
 // libvirt's view of what is left of the lab.
 import * as fs from "fs";
 import * as path from "path";
-import { Netns, waitFor } from "./netns";
+import { Netns } from "./netns";
+import { waitFor } from "../support/wait";
 
 export function sshRuns(
   ns: Netns,
@@ -85,7 +86,6 @@ export async function waitEtcdHealthy(
   try {
     await waitFor(
       `etcd healthy on ${c.endpoints.join(",")}`,
-      timeoutMs,
       () => {
         const r = etcdctl(ns, c, ["endpoint", "health", "-w", "json"]);
         last = r.stdout + r.stderr;
@@ -93,6 +93,7 @@ export async function waitEtcdHealthy(
         const health = JSON.parse(r.stdout) as { health: boolean }[];
         return health.length === c.endpoints.length && health.every((h) => h.health);
       },
+      timeoutMs,
       5000,
     );
   } catch (e) {

@@ -34,16 +34,8 @@ import {
   waitEtcdHealthy,
   writeEtcdClient,
 } from "./checks";
-import {
-  createNetns,
-  Daemon,
-  deleteNetns,
-  Netns,
-  must,
-  startLibvirt,
-  stopDaemon,
-  waitFor,
-} from "./netns";
+import { createNetns, Daemon, deleteNetns, Netns, must, startLibvirt, stopDaemon } from "./netns";
+import { waitFor } from "../support/wait";
 import {
   activeUnits,
   httpGet,
@@ -213,7 +205,7 @@ async function waitLab(
 ): Promise<void> {
   const bound = boundMs(opts.cal ?? idle, baseMs);
   try {
-    await waitFor(what, bound, check, opts.intervalMs ?? 3000);
+    await waitFor(what, check, bound, opts.intervalMs ?? 3000);
   } catch (e) {
     const why = lab ? diagnose(lab, opts.units ?? [...NODE_UNITS, ...SERVICE_UNITS]) : "";
     throw new Error(`${(e as Error).message} (bound ${bound} ms on this host)\n${why}`);

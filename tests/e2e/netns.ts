@@ -1,10 +1,11 @@
 // A network namespace of the test's own with virtlogd + libvirtd started inside it, so
-// libvirt's bridge, the VMs' taps and the lab subnet exist only there (DESIGN.md:
-// test traffic goes only to hosts in namespaces the test created). Every process is
+// libvirt's bridge, the VMs' taps and the lab subnet exist only there (the project's
+// rule: test traffic goes only to hosts in namespaces the test created). Every process is
 // started and stopped by PID.
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { waitFor } from "../support/wait";
 
 export interface Netns {
   name: string;
@@ -91,21 +92,6 @@ export async function stopDaemon(d: Daemon, timeoutMs = 15_000): Promise<void> {
   }
 }
 
-export async function waitFor(
-  what: string,
-  timeoutMs: number,
-  check: () => boolean,
-  intervalMs = 500,
-): Promise<void> {
-  const start = Date.now();
-  for (let i = 0; i < Math.ceil(timeoutMs / intervalMs) + 1; i++) {
-    if (check()) return;
-    if (Date.now() - start > timeoutMs) break;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 /**
  * argv that runs the rest with /dev/kvm covered by an empty file, in a mount namespace
  * of its own (nothing outside changes). Why: on this machine kind /dev/kvm exists but
@@ -161,8 +147,9 @@ export async function startLibvirt(ns: Netns, logDir: string): Promise<Daemon[]>
   try {
     await waitFor(
       "libvirtd to answer on qemu:///system",
-      60_000,
       () => sh("virsh", ["-c", "qemu:///system", "uri"]).status === 0,
+      60_000,
+      500,
     );
   } catch (e) {
     await Promise.all(daemons.reverse().map((d) => stopDaemon(d)));

@@ -15,7 +15,7 @@ import {
   startApiFixture,
   stopApiFixture,
 } from "./api-fixture";
-import { waitFor } from "./etcd";
+import { waitFor } from "../support/wait";
 import { machineID } from "./harness";
 
 jest.setTimeout(120_000);

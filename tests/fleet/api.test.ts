@@ -9,7 +9,7 @@ import { runCli } from "../../fleet/cli/fleetctl";
 import { PREFIX } from "../../fleet/registry/keys";
 import { Registry } from "../../fleet/registry/registry";
 import * as fx from "./api-fixture";
-import { waitFor } from "./etcd";
+import { waitFor } from "../support/wait";
 import { machineID } from "./harness";
 
 jest.setTimeout(90_000);

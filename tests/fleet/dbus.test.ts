@@ -4,7 +4,8 @@
 // Needs dockerd and the images from scripts/setup.d/45-fleet-image.sh.
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { machineID } from "./harness";
 import { startSystemdContainer, SystemdContainer } from "./systemd-container";
 

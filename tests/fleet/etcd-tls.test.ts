@@ -10,7 +10,8 @@ import { AGENT_ENV } from "../../node/env";
 import { RecordingSystemd } from "../../fleet/agent/systemd";
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { machineID } from "./harness";
 import { makeCA, makeCert } from "./tls";
 

@@ -8,7 +8,8 @@ import { join } from "path";
 import { DEFAULT_TIMING } from "../../fleet/agent/config";
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { intervals, overlaps, readEvents, startAgent, stopAgent } from "./harness";
 import { BlackholeProxy } from "./proxy";
 

@@ -12,7 +12,8 @@ import { DEFAULT_TIMING } from "../../fleet/agent/config";
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { spawnAgent, AgentProcess } from "./agent-process";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { machineID, readEvents } from "./harness";
 
 jest.setTimeout(120_000);

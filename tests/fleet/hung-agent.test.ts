@@ -17,7 +17,8 @@ import { FleetService } from "../../fleet/api/service";
 import { DEFAULT_TIMING } from "../../fleet/agent/config";
 import { watchdogScript } from "../../fleet/agent/watchdog";
 import { connect, Registry } from "../../fleet/registry/registry";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { intervals, machineID, readEvents, startAgent, stopAgent } from "./harness";
 import { startSystemdContainer, SystemdContainer, unitEvents } from "./systemd-container";
 

@@ -2,7 +2,8 @@
 // scheduling must go on.
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { DEFAULT_TIMING } from "../../fleet/agent/config";
 import { startAgent, stopAgent } from "./harness";
 

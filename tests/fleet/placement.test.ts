@@ -3,7 +3,8 @@
 import { FleetService } from "../../fleet/api/service";
 import { Registry, connect } from "../../fleet/registry/registry";
 import { UnitOption } from "../../fleet/unit";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";

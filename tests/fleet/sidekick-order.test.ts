@@ -7,7 +7,8 @@
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { UnitOption } from "../../fleet/unit";
-import { EtcdCluster, waitFor } from "./etcd";
+import { EtcdCluster } from "./etcd";
+import { waitFor } from "../support/wait";
 import { startAgent, stopAgent } from "./harness";
 
 jest.setTimeout(90_000);

@@ -3,7 +3,7 @@
 // test's etcd on 127.0.0.1. FLEETLAB_FLEET_BUNDLE mounts a bundle of the working tree
 // (esbuild fleet/main.ts) over the image's, to test code newer than the image.
 import { execFileSync } from "child_process";
-import { waitFor } from "./etcd";
+import { waitFor } from "../support/wait";
 
 export const DOCKER = "/usr/bin/docker";
 const IMAGE = process.env.FLEETLAB_FLEET_SYSTEMD_IMAGE ?? "fleetlab/fleet-systemd-test:latest";

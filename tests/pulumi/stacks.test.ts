@@ -7,6 +7,7 @@ import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
 import { repoRoot } from "../../scripts/lab/env";
+import { ENVIRONMENTS } from "../../infra/config/types";
 import {
   changeCounts,
   countByType,
@@ -29,7 +30,7 @@ function stackNodes(dir: string, stack: string): { name: string; ip?: string }[]
 /** The resource name at the end of a URN (urn:pulumi:stack::project::type::name). */
 const urnName = (urn: string) => urn.split("::").pop()!;
 
-describe.each(["dev", "faculty", "local"])("preview of stack %s", (stackName) => {
+describe.each(ENVIRONMENTS)("preview of stack %s", (stackName) => {
   let project: TestProject;
   let stack: Stack;
 

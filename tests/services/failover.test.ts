@@ -4,7 +4,7 @@
 import { loadDataSet } from "../../labdata/load";
 import { applyLdap, applyWww } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
-import { waitFor } from "../fleet/etcd";
+import { waitFor } from "../support/wait";
 import {
   buildImages,
   docker,

@@ -12,7 +12,7 @@ import { serveApi } from "../../fleet/api/server";
 import { FleetService } from "../../fleet/api/service";
 import { Registry } from "../../fleet/registry/registry";
 import { serviceUnits } from "../../units/services";
-import { waitFor } from "../fleet/etcd";
+import { waitFor } from "../support/wait";
 import { changeCounts, ENGINE_TIMEOUT_MS, tempProject, TestProject } from "../pulumi/harness";
 import { buildImages, contextFor, inNet, ROOT, Service, ServiceEnv } from "./harness";
 

@@ -14,7 +14,8 @@ import { writeDataSet } from "../../labdata/writer";
 import { CA_FILE, NODE_CERT_FILE, NODE_KEY_FILE, TLS_DIR } from "../../node/paths";
 import { AGENT_ENV } from "../../node/env";
 import { createCa, createCert } from "../../infra/pki/certs";
-import { freePort, waitFor } from "../fleet/etcd";
+import { freePort } from "../fleet/etcd";
+import { waitFor } from "../support/wait";
 import {
   buildImages,
   docker,

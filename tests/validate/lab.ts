@@ -4,11 +4,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { labSpecFromFile, LabSpec, NodeSpec } from "../../infra/config";
+import { ENVIRONMENTS, labSpecFromFile, LabSpec, NodeSpec } from "../../infra/config";
 import { IgnitionConfig, renderIgnition, serializeIgnition } from "../../infra/ignition";
 import { generateLabTls, LocalLabTls } from "../../infra/pki";
 
-export const STACKS = ["dev", "faculty", "local"];
+/** The committed stacks: one per environment. */
+export const STACKS = ENVIRONMENTS;
 
 export interface RenderedLab {
   spec: LabSpec;
