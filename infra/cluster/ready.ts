@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Deadline } from "../hypervisors/common/deadline";
 import { readinessTimeoutSec } from "../hypervisors/common/readiness";
 import { fleetApiClient, FleetApiTcpAccess } from "../services/providers";
-import { describeNodes } from "./diagnose";
+import { describeNodes, journalAccessFromEnv } from "./diagnose";
 
 export interface FleetReadyInputs {
   /** Every node's API URL (old state: one `url`), tried in order while they do not answer. */
@@ -19,6 +19,8 @@ export interface FleetReadyInputs {
   etcdUrls?: Record<string, string>;
   timeoutMs: number;
   pollMs: number;
+  /** On giving up, read each node's journal over SSH (the program; not unit tests). */
+  readJournals?: boolean;
 }
 
 /** Bounded poll of GET /machines until every node IP is there; a clear error if not. */
@@ -43,6 +45,7 @@ export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
     i.nodeIps.map((ip) => ({ ip, etcdUrl: i.etcdUrls?.[ip] })),
     seen,
     i.api,
+    i.readJournals ? journalAccessFromEnv() : undefined,
   );
   throw new Error(
     `the lab's fleet engine is not ready after ${Math.round(i.timeoutMs / 1000)} s: ` +
@@ -96,7 +99,12 @@ export class FleetReady extends pulumi.dynamic.Resource {
     super(
       fleetReadyProvider,
       name,
-      { ...args, timeoutMs: fleetReadyTimeoutMs(), pollMs: FLEET_READY_POLL_MS },
+      {
+        ...args,
+        timeoutMs: fleetReadyTimeoutMs(),
+        pollMs: FLEET_READY_POLL_MS,
+        readJournals: true,
+      },
       { ...opts, additionalSecretOutputs: ["api"] },
     );
   }

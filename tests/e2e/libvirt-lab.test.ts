@@ -132,8 +132,10 @@ beforeAll(async () => {
   sshKey = path.join(tmp, "id_ed25519");
   spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "fleetlab-e2e", "-f", sshKey]);
   // The program's own readiness bound (SSH per VM) follows the host like the test's.
+  // A stuck lab's error quotes the nodes' journals, read over SSH with the lab's key.
   ws = await createWorkspace(tmp, ns.name, {
     FLEETLAB_READINESS_TIMEOUT_SEC: String(Math.round(boundMs(idle, 900_000) / 1000)),
+    FLEETLAB_SSH_IDENTITY: sshKey,
   });
   config = {
     ...e2eConfig(image, { tag: TAG, sshKey: fs.readFileSync(`${sshKey}.pub`, "utf8").trim() }),

@@ -1,0 +1,107 @@
+// The journal part of a stuck lab's error, against `ssh` test doubles (scripts that
+// record their argv and answer as ssh would: a journal, a refused key, a hang). The real
+// ssh and journald are what the e2e lab's nodes run.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { describeNodes, journalAccessFromEnv, journalArgs, nodeJournal } from "./diagnose";
+
+let dir: string;
+let argvLog: string;
+/** The test double that gives `answer`. */
+const ssh = (answer: "journal" | "denied" | "hang") => path.join(dir, `ssh-${answer}`);
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "diagnose-"));
+  argvLog = path.join(dir, "argv");
+  // Its own name picks the answer; every argument goes on its own line of argvLog.
+  const script = `#!/bin/sh
+printf '%s\\n' "$@" > "${argvLog}"
+case "$(basename "$0")" in
+  ssh-journal)
+    echo '# etcd-member.service'
+    echo '2026-12-02T10:00:00+0000 core-01 docker[812]: {"level":"warn","msg":"prober detected unhealthy status"}'
+    printf '2026-12-02T10:00:01+0000 core-01 docker[812]: \\033[31mred\\033[0m %0300d\\n' 0
+    echo '# fleet-agent.service'
+    echo '2026-12-02T10:00:02+0000 core-01 docker[901]: agent: waiting for etcd'
+    ;;
+  ssh-denied) echo 'core@10.1.0.11: Permission denied (publickey).' >&2; exit 255 ;;
+  ssh-hang) exec sleep 30 ;;
+esac
+`;
+  for (const answer of ["journal", "denied", "hang"] as const) {
+    writeFileSync(ssh(answer), script);
+    chmodSync(ssh(answer), 0o755);
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("ssh's argv: options first, `--`, the lab user at the node, one fixed remote command", () => {
+  const args = journalArgs("10.1.0.11", { identity: "/k/id", via: "admin@kvm1", lines: 5 });
+  const dd = args.indexOf("--");
+  expect(args.slice(dd + 1, dd + 2)).toEqual(["core@10.1.0.11"]);
+  expect(args.slice(0, dd)).toEqual(
+    expect.arrayContaining([
+      "BatchMode=yes",
+      "ConnectTimeout=5",
+      "-i",
+      "/k/id",
+      "-J",
+      "admin@kvm1",
+    ]),
+  );
+  expect(args[args.length - 1]).toBe(
+    "'sh' '-c' '" +
+      "echo '\\''# etcd-member.service'\\''; journalctl --no-pager -q -o short-iso -n 5 -u etcd-member.service; " +
+      "echo '\\''# fleet-agent.service'\\''; journalctl --no-pager -q -o short-iso -n 5 -u fleet-agent.service'",
+  );
+});
+
+test("an identity or jump host that ssh would read as an option is refused", () => {
+  expect(() => journalArgs("10.1.0.11", { via: "-oProxyCommand=touch /tmp/x" })).toThrow(
+    /via "-oProxyCommand=touch \/tmp\/x" is not a file or host/,
+  );
+  expect(() => journalArgs("10.1.0.11", { identity: "-F/dev/null" })).toThrow(/identity/);
+});
+
+test("the journal lines come back indented, control characters escaped, long lines cut", async () => {
+  const out = await nodeJournal("10.1.0.11", { ssh: ssh("journal") });
+  const lines = out.split("\n");
+  expect(lines[0]).toBe("      # etcd-member.service");
+  expect(lines).toContain("      # fleet-agent.service");
+  expect(out).toContain("prober detected unhealthy status");
+  expect(out).toContain("agent: waiting for etcd");
+  expect(out).not.toContain("\u001b");
+  expect(out).toContain("\\x1b[31mred");
+  expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(6 + 200 + 3);
+});
+
+test("a key the node refuses: ssh's reason and how to read the journal by hand", async () => {
+  const out = await nodeJournal("10.1.0.11", { ssh: ssh("denied") });
+  expect(out).toBe(
+    "    journal not read over SSH (core@10.1.0.11: Permission denied (publickey).); read it with: ssh core@10.1.0.11 journalctl -u etcd-member.service -u fleet-agent.service (or set FLEETLAB_SSH_IDENTITY to the lab's key)",
+  );
+});
+
+test("a node that does not answer is given up on within the bound", async () => {
+  const t0 = Date.now();
+  const out = await nodeJournal("10.1.0.11", { ssh: ssh("hang"), timeoutMs: 500 });
+  expect(out).toMatch(/^ {4}journal not read over SSH \(/);
+  expect(Date.now() - t0).toBeLessThan(10_000);
+});
+
+test("describeNodes puts each node's journal under its line", async () => {
+  const creds = { caPem: "", certPem: "", keyPem: "" };
+  const out = await describeNodes([{ ip: "10.1.0.11" }], [], creds as never, {
+    ssh: ssh("journal"),
+  });
+  expect(out.split("\n")[0]).toBe("  10.1.0.11: agent NOT registered; no etcd member");
+  expect(out.split("\n")[1]).toBe("      # etcd-member.service");
+  expect(readFileSync(argvLog, "utf8")).toContain("core@10.1.0.11\n");
+});
+
+test("the program's journal access: FLEETLAB_SSH_IDENTITY, else ssh's own", () => {
+  expect(journalAccessFromEnv({ FLEETLAB_SSH_IDENTITY: "/home/u/.ssh/lab" })).toEqual({
+    identity: "/home/u/.ssh/lab",
+  });
+  expect(journalAccessFromEnv({})).toEqual({ identity: undefined });
+});
