@@ -4,6 +4,8 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync } from "fs";
 import * as http from "http";
 import * as https from "https";
+import type * as net from "net";
+import type * as tls from "tls";
 import { dirname } from "path";
 import { matchPath, ROUTES } from "./routes";
 import { ApiError, FleetService } from "./service";
@@ -119,6 +121,34 @@ export function handler(svc: FleetService, pageSize = PAGE_SIZE): http.RequestLi
   };
 }
 
+/**
+ * The TLS listener's guard against clients that connect and never finish the handshake
+ * (a slow or hostile client holding sockets, each with a pending TLS state): at most
+ * `maxPending` handshakes at a time, each dropped after `timeoutMs`. A connection over
+ * the cap is closed at once; clients that finished the handshake do not count.
+ */
+export const HANDSHAKE_LIMITS = { maxPending: 64, timeoutMs: 10_000 };
+
+/** Counts the server's connections still in the TLS handshake and closes those over `max`. */
+function capPendingHandshakes(server: tls.Server, max: number): void {
+  // The raw socket and its TLS socket share their peer's address and port.
+  const pending = new Map<string, net.Socket>();
+  const key = (s: net.Socket) => `${s.remoteAddress}|${s.remotePort}`;
+  // Before the TLS layer's own listener, so a socket over the cap never gets TLS state.
+  server.prependListener("connection", (raw: net.Socket) => {
+    if (pending.size >= max) {
+      raw.destroy();
+      return;
+    }
+    const k = key(raw);
+    pending.set(k, raw);
+    raw.once("close", () => {
+      if (pending.get(k) === raw) pending.delete(k);
+    });
+  });
+  server.on("secureConnection", (t: tls.TLSSocket) => pending.delete(key(t)));
+}
+
 export interface ApiServers {
   close(): Promise<void>;
 }
@@ -129,6 +159,7 @@ export async function serveApi(
     socket?: string;
     tcp?: { host: string; port: number; certFile: string; keyFile: string; caFile: string };
     pageSize?: number;
+    handshake?: typeof HANDSHAKE_LIMITS;
   },
 ): Promise<ApiServers & { tcpPort?: number }> {
   const servers: http.Server[] = [];
@@ -151,9 +182,11 @@ export async function serveApi(
         ca: readFileSync(t.caFile),
         requestCert: true,
         rejectUnauthorized: true,
+        handshakeTimeout: (opts.handshake ?? HANDSHAKE_LIMITS).timeoutMs,
       },
       h,
     );
+    capPendingHandshakes(s, (opts.handshake ?? HANDSHAKE_LIMITS).maxPending);
     await new Promise<void>((r) => s.listen(t.port, t.host, r));
     tcpPort = (s.address() as { port: number }).port;
     servers.push(s);
