@@ -122,27 +122,33 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
 /**
  * The member's start decision, as a POSIX sh script run before every start:
  * - with a data dir, etcd ignores the initial state and restarts from its data;
- * - with none, and no other member answering, the lab is new: the members form it
+ * - with none, it asks the other members' peer ports (served from etcd's start, before
+ *   any quorum) whether a member of this cluster has ever run, i.e. published its
+ *   client URLs. If none has (or none answers), the lab is new: the members form it
  *   from the static initial-cluster ("new");
- * - with none, and the cluster answering without us, this machine replaced one
- *   whose data is gone (or it is the last of a new lab to boot): a member with our
- *   name or peer URL that has run is the dead one and is removed, we are added
- *   unless the cluster lists our peer URL as not yet run, and we join as
- *   "existing". Starting such a member as "new" is what etcd refuses ("already
- *   been bootstrapped").
- * etcdctl runs from the etcd image, so the host needs nothing but docker and awk.
+ * - if one has, the cluster exists and this machine replaced a member whose data is
+ *   gone (or it is the last of a new lab to boot): it asks the cluster for its member
+ *   list, longer each time while the peers are slow, and never decides "new" then (a
+ *   "new" member beside a running cluster is what etcd refuses: "already been
+ *   bootstrapped"). A member with our name or peer URL that has run is the dead one
+ *   and is removed, we are added unless the cluster lists our peer URL as not yet
+ *   run, and we join as "existing". When the cluster does not answer within the
+ *   bound, the script fails and systemd starts etcd-member (and the script) again.
+ * A client port cannot tell a slow running cluster from one still forming (both
+ * accept and then say nothing), which is why the decision reads the peer ports.
+ * etcdctl runs from the etcd image; the host needs docker, curl and awk.
  */
 export function etcdJoinScript(spec: LabSpec, node: NodeSpec): string {
-  const others = etcdMembers(spec)
-    .filter((n) => n.name !== node.name)
-    .map((n) => clientUrl(spec, n))
-    .join(",");
+  const others = etcdMembers(spec).filter((n) => n.name !== node.name);
+  const clients = others.map((n) => clientUrl(spec, n)).join(",");
+  const peers = others.map((n) => peerUrl(spec, n)).join(" ");
   const peer = peerUrl(spec, node);
+  const curlTls = `--cacert ${CA_PATH} --cert ${NODE_CERT_PATH} --key ${NODE_KEY_PATH}`;
   const ctl = [
     `docker run --rm --net=host ${HOST_CONTAINER_OPTS.join(" ")}`,
     `-v ${TLS_DIR}:${TLS_DIR}:ro --entrypoint /usr/local/bin/etcdctl ${spec.etcd.image}`,
-    `--endpoints=${others} --cacert=${CA_PATH} --cert=${NODE_CERT_PATH} --key=${NODE_KEY_PATH}`,
-    "--dial-timeout=3s --command-timeout=10s",
+    `--endpoints=${clients} --cacert=${CA_PATH} --cert=${NODE_CERT_PATH} --key=${NODE_KEY_PATH}`,
+    '--dial-timeout="${dial:-3}s" --command-timeout=10s',
   ];
   return `#!/bin/sh
 # Written by fleetlab: decides etcd-member's initial cluster state (see its unit).
@@ -166,20 +172,39 @@ if [ -d ${ETCD_DATA_DIR}/member ]; then
   decide existing "its data dir is there"
   exit 0
 fi
-if ! members=$(ctl member list 2>/dev/null); then
-  decide new "no other member answers, so the lab is new"
+# Has a member of this cluster ever run? Its peer port lists the members, with client
+# URLs for those that have (bounded: 5 s per peer).
+ran_before=""
+for p in ${peers}; do
+  if list=$(curl -sf --http1.1 --max-time 5 ${curlTls} "$p/members" 2>/dev/null); then
+    case "$list" in *'"clientURLs":["'*) ran_before="$p" ;; esac
+  fi
+done
+if [ -z "$ran_before" ]; then
+  decide new "no other member has run yet, so the lab is new"
   exit 0
+fi
+# The cluster has run (so says $ran_before): join it, however slowly it answers.
+members=""
+for dial in 3 6 12 24; do
+  if members=$(ctl member list 2>/dev/null); then break; fi
+  members=""
+  echo "etcd-join: the cluster did not list its members within \${dial}s; asking again"
+done
+if [ -z "$members" ]; then
+  echo "etcd-join: the cluster has run ($ran_before) but did not answer; etcd-member starts again" >&2
+  exit 1
 fi
 # member list: "ID, status, name, peer URLs, client URLs, is learner". A member that
 # has run has published client URLs; one from the initial list that never ran, or one
 # just added, has none (etcd's own "already bootstrapped" test).
-ran=$(printf '%s\n' "$members" |
+ran=$(printf '%s\\n' "$members" |
   awk -F', ' -v n="$name" -v p="$peer" '$5 != "" && ($3 == n || $4 == p) { print $1 }')
 for id in $ran; do
   echo "etcd-join: removing member $id, which ran here before and lost its data"
   ctl member remove "$id"
 done
-waiting=$(printf '%s\n' "$members" | awk -F', ' -v p="$peer" '$5 == "" && $4 == p { print $1 }')
+waiting=$(printf '%s\\n' "$members" | awk -F', ' -v p="$peer" '$5 == "" && $4 == p { print $1 }')
 if [ -n "$ran" ] || [ -z "$waiting" ]; then
   # etcd refuses to add a member until the leader has seen the others healthy for a
   # few seconds: retry, bounded (10 tries, ~30 s).

@@ -112,16 +112,34 @@ function dockerForJoinScript(): string {
   return dir;
 }
 
-/** Runs the node's etcd-join script (paths re-rooted) and returns the state it chose. */
-function runJoinScript(name: string): { state: string; output: string } {
+/** A `docker` for the join script whose etcdctl never gets an answer: a cluster too slow. */
+function dockerNoAnswer(): string {
+  const dir = path.join(root, "bin-no-answer");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "docker"),
+    "#!/bin/sh\necho 'Error: context deadline exceeded' >&2\nexit 1\n",
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+/** The node's etcd-join script with its paths re-rooted, run with `docker` from `bin`. */
+function joinScript(name: string, bin: string): RunResult {
   const nodeRoot = path.join(root, name);
   const script = fs
     .readFileSync(nodeRoot + ETCD_JOIN_SCRIPT, "utf8")
     .replaceAll(TLS_DIR, nodeRoot + TLS_DIR)
     .replaceAll(ETCD_DATA_DIR, nodeRoot + ETCD_DATA_DIR)
     .replaceAll(ETCD_STATE_ENV, nodeRoot + ETCD_STATE_ENV);
-  const env = { ...process.env, PATH: `${dockerForJoinScript()}:${process.env.PATH}` };
-  const r = run("sh", ["-c", script], { env, timeoutMs: 60_000 });
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+  return run("sh", ["-c", script], { env, timeoutMs: 60_000 });
+}
+
+/** Runs the node's etcd-join script (paths re-rooted) and returns the state it chose. */
+function runJoinScript(name: string): { state: string; output: string } {
+  const nodeRoot = path.join(root, name);
+  const r = joinScript(name, dockerForJoinScript());
   if (r.code !== 0) throw new Error(`etcd-join on ${name} failed:\n${r.output}`);
   const state = fs.readFileSync(nodeRoot + ETCD_STATE_ENV, "utf8").trim();
   return { state, output: r.output };
@@ -283,4 +301,26 @@ test("a member whose machine was replaced (data gone) rejoins through its join s
   // Started again with its data, the member keeps it and changes nothing.
   expect(runJoinScript("core-03").state).toBe("ETCD_INITIAL_CLUSTER_STATE=existing");
   expect(ctl([...adminArgs(), "member", "list"]).output).toBe(list.output);
+});
+
+test("a replaced member whose cluster has run never starts as new, however slowly the cluster answers", async () => {
+  const victim = procs.find((p) => p.name === "core-03")!;
+  victim.child.kill("SIGKILL");
+  await new Promise((r) => victim.child.once("exit", r));
+  procs.splice(procs.indexOf(victim), 1);
+  const nodeRoot = path.join(root, "core-03");
+  fs.rmSync(nodeRoot, { recursive: true, force: true });
+  materialize("core-03");
+  // The peers' peer ports say the cluster has run; its client API does not answer.
+  const r = joinScript("core-03", dockerNoAnswer());
+  expect(r.code).toBe(1);
+  expect(r.output).toMatch(/did not list its members within 3s; asking again/);
+  expect(r.output).toMatch(/within 24s; asking again/);
+  expect(r.output).toMatch(
+    /the cluster has run \(https:\/\/127\.0\.0\.1[12]:\d+\) but did not answer/,
+  );
+  // No decision written: systemd runs the script again, and a later run can join.
+  expect(fs.existsSync(nodeRoot + ETCD_STATE_ENV)).toBe(false);
+  expect(startMember("core-03")).toBe("ETCD_INITIAL_CLUSTER_STATE=existing");
+  await waitHealthy(memberEndpoints(), "the replaced member did not rejoin after a slow cluster");
 });
