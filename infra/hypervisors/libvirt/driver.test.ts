@@ -1,8 +1,8 @@
 import { sshTarget, stripAnsi } from "./host";
 import { baseSource } from "./index";
 import { withoutFirstboot } from "./node";
-import { changedKeys } from "../common/dynamic";
-import { NODE_REPLACE_KEYS } from "./providers";
+import { diffByRules } from "../../dynamic";
+import { NODE_RULES } from "./providers";
 import type { LabSpec } from "../../config/types";
 
 const nodeInputs = {
@@ -16,15 +16,11 @@ const nodeInputs = {
 
 describe("libvirt driver pure parts", () => {
   it("replaces a node on an Ignition change and only then", () => {
-    expect(
-      changedKeys(nodeInputs, { ...nodeInputs, ignitionHash: "bb" }, NODE_REPLACE_KEYS),
-    ).toEqual(["ignitionHash"]);
-    expect(
-      changedKeys(nodeInputs, { ...nodeInputs, readinessTimeoutSec: 5 }, NODE_REPLACE_KEYS),
-    ).toEqual([]);
-    expect(
-      changedKeys(nodeInputs, { ...nodeInputs, base: { ...nodeInputs.base } }, NODE_REPLACE_KEYS),
-    ).toEqual([]);
+    const replaces = (news: object) =>
+      diffByRules(NODE_RULES, nodeInputs, { ...nodeInputs, ...news }, true).replaces;
+    expect(replaces({ ignitionHash: "bb" })).toEqual(["ignitionHash"]);
+    expect(replaces({ readinessTimeoutSec: 5 })).toEqual([]);
+    expect(replaces({ base: { ...nodeInputs.base } })).toEqual([]);
   });
 
   it("drops ignition.firstboot after the first boot and keeps the rest", () => {

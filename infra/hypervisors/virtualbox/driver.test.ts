@@ -7,7 +7,8 @@ import type { LabSpec, VirtualBoxSettings } from "../../config/types";
 import { MockedResource, pkiMocks, outputValue as value } from "../../pki/mocks";
 import { loadDriver } from "../index";
 import { baseSource, driver, vmBaseFolder } from "./index";
-import { nodeDiff } from "./providers";
+import { diffByRules, type Props } from "../../dynamic";
+import { NODE_RULES } from "./providers";
 
 const created: MockedResource[] = [];
 const pki = pkiMocks(created);
@@ -34,6 +35,7 @@ beforeAll(() =>
   ),
 );
 
+const nodeDiff = (olds: Props, news: Props) => diffByRules(NODE_RULES, olds, news, true);
 const nodeInputs = {
   name: "fleetlab-dev-core-01",
   mac: "08:00:27:a8:38:0b",
