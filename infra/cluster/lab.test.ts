@@ -55,7 +55,8 @@ describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
     expect(byType("fleetlab:lab:Lab")).toBe(1);
     expect(byType("fleetlab:lab:Node")).toBe(spec.nodes.length);
     // CA + admin + one cert per node.
-    expect(byType("pulumi-nodejs:dynamic:Resource")).toBe(spec.nodes.length + 2);
+    expect(byType("pulumi-nodejs:dynamic/pki:Ca")).toBe(1);
+    expect(byType("pulumi-nodejs:dynamic/pki:Cert")).toBe(spec.nodes.length + 1);
   });
 
   it("hands every node's secret Ignition to the hypervisor driver", async () => {

@@ -111,21 +111,19 @@ test("asks the next node when the first one is down (the provider as shipped)", 
   }
 }, 60_000);
 
-test("a change of access alone (URLs, credentials, old `url` state) is no change", async () => {
-  const olds = {
+test("a change of access alone (URLs, credentials) or of the bound is no change", async () => {
+  const olds: FleetReadyInputs = {
     ...base,
     machineIds: ["a", "b"],
     timeoutMs: 1,
-    api: { url: "https://10.88.0.11:49153", caPem: "old", certPem: "old", keyPem: "old" },
-  } as FleetReadyInputs;
-  const news = { ...olds, api: api("https://10.88.0.12:49153") } as FleetReadyInputs;
+    api: { urls: ["https://10.88.0.11:49153"], caPem: "old", certPem: "old", keyPem: "old" },
+  };
+  const news = { ...olds, api: api("https://10.88.0.12:49153"), timeoutMs: 2 };
   const diff = fleetReadyProvider.diff!;
   await expect(diff("fleet-ready", olds, news)).resolves.toMatchObject({ changes: false });
   await expect(
     diff("fleet-ready", olds, { ...news, machineIds: ["a", "c"] }),
-  ).resolves.toMatchObject({
-    changes: true,
-  });
+  ).resolves.toMatchObject({ changes: true, replaces: [] });
 });
 
 test("a wait that gives up says, per node, whether its agent registered and what its etcd member says", async () => {

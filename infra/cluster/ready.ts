@@ -3,13 +3,14 @@
 // units through the agents' API, so they wait here until the API answers and every
 // node's agent has registered its machine (which also proves etcd works).
 import * as pulumi from "@pulumi/pulumi";
+import { dynamicProvider, resourceClass, UNTYPED_DYNAMIC, type DiffRules } from "../dynamic";
 import { Deadline } from "../hypervisors/common/deadline";
 import { readinessTimeoutSec } from "../hypervisors/common/readiness";
 import { fleetApiClient, FleetApiTcpAccess } from "../services/providers";
 import { describeNodes, journalAccessFromEnv } from "./diagnose";
 
 export interface FleetReadyInputs {
-  /** Every node's API URL (old state: one `url`), tried in order while they do not answer. */
+  /** Every node's API URL, tried in order while they do not answer. */
   api: FleetApiTcpAccess;
   /** Public IPs every agent reports (fleet's primaryIP): the lab's node IPs. */
   nodeIps: string[];
@@ -22,6 +23,20 @@ export interface FleetReadyInputs {
   /** On giving up, read each node's journal over SSH (the program; not unit tests). */
   readJournals?: boolean;
 }
+
+/**
+ * A new node set or a replaced VM makes the wait run again. Not the access: new URLs or
+ * credentials do not make the engine any less ready; nor how long to wait.
+ */
+const FLEET_READY_RULES: DiffRules<FleetReadyInputs> = {
+  api: "ignore",
+  nodeIps: "update",
+  machineIds: "update",
+  etcdUrls: "ignore",
+  timeoutMs: "ignore",
+  pollMs: "ignore",
+  readJournals: "ignore",
+};
 
 /** Bounded poll of GET /machines until every node IP is there; a clear error if not. */
 export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
@@ -57,25 +72,16 @@ export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
   );
 }
 
-export const fleetReadyProvider: pulumi.dynamic.ResourceProvider<
-  FleetReadyInputs,
-  FleetReadyInputs
-> = {
-  async create(inputs) {
-    await waitForFleet(inputs);
-    return { id: "fleet-ready", outs: inputs };
+export const fleetReadyProvider = dynamicProvider<FleetReadyInputs, object>({
+  rules: FLEET_READY_RULES,
+  deleteBeforeReplace: false,
+  idOf: () => "fleet-ready",
+  create: async (i) => {
+    await waitForFleet(i);
+    return {};
   },
-  async diff(_id, olds, news) {
-    // Not the access: new URLs or credentials do not make the engine any less ready,
-    // and state written with one `url` must not force a wait on every stack.
-    const key = (i: FleetReadyInputs) => JSON.stringify([i.nodeIps, i.machineIds]);
-    return { changes: key(olds) !== key(news) };
-  },
-  async update(_id, _olds, news) {
-    await waitForFleet(news);
-    return { outs: news };
-  },
-};
+  update: (_olds, news) => waitForFleet(news),
+});
 
 /**
  * The wait's bound: the same as the VMs' readiness bound (FLEETLAB_READINESS_TIMEOUT_SEC,
@@ -85,7 +91,14 @@ export const fleetReadyProvider: pulumi.dynamic.ResourceProvider<
 export const fleetReadyTimeoutMs = (): number => readinessTimeoutSec() * 1000;
 export const FLEET_READY_POLL_MS = 5_000;
 
-export class FleetReady extends pulumi.dynamic.Resource {
+export class FleetReady extends resourceClass<FleetReadyInputs>({
+  module: "cluster",
+  type: "FleetReady",
+  provider: fleetReadyProvider,
+  // The access holds the admin key.
+  secretOutputs: ["api"],
+  formerTypes: [UNTYPED_DYNAMIC],
+}) {
   constructor(
     name: string,
     args: {
@@ -97,7 +110,6 @@ export class FleetReady extends pulumi.dynamic.Resource {
     opts?: pulumi.CustomResourceOptions,
   ) {
     super(
-      fleetReadyProvider,
       name,
       {
         ...args,
@@ -105,7 +117,7 @@ export class FleetReady extends pulumi.dynamic.Resource {
         pollMs: FLEET_READY_POLL_MS,
         readJournals: true,
       },
-      { ...opts, additionalSecretOutputs: ["api"] },
+      opts,
     );
   }
 }

@@ -4,7 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec, NodeSpec } from "../config/types";
 import { createCa, createCert, type CertRequest, type KeyAndCert } from "./certs";
-import { caProvider, certProvider, type CertInputs } from "./provider";
+import { resourceClass, UNTYPED_DYNAMIC } from "../dynamic";
+import { caProvider, certProvider, type CaInputs, type CertInputs } from "./provider";
 
 export {
   createCa,
@@ -45,39 +46,32 @@ export function caCommonName(spec: LabSpec): string {
   return `fleetlab ${spec.stack} CA`;
 }
 
-const SECRET_OUTPUTS = { additionalSecretOutputs: ["keyPem"] };
+// The key is encrypted in state (secretOutputs) and kept secret in the program too
+// (pulumi.secret), whatever the engine (or a mock) hands back.
+const pkiResource = <P>(type: string, provider: pulumi.dynamic.ResourceProvider) =>
+  resourceClass<P>({
+    module: "pki",
+    type,
+    provider,
+    outputs: ["certPem", "keyPem"],
+    secretOutputs: ["keyPem"],
+    formerTypes: [UNTYPED_DYNAMIC],
+  });
 
-export class LabCa extends pulumi.dynamic.Resource {
+export class LabCa extends pkiResource<CaInputs>("Ca", caProvider) {
   declare readonly certPem: pulumi.Output<string>;
   declare readonly keyPem: pulumi.Output<string>;
   constructor(name: string, commonName: string, opts?: pulumi.CustomResourceOptions) {
-    super(
-      caProvider,
-      name,
-      { commonName, validityDays: CA_VALIDITY_DAYS, certPem: undefined, keyPem: undefined },
-      { ...opts, ...SECRET_OUTPUTS },
-    );
-    // additionalSecretOutputs encrypts the key in state; this keeps it secret in the
-    // program too, whatever the engine (or a mock) hands back.
+    super(name, { commonName, validityDays: CA_VALIDITY_DAYS }, opts);
     this.keyPem = pulumi.secret(this.keyPem);
   }
 }
 
-export class LabCert extends pulumi.dynamic.Resource {
+export class LabCert extends pkiResource<CertInputs>("Cert", certProvider) {
   declare readonly certPem: pulumi.Output<string>;
   declare readonly keyPem: pulumi.Output<string>;
   constructor(name: string, ca: LabCa, req: CertRequest, opts?: pulumi.CustomResourceOptions) {
-    const inputs: pulumi.Inputs & { [K in keyof CertInputs]: pulumi.Input<CertInputs[K]> } = {
-      caCertPem: ca.certPem,
-      caKeyPem: ca.keyPem,
-      ...req,
-    };
-    super(
-      certProvider,
-      name,
-      { ...inputs, certPem: undefined, keyPem: undefined },
-      { ...opts, ...SECRET_OUTPUTS },
-    );
+    super(name, { caCertPem: ca.certPem, caKeyPem: ca.keyPem, ...req }, opts);
     this.keyPem = pulumi.secret(this.keyPem);
   }
 }

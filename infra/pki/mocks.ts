@@ -25,7 +25,7 @@ export function pkiMocks(created: MockedResource[] = []): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       created.push({ type: args.type, name: args.name, inputs: args.inputs });
-      if (args.type !== "pulumi-nodejs:dynamic:Resource")
+      if (!args.type.startsWith("pulumi-nodejs:dynamic/pki:"))
         return { id: `${args.name}-id`, state: args.inputs };
       const i = unwrapSecrets(args.inputs);
       const pair =

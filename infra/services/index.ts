@@ -6,14 +6,37 @@ import { DATA_SETS, DataSetName } from "../../labdata/keys";
 import { DataPaths, loadDataSet } from "../../labdata/load";
 import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
 import { serviceUnits, ServiceUnitOptions } from "../../units/services";
-import { EtcdAccess, FleetApiAccess, fleetUnitProvider, labDataProvider } from "./providers";
+import { resourceClass, UNTYPED_DYNAMIC } from "../dynamic";
+import {
+  EtcdAccess,
+  FleetApiAccess,
+  fleetUnitProvider,
+  FleetUnitInputs,
+  LabDataInputs,
+  labDataProvider,
+} from "./providers";
 
 export type { EtcdAccess, FleetApiAccess, FleetApiTcpAccess } from "./providers";
-export { fleetApiClient, fleetApiUrls } from "./providers";
+export { fleetApiClient } from "./providers";
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+// The access to etcd and to the fleet API holds the admin key: encrypted in state.
+const LabDataResource = resourceClass<LabDataInputs>({
+  module: "services",
+  type: "LabData",
+  provider: labDataProvider,
+  secretOutputs: ["etcd"],
+  formerTypes: [UNTYPED_DYNAMIC],
+});
 
-export class LabData extends pulumi.dynamic.Resource {
+const FleetUnitResource = resourceClass<FleetUnitInputs>({
+  module: "services",
+  type: "FleetUnit",
+  provider: fleetUnitProvider,
+  secretOutputs: ["api"],
+  formerTypes: [UNTYPED_DYNAMIC],
+});
+
+export class LabData extends LabDataResource {
   declare readonly hash: pulumi.Output<string>;
   constructor(
     name: string,
@@ -28,11 +51,11 @@ export class LabData extends pulumi.dynamic.Resource {
   ) {
     // Throws a DataError (file, key, value, fix) here, at program time.
     const hash = args.hash ?? loadDataSet(args.set, args.data).manifest.hash;
-    super(labDataProvider, name, { ...args, hash }, { ...opts, additionalSecretOutputs: ["etcd"] });
+    super(name, { ...args, hash }, opts);
   }
 }
 
-export class FleetUnit extends pulumi.dynamic.Resource {
+export class FleetUnit extends FleetUnitResource {
   declare readonly text: pulumi.Output<string>;
   constructor(
     name: string,
@@ -44,14 +67,17 @@ export class FleetUnit extends pulumi.dynamic.Resource {
     },
     opts?: pulumi.CustomResourceOptions,
   ) {
-    const inputs: Inputs<Record<string, unknown>> = {
-      name: args.unitName,
-      text: args.text,
-      options: parseUnitFile(args.text),
-      desiredState: args.desiredState ?? "launched",
-      api: args.api,
-    };
-    super(fleetUnitProvider, name, inputs, { ...opts, additionalSecretOutputs: ["api"] });
+    super(
+      name,
+      {
+        name: args.unitName,
+        text: args.text,
+        options: parseUnitFile(args.text),
+        desiredState: args.desiredState ?? "launched",
+        api: args.api,
+      },
+      opts,
+    );
   }
 }
 

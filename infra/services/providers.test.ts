@@ -1,5 +1,5 @@
 // fleetUnitProvider: the access (URLs, credentials) is not part of a unit, so a new
-// access, or state written with one `url` before the fallback, changes nothing; and
+// access changes nothing; and
 // the provider as shipped reaches the API through the next node when the first is
 // down. A stand-in API over TLS on 127.0.0.1 (the real one: tests/services/).
 import * as https from "https";
@@ -26,9 +26,9 @@ const unit = (api: FleetUnitInputs["api"]): FleetUnitInputs => ({
 
 describe("fleetUnitProvider.diff", () => {
   const diff = fleetUnitProvider.diff!;
-  const old = unit({ url: "https://10.88.0.11:49153", ...creds });
+  const old = unit({ urls: ["https://10.88.0.11:49153"], ...creds });
 
-  it("sees no change when only the access changed, old `url` state included", async () => {
+  it("sees no change when only the access changed", async () => {
     const urls = ["https://10.88.0.11:49153", "https://10.88.0.12:49153"];
     await expect(diff("www.service", old, unit({ urls, ...creds }))).resolves.toMatchObject({
       changes: false,
@@ -90,8 +90,8 @@ test("create and delete go to the next node when the first is down (as shipped)"
     const provider = await shipped();
     const inputs = unit({ urls: [deadUrl, liveUrl], ...creds });
     await expect(provider.create!(inputs)).resolves.toMatchObject({ id: "www.service" });
-    // Old state (one `url`) still works for delete.
-    await provider.delete!("www.service", unit({ url: liveUrl, ...creds }));
+    // delete uses the access recorded with the unit.
+    await provider.delete!("www.service", unit({ urls: [deadUrl, liveUrl], ...creds }));
     expect(hits).toEqual(["PUT /fleet/v1/units/www.service", "DELETE /fleet/v1/units/www.service"]);
   } finally {
     await new Promise((r) => live.close(r));

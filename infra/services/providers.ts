@@ -2,13 +2,13 @@
 // versioned by content hash) and fleet units submitted through the engine's
 // /fleet/v1 API. Thin: the work is in containers/ (validation, encoding, writer)
 // and fleet/api/client.ts.
-import * as pulumi from "@pulumi/pulumi";
 import { Etcd3 } from "etcd3";
 import { DataSetName } from "../../labdata/keys";
 import { DataPaths, loadDataSet } from "../../labdata/load";
 import { deleteDataSet, writeDataSet } from "../../labdata/writer";
 import { FleetClient } from "../../fleet/api/client";
 import { UnitOption, DesiredState } from "../../fleet/unit/unit";
+import { dynamicProvider, type DiffRules } from "../dynamic";
 
 /** etcd as seen from the management host: client URLs and PEM texts (TLS when given). */
 export interface EtcdAccess {
@@ -21,13 +21,22 @@ export interface EtcdAccess {
 export interface LabDataInputs {
   set: DataSetName;
   /** The data's paths, or a directory laid out as data/ (read again at apply time). */
-  data?: string | DataPaths;
-  /** The older form (and state written before `data`): a directory laid out as data/. */
-  dataDir?: string;
+  data: string | DataPaths;
   /** Content hash computed (and validated) when the program ran: drives the diff. */
   hash: string;
   etcd: EtcdAccess;
 }
+
+/**
+ * A new set is a new resource; new content (its hash) or a new etcd is written in place.
+ * Where the data lies is no change: its hash stands for what is there.
+ */
+const LAB_DATA_RULES: DiffRules<LabDataInputs> = {
+  set: "replace",
+  data: "ignore",
+  hash: "update",
+  etcd: "update",
+};
 
 async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<T> {
   const client = new Etcd3({
@@ -49,11 +58,9 @@ async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<
 }
 
 async function publish(i: LabDataInputs): Promise<void> {
-  const source = i.data ?? i.dataDir;
-  if (source === undefined) throw new Error(`lab data "${i.set}": no data path in the inputs`);
-  const ds = loadDataSet(i.set, source);
+  const ds = loadDataSet(i.set, i.data);
   if (ds.manifest.hash !== i.hash) {
-    const where = typeof source === "string" ? source : source[i.set];
+    const where = typeof i.data === "string" ? i.data : i.data[i.set];
     throw new Error(
       `lab data "${i.set}" in ${where} changed while pulumi ran (hash ${ds.manifest.hash}, planned ${i.hash}); run pulumi up again`,
     );
@@ -61,28 +68,17 @@ async function publish(i: LabDataInputs): Promise<void> {
   await withEtcd(i.etcd, (c) => writeDataSet(c, ds));
 }
 
-export const labDataProvider: pulumi.dynamic.ResourceProvider<LabDataInputs, LabDataInputs> = {
-  async create(inputs) {
-    await publish(inputs);
-    return { id: `labdata-${inputs.set}`, outs: inputs };
+export const labDataProvider = dynamicProvider<LabDataInputs, object>({
+  rules: LAB_DATA_RULES,
+  deleteBeforeReplace: true,
+  idOf: (i) => `labdata-${i.set}`,
+  create: async (i) => {
+    await publish(i);
+    return {};
   },
-  async diff(_id, olds, news) {
-    const replaces = olds.set !== news.set ? ["set"] : [];
-    const changed = ["set", "hash", "etcd"].filter(
-      (k) =>
-        JSON.stringify(olds[k as keyof LabDataInputs]) !==
-        JSON.stringify(news[k as keyof LabDataInputs]),
-    );
-    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
-  },
-  async update(_id, _olds, news) {
-    await publish(news);
-    return { outs: news };
-  },
-  async delete(_id, olds) {
-    await withEtcd(olds.etcd, (c) => deleteDataSet(c, olds.set));
-  },
-};
+  update: (_olds, news) => publish(news),
+  delete: (olds) => withEtcd(olds.etcd, (c) => deleteDataSet(c, olds.set)),
+});
 
 /** The admin client cert and the lab CA, as PEM texts. */
 export interface FleetApiCredentials {
@@ -93,21 +89,17 @@ export interface FleetApiCredentials {
 
 /**
  * The fleet API over TCP: every node's URL, tried in order while they do not answer
- * (fleet/api/client.ts), so a dead node does not stop `pulumi up`/`destroy`. State
- * written before the fallback holds one `url`; it is still read.
+ * (fleet/api/client.ts), so a dead node does not stop `pulumi up`/`destroy`.
  */
-export type FleetApiTcpAccess = FleetApiCredentials & ({ urls: string[] } | { url: string });
+export type FleetApiTcpAccess = FleetApiCredentials & { urls: string[] };
 
 /** The fleet API as seen from the management host (fleet/api/client.ts targets). */
 export type FleetApiAccess = { socket: string } | FleetApiTcpAccess;
 
-/** The URLs of a TCP access, old (`url`) or new (`urls`) shape. */
-export const fleetApiUrls = (a: FleetApiTcpAccess): string[] => ("urls" in a ? a.urls : [a.url]);
-
 /** The client for an access: every URL with the admin cert, or the node's socket. */
 export function fleetApiClient(a: FleetApiAccess): FleetClient {
   if ("socket" in a) return new FleetClient({ socket: a.socket });
-  return new FleetClient({ urls: fleetApiUrls(a), ca: a.caPem, cert: a.certPem, key: a.keyPem });
+  return new FleetClient({ urls: a.urls, ca: a.caPem, cert: a.certPem, key: a.keyPem });
 }
 
 export interface FleetUnitInputs {
@@ -119,31 +111,32 @@ export interface FleetUnitInputs {
   api: FleetApiAccess;
 }
 
-const client = fleetApiClient;
+/**
+ * A changed unit file is an in-place update, as fleet v1.0.0's `--replace`: the API
+ * replaces the stored options and the unit's agent restarts it with the new file
+ * (fleet/README.md); so is a changed desired state. Only a new name replaces. The
+ * options are the file parsed; the access (URLs, credentials) is how to reach the
+ * engine, not part of the unit, and delete uses the access recorded with the unit.
+ */
+const FLEET_UNIT_RULES: DiffRules<FleetUnitInputs> = {
+  name: "replace",
+  text: "update",
+  options: "ignore",
+  desiredState: "update",
+  api: "ignore",
+};
 
-export const fleetUnitProvider: pulumi.dynamic.ResourceProvider<FleetUnitInputs, FleetUnitInputs> =
-  {
-    async create(inputs) {
-      await client(inputs.api).putUnit(inputs.name, inputs.desiredState, inputs.options);
-      return { id: inputs.name, outs: inputs };
-    },
-    async diff(_id, olds, news) {
-      // A changed unit file is an in-place update, as fleet v1.0.0's `--replace`: the
-      // API replaces the stored options and the unit's agent restarts it with the new
-      // file (fleet/README.md); so is a changed desired state. Only a new name replaces.
-      // The access (URLs, credentials, old `url` state) is how to reach the engine,
-      // not part of the unit: a change there alone is no change of the unit (no
-      // update, no replace). delete then uses the access recorded with the unit.
-      const replaces = olds.name !== news.name ? ["name"] : [];
-      const changes =
-        replaces.length > 0 || olds.text !== news.text || olds.desiredState !== news.desiredState;
-      return { changes, replaces, deleteBeforeReplace: true };
-    },
-    async update(_id, _olds, news) {
-      await client(news.api).putUnit(news.name, news.desiredState, news.options);
-      return { outs: news };
-    },
-    async delete(_id, olds) {
-      await client(olds.api).deleteUnit(olds.name);
-    },
-  };
+const submit = (u: FleetUnitInputs) =>
+  fleetApiClient(u.api).putUnit(u.name, u.desiredState, u.options);
+
+export const fleetUnitProvider = dynamicProvider<FleetUnitInputs, object>({
+  rules: FLEET_UNIT_RULES,
+  deleteBeforeReplace: true,
+  idOf: (u) => u.name,
+  create: async (u) => {
+    await submit(u);
+    return {};
+  },
+  update: (_olds, news) => submit(news),
+  delete: (olds) => fleetApiClient(olds.api).deleteUnit(olds.name),
+});

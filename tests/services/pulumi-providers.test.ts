@@ -58,7 +58,7 @@ test("LabData: create writes the blob and current, update moves current, delete 
   const dataDir = join(tmp, "data");
   const inputs: LabDataInputs = {
     set: "dhcp",
-    dataDir,
+    data: dataDir,
     hash: loadDataSet("dhcp", dataDir).manifest.hash,
     etcd: { endpoints: env.etcd.endpoints },
   };

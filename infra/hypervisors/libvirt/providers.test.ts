@@ -1,5 +1,5 @@
-import { changedKeys } from "../common/dynamic";
-import { NODE_REPLACE_KEYS } from "./providers";
+import { diffByRules } from "../../dynamic";
+import { NODE_RULES } from "./providers";
 
 const nodeInputs = {
   uri: "qemu:///system",
@@ -12,14 +12,10 @@ const nodeInputs = {
 
 describe("libvirt node replacement rule", () => {
   it("replaces a node on an Ignition change, not on the readiness bound or an equal base", () => {
-    expect(
-      changedKeys(nodeInputs, { ...nodeInputs, ignitionHash: "bb" }, NODE_REPLACE_KEYS),
-    ).toEqual(["ignitionHash"]);
-    expect(
-      changedKeys(nodeInputs, { ...nodeInputs, readinessTimeoutSec: 5 }, NODE_REPLACE_KEYS),
-    ).toEqual([]);
-    expect(
-      changedKeys(nodeInputs, { ...nodeInputs, base: { ...nodeInputs.base } }, NODE_REPLACE_KEYS),
-    ).toEqual([]);
+    const replaces = (news: object) =>
+      diffByRules(NODE_RULES, nodeInputs, { ...nodeInputs, ...news }, true).replaces;
+    expect(replaces({ ignitionHash: "bb" })).toEqual(["ignitionHash"]);
+    expect(replaces({ readinessTimeoutSec: 5 })).toEqual([]);
+    expect(replaces({ base: { ...nodeInputs.base } })).toEqual([]);
   });
 });

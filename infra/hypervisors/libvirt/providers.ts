@@ -1,77 +1,93 @@
 // Thin Pulumi dynamic providers: each method loads the matching module (node.ts,
-// shared.ts) and calls one function. Replacement rules live here: NODE_REPLACE_KEYS, replaceAll.
+// shared.ts) and calls one function. The diff rules live here, one table per resource.
 import * as pulumi from "@pulumi/pulumi";
-import type { Inputs, Props, VmProps } from "../common/dynamic";
-import { implLoader, replaceOnlyProvider, vmProvider } from "../common/dynamic";
-import { resourceClasses } from "../common/resource";
-import type { NodeProps } from "./node";
-import type { BaseImageProps, NetworkProps, PoolProps } from "./shared";
+import { dynamicProvider, implLoader, resourceClasses } from "../../dynamic";
+import type { DiffRules, Inputs } from "../../dynamic";
+import { vmProvider, type VmProps } from "../common/vm";
+import type { NodeProps, NodeState } from "./node";
+import type { BaseImageProps, BaseImageState, NetworkProps, PoolProps } from "./shared";
 
 /**
  * A node is replaced only when what the VM is made of changes: its Ignition (by hash),
  * its shape, disk base, address or attachment. Lab data and fleet units are not inputs
- * here at all, so they can never replace a VM.
+ * here at all, so they can never replace a VM. The readiness bound only matters at
+ * create time.
  */
-export const NODE_REPLACE_KEYS = [
-  "uri",
-  "pool",
-  "name",
-  "domainType",
-  "vcpus",
-  "memoryMiB",
-  "diskBytes",
-  "base",
-  "mac",
-  "ip",
-  "attach",
-  "fwCfgKey",
-  "ignitionHash",
-  "directKernelBoot",
-] as const;
+export const NODE_RULES: DiffRules<VmProps<NodeProps>> = {
+  uri: "replace",
+  pool: "replace",
+  name: "replace",
+  domainType: "replace",
+  vcpus: "replace",
+  memoryMiB: "replace",
+  diskBytes: "replace",
+  base: "replace",
+  mac: "replace",
+  ip: "replace",
+  attach: "replace",
+  fwCfgKey: "replace",
+  ignitionHash: "replace",
+  ignition: "ignore",
+  directKernelBoot: "replace",
+  readinessTimeoutSec: "update",
+};
+
+// Pool, network and base image: every input change means a new object, and the old one
+// goes first: the new one takes the same name (or volume) in libvirt, which is its id.
+const POOL_RULES: DiffRules<PoolProps> = { uri: "replace", name: "replace", path: "replace" };
+const NETWORK_RULES: DiffRules<NetworkProps> = {
+  uri: "replace",
+  name: "replace",
+  mode: "replace",
+  gateway: "replace",
+  netmask: "replace",
+};
+const BASE_IMAGE_RULES: DiffRules<BaseImageProps> = {
+  uri: "replace",
+  pool: "replace",
+  volume: "replace",
+  source: "replace",
+};
 
 // The providers below load this driver's operations in the provider host (see implLoader).
 const impl = implLoader<typeof import("./node"), typeof import("./shared")>(__dirname);
-const nodeProvider = vmProvider(
-  (i) => impl("node").createNode(i as never),
-  (o) => impl("node").deleteNode(o as never, o),
-  NODE_REPLACE_KEYS,
-  ["readinessTimeoutSec"],
-);
 
-/**
- * Providers whose every input change means a new object (pool, network, base image).
- * The old one goes first: the new one takes the same name (or volume) in libvirt, which
- * is also its id.
- */
-function replaceAll<S extends object>(
-  keys: readonly string[],
-  createFn: (i: Props) => Promise<S>,
-  deleteFn: (o: Props) => void,
-): pulumi.dynamic.ResourceProvider {
-  return replaceOnlyProvider({
-    keys,
-    idOf: (inputs) => String(inputs.name ?? inputs.volume),
-    createFn,
-    deleteFn,
+const nodeProvider = vmProvider<NodeProps, NodeState>(NODE_RULES, {
+  create: (i) => impl("node").createNode(i),
+  delete: (o) => impl("node").deleteNode(o, o),
+});
+
+/** Pool and network: their id is their name, which the new one takes (the old one goes first). */
+const namedObject = <P extends { name: string }, S extends object>(
+  rules: DiffRules<P>,
+  create: (i: P) => Promise<S>,
+  remove: (o: P) => void,
+) =>
+  dynamicProvider<P, S>({
+    rules,
     deleteBeforeReplace: true,
+    idOf: (i) => i.name,
+    create,
+    delete: remove,
   });
-}
 
-const poolProvider = replaceAll(
-  ["uri", "name", "path"],
-  (i) => impl("shared").createPool(i as never),
-  (o) => impl("shared").deletePool(o as never),
+const poolProvider = namedObject(
+  POOL_RULES,
+  (i) => impl("shared").createPool(i),
+  (o) => impl("shared").deletePool(o),
 );
-const networkProvider = replaceAll(
-  ["uri", "name", "mode", "gateway", "netmask"],
-  (i) => impl("shared").createNetwork(i as never),
-  (o) => impl("shared").deleteNetwork(o as never),
+const networkProvider = namedObject(
+  NETWORK_RULES,
+  (i) => impl("shared").createNetwork(i),
+  (o) => impl("shared").deleteNetwork(o),
 );
-const baseImageProvider = replaceAll(
-  ["uri", "pool", "volume", "source"],
-  (i) => impl("shared").createBaseImage(i as never),
-  (o) => impl("shared").deleteBaseImage(o as never, o),
-);
+const baseImageProvider = dynamicProvider<BaseImageProps, BaseImageState>({
+  rules: BASE_IMAGE_RULES,
+  deleteBeforeReplace: true,
+  idOf: (i) => i.volume,
+  create: (i) => impl("shared").createBaseImage(i),
+  delete: (o) => impl("shared").deleteBaseImage(o, o),
+});
 
 // Each class names the outputs its provider adds at create and declares their types.
 const resource = resourceClasses("libvirt");

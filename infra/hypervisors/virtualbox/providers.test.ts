@@ -1,4 +1,7 @@
-import { nodeDiff } from "./providers";
+import { diffByRules, type Props } from "../../dynamic";
+import { NODE_RULES } from "./providers";
+
+const nodeDiff = (olds: Props, news: Props) => diffByRules(NODE_RULES, olds, news, true);
 
 const nodeInputs = {
   name: "fleetlab-dev-core-01",
