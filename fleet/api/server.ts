@@ -149,6 +149,27 @@ function capPendingHandshakes(server: tls.Server, max: number): void {
   server.on("secureConnection", (t: tls.TLSSocket) => pending.delete(key(t)));
 }
 
+/**
+ * Requests that Node's HTTP parser refuses before our handler sees them (a malformed
+ * request line, a body on a GET sent chunked) get the API's JSON error shape too, not
+ * an empty 400.
+ */
+function answerClientErrors(server: http.Server): void {
+  server.on("clientError", (err: Error & { code?: string }, socket: net.Socket) => {
+    // A TLS handshake that ran out of time has no HTTP to answer: just drop it.
+    if (!socket.writable || err.code === "ERR_TLS_HANDSHAKE_TIMEOUT") {
+      socket.destroy();
+      return;
+    }
+    const message = `malformed HTTP request (${err.code ?? err.message})`;
+    const body = JSON.stringify({ error: { code: 400, message } });
+    socket.end(
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n" +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+}
+
 export interface ApiServers {
   close(): Promise<void>;
 }
@@ -169,6 +190,7 @@ export async function serveApi(
     mkdirSync(dirname(opts.socket), { recursive: true });
     rmSync(opts.socket, { force: true });
     const s = http.createServer(h);
+    answerClientErrors(s);
     await new Promise<void>((r) => s.listen(opts.socket, r));
     chmodSync(opts.socket, 0o660);
     servers.push(s);
@@ -187,6 +209,7 @@ export async function serveApi(
       h,
     );
     capPendingHandshakes(s, (opts.handshake ?? HANDSHAKE_LIMITS).maxPending);
+    answerClientErrors(s);
     await new Promise<void>((r) => s.listen(t.port, t.host, r));
     tcpPort = (s.address() as { port: number }).port;
     servers.push(s);
