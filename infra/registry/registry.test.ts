@@ -1,0 +1,100 @@
+import { parse } from "yaml";
+import { labSpecFromFile } from "../config";
+import { decodeDataUrl } from "../ignition";
+import { registryAddress, hostPort, REGISTRY_PORT } from "./address";
+import { renderRegistryConfig, type RegistryConfigInput } from "./config";
+import { registryCaFile } from "./ignition";
+import { imageRef, parseImageRef } from "./ref";
+
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+
+describe("image references by digest", () => {
+  it("renders <host:port>/fleetlab/<name>@sha256:<hex> and parses it back", () => {
+    const ref = imageRef({ registry: "10.88.0.1:5000", name: "www", digest: DIGEST });
+    expect(ref).toBe(`10.88.0.1:5000/fleetlab/www@${DIGEST}`);
+    expect(parseImageRef(ref)).toEqual({ registry: "10.88.0.1:5000", name: "www", digest: DIGEST });
+  });
+
+  it.each([
+    ["a tag instead of a digest", { digest: "latest" }, 'digest = "latest"'],
+    ["a short digest", { digest: "sha256:abc" }, "digest"],
+    ["upper-case hex", { digest: DIGEST.toUpperCase().replace("SHA256", "sha256") }, "digest"],
+    ["a registry without a port", { registry: "10.88.0.1" }, 'registry = "10.88.0.1"'],
+    ["a port out of range", { registry: "10.88.0.1:70000" }, "registry"],
+    ["an option-like name", { name: "-rm" }, 'name = "-rm"'],
+    ["a name with a slash", { name: "a/b" }, 'name = "a/b"'],
+  ])("rejects %s, naming the part", (_what, change, message) => {
+    const r = { registry: "10.88.0.1:5000", name: "www", digest: DIGEST, ...change };
+    expect(() => imageRef(r)).toThrow(message);
+  });
+
+  it("refuses to parse a tag reference", () => {
+    expect(() => parseImageRef("ghcr.io/fleetlab/www:0.1.0")).toThrow("not <host:port>/fleetlab");
+  });
+});
+
+describe("the registry's config", () => {
+  const base: RegistryConfigInput = {
+    role: "pull",
+    addr: "10.88.0.1:5000",
+    storageDir: "/home/u/.cache/fleetlab/registry/local/storage",
+    certPath: "/home/u/.cache/fleetlab/registry/local/tls/server.crt",
+    keyPath: "/home/u/.cache/fleetlab/registry/local/tls/server.key",
+  };
+
+  it.each(["pull", "push"] as const)("the %s side matches its snapshot", (role) => {
+    const addr = role === "pull" ? base.addr : "127.0.0.1:5001";
+    expect(renderRegistryConfig({ ...base, role, addr })).toMatchSnapshot();
+  });
+
+  it("the pull side is read-only and the push side writable, both over TLS", () => {
+    const pull = parse(renderRegistryConfig(base));
+    const push = parse(renderRegistryConfig({ ...base, role: "push", addr: "127.0.0.1:5001" }));
+    expect(pull.storage.maintenance.readonly.enabled).toBe(true);
+    expect(push.storage.maintenance.readonly.enabled).toBe(false);
+    for (const c of [pull, push])
+      expect(c.http.tls).toEqual({ certificate: base.certPath, key: base.keyPath });
+  });
+
+  it("refuses a push side reachable from outside the host", () => {
+    expect(() => renderRegistryConfig({ ...base, role: "push", addr: "0.0.0.0:5001" })).toThrow(
+      "127.0.0.1 only",
+    );
+  });
+
+  it("refuses a relative storage path, naming it", () => {
+    expect(() => renderRegistryConfig({ ...base, storageDir: "cache/registry" })).toThrow(
+      'storageDir = "cache/registry" is not absolute',
+    );
+  });
+});
+
+describe("where the nodes reach the registry", () => {
+  it("local: the lab network's gateway on the host", () => {
+    const spec = labSpecFromFile("local");
+    expect(registryAddress(spec)).toEqual({ host: spec.network.gateway, port: REGISTRY_PORT });
+    expect(hostPort(registryAddress(spec))).toBe("10.88.0.1:5000");
+  });
+
+  it("dev: the host's address on the host-only network", () => {
+    expect(hostPort(registryAddress(labSpecFromFile("dev"), 5100))).toBe("192.168.56.1:5100");
+  });
+
+  it("faculty: not yet, with the issue and the fix", () => {
+    expect(() => registryAddress(labSpecFromFile("faculty"))).toThrow(/issue 18.*fix:/);
+  });
+});
+
+describe("the node's trust of the registry", () => {
+  const ca = "-----BEGIN CERTIFICATE-----\n<LAB CA>\n-----END CERTIFICATE-----\n";
+
+  it("puts the lab CA where Docker looks for it", () => {
+    const f = registryCaFile("10.88.0.1:5000", ca);
+    expect({ ...f, contents: decodeDataUrl(f.contents.source) }).toMatchSnapshot();
+  });
+
+  it("refuses an address without a port and a CA that is not PEM", () => {
+    expect(() => registryCaFile("10.88.0.1", ca)).toThrow("not host:port");
+    expect(() => registryCaFile("10.88.0.1:5000", "x")).toThrow("not a PEM certificate");
+  });
+});
