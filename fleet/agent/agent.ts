@@ -5,7 +5,7 @@
 // lease, and so the machine, can only expire after that; the engine reschedules only
 // after expiry; so a cut-off machine never runs a unit while its replacement does.
 import { EtcdLeaseInvalidError, Lease, Watcher } from "etcd3";
-import { readFileSync, renameSync, writeFileSync } from "fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { serializeUnit, unitHash, UnitOption } from "../unit";
 import { coalesce } from "../engine/coalesce";
 import { Engine } from "../engine/engine";
@@ -73,6 +73,8 @@ export class Agent {
   /** unit files left by an earlier run of this agent, checked once after start */
   private leftovers?: string[];
   private stopped = false;
+  /** the watcher holds this agent to a deadline (it runs units a freeze must stop) */
+  private armed = false;
   readonly engine?: Engine;
   /** how many times this agent fenced itself (tests, metrics) */
   fences = 0;
@@ -117,6 +119,9 @@ export class Agent {
     );
     this.timers.push(setInterval(() => this.kick(), this.opts.reconcileMs ?? 1000));
     await this.engine?.start();
+    // The calls above can take seconds on an emulated VM: renew now rather than a
+    // whole interval later, so the first unit is armed with a fresh deadline.
+    void this.renew();
     this.kick();
   }
 
@@ -217,17 +222,46 @@ export class Agent {
    * Tell the host-side watcher (watchdog.ts) until when to keep systemd's watchdog
    * fed: derived from when the renewal that succeeded was sent, on the clock the
    * watcher reads, so a frozen agent is killed when it would have fenced itself.
+   * Unarmed, the file is removed and the watcher pings freely: an agent that runs
+   * nothing has nothing to fence, and killing it for a slow registration (seconds on
+   * an emulated VM) would only start that registration over, again and again.
    */
   private heartbeat(sent: number): void {
     const { heartbeatFile: file, watchdogMs } = this.opts;
     if (!file || watchdogMs === undefined) return;
     try {
+      if (!this.armed) return rmSync(file, { force: true });
       const t0 = parseUptimeMs(readFileSync("/proc/uptime", "utf8")) - (now() - sent);
       writeFileSync(`${file}.tmp`, `${pingUntil(t0, { ...this.opts, watchdogMs })}\n`);
       renameSync(`${file}.tmp`, file);
     } catch (e) {
       this.log(`heartbeat ${file}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Put the agent under the watcher's deadline before it loads or starts a unit. The
+   * deadline must leave a renewal interval of room, or a healthy agent would be killed
+   * for a renewal that is merely due: renew first, and if that does not help, wait for
+   * the next pass. False: do not act now.
+   */
+  private async arm(): Promise<boolean> {
+    const { heartbeatFile, watchdogMs } = this.opts;
+    if (this.armed || !heartbeatFile || watchdogMs === undefined) return true;
+    const room = () =>
+      this.lastRenewSent + this.opts.leaseTTL * 1000 - this.opts.fenceMarginMs - watchdogMs - now();
+    if (room() < this.opts.renewMs) await this.renew();
+    if (this.fenced || room() < this.opts.renewMs) return false;
+    this.armed = true;
+    this.heartbeat(this.lastRenewSent);
+    return true;
+  }
+
+  /** Nothing of this agent's runs any more: the watcher may stop holding it to a deadline. */
+  private disarm(): void {
+    if (!this.armed) return;
+    this.armed = false;
+    this.heartbeat(this.lastRenewSent);
   }
 
   /** Has the last successful renewal become too old to act on? */
@@ -254,6 +288,9 @@ export class Agent {
       ),
     );
     const took = now() - t0;
+    // Stopped: a freeze from here on leaves nothing running, and a renewed lease
+    // resumes the units in place (arming again first).
+    this.disarm();
     // The guarantee holds only if stopping fits in the margin before lease expiry.
     if (took > this.opts.fenceMarginMs / 2) {
       this.log(`fencing took ${Math.round(took)} ms: give units a shorter TimeoutStopSec`);
@@ -306,6 +343,8 @@ export class Agent {
         await this.reg.deleteState(unit, this.opts.machineID);
       }
     }
+    if (wanted.size === 0) return this.disarm();
+    if (!(await this.arm())) return;
     // Load every unit before starting any: a sidekick BindsTo its service, and systemd
     // refuses to start it ("Unit www.service not found") until that file is loaded too.
     // Schedule order is by name, and "www-sidekick" sorts before "www".

@@ -61,8 +61,8 @@ export const DEFAULT_HEARTBEAT_FILE = "/run/fleet/heartbeat";
 
 /**
  * The watcher, a bash script: `fleet-watchdog HEARTBEAT POLL_MS -- COMMAND...`.
- * The heartbeat holds pingUntil (ms of /proc/uptime). Before the first heartbeat (the
- * agent is registering and runs nothing yet) it pings freely. It exits with the
+ * The heartbeat holds pingUntil (ms of /proc/uptime). While there is none (the agent
+ * runs nothing, so a freeze leaves nothing running: Agent.arm) it pings freely. It exits with the
  * agent's status.
  */
 export function watchdogScript(): string {

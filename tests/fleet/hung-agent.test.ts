@@ -100,15 +100,33 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("a frozen agent and engine leader: its unit stops before its lease expires, nothing runs twice", async () => {
-  const svc = new FleetService(reg);
-  await svc.putUnit("victim.service", { desiredState: "launched", options: exec });
+/** The watcher's deadline, or undefined while the agent is unarmed (no heartbeat file). */
+const heartbeat = (): number | undefined => {
+  const text = inside("sh", "-c", "cat /run/fleet/heartbeat 2>/dev/null || true");
+  return text === "" ? undefined : Number(text);
+};
+
+test("an agent that runs nothing is not held to a deadline; one that runs a unit is", async () => {
+  // Registered and leading, but nothing placed here: no heartbeat, so a slow
+  // registration or renewal cannot get an agent killed that has nothing to fence.
+  expect(heartbeat()).toBeUndefined();
+  await new FleetService(reg).putUnit("victim.service", {
+    desiredState: "launched",
+    options: exec,
+  });
   await waitFor(
     "victim running on 7",
     () => inside("systemctl", "is-active", "victim.service") === "active",
     30_000,
     250,
   );
+  const deadline = heartbeat();
+  expect(deadline).toBeGreaterThan(0);
+  // the deadline moves with the renewals
+  await waitFor("a later deadline", () => (heartbeat() ?? 0) > deadline!, 10_000, 100);
+});
+
+test("a frozen agent and engine leader: its unit stops before its lease expires, nothing runs twice", async () => {
   // A healthy agent is not killed by its watchdog: well over one WatchdogSec of calm.
   await sleep(DEFAULT_TIMING.watchdogMs * 2);
   expect(inside("systemctl", "show", "-p", "NRestarts", "--value", "fleet-agent")).toBe("0");
