@@ -4,6 +4,7 @@
 // options: accepted ones round-trip exactly, anything else is a UnitError, never a crash.
 import fc from "fast-check";
 import { parseUnitFile, serializeUnit, UnitError, UnitOption, validateOptions } from "./unit";
+import { parseXFleet } from "./xfleet";
 import { genOption } from "./testing/gen";
 
 const opt = (value: string, name = "ExecStart", section = "Service"): UnitOption[] => [
@@ -84,6 +85,121 @@ describe("unit files that systemd would read differently are refused, naming the
 
   test("CRLF files are read as their lines (no CR is kept)", () => {
     expect(parseUnitFile("[Service]\r\nExecStart=/bin/true\r\n")).toEqual(opt("/bin/true"));
+  });
+});
+
+// Unit files as a user writes them for `fleetctl submit` (or units/): read as a file,
+// then its [X-Fleet] section as the engine reads it. [name, text, what the error names]
+const badFiles: [string, string, RegExp][] = [
+  ["an option before any section", "ExecStart=/bin/true\n", /line 1: .*before any \[Section\]/],
+  [
+    "a header with text after it",
+    "[Service] x\nA=b\n",
+    /line 1: malformed section header .*use \[Name\]/,
+  ],
+  ["an unclosed header", "[Service\nA=b\n", /line 1: malformed section header/],
+  ["an empty header", "[]\nA=b\n", /line 1: malformed section header/],
+  ["a doubled ]", "[Service]]\nA=b\n", /line 1: malformed section header/],
+  ["a line without =", "[Service]\nExecStart\n", /line 2: "ExecStart" is not Key=Value/],
+  ["an empty key", "[Service]\n=/bin/true\n", /line 2: .* is not Key=Value/],
+  ["a space in a key", "[Service]\nExec Start=/bin/true\n", /line 2: invalid key "Exec Start"/],
+  ["a non-ASCII key", "[Service]\nŻółw=1\n", /line 2: invalid key/],
+  ["ESC in a value", "[Service]\nExecStart=/bin/echo \x1b[2J\n", /line 2: .*control character/],
+  ["DEL in a value", "[Service]\nExecStart=/bin/echo \x7f\n", /line 2: .*control character/],
+  ["a vertical tab", "[Service]\nExecStart=/bin/echo \x0b\n", /line 2: .*control character/],
+  ["a form feed", "[A]\nB=c\n[Service]\nExecStart=\x0c\n", /line 4: .*control character/],
+  ["NUL in a header", "[Serv\0ice]\nA=b\n", /line 1: .*control character/],
+  ["a tab in a header", "[Ser\tvice]\nA=b\n", /line 1: .*not a valid section name/],
+  ["a lone surrogate", "[Service]\nExecStart=/bin/echo \ud800\n", /line 2: .*control character/],
+  ["[X-FLEET]", "[X-FLEET]\nGlobal=true\n", /line 1: section \[X-FLEET\] is not \[X-Fleet\]/],
+  [
+    "over the size limit",
+    `[Service]\nExecStart=/bin/echo ${"a".repeat(70_000)}\n`,
+    /over the 65536-byte limit: split it/,
+  ],
+  [
+    "an unknown [X-Fleet] option",
+    "[X-Fleet]\nMachineRole=web\n",
+    /unknown \[X-Fleet\] option MachineRole: use one of/,
+  ],
+  [
+    "fleet's deprecated X-Condition name",
+    "[X-Fleet]\nX-ConditionMachineOf=b.service\n",
+    /unknown \[X-Fleet\] option X-ConditionMachineOf/,
+  ],
+  ["a lower-case [X-Fleet] key", "[X-Fleet]\nglobal=true\n", /unknown \[X-Fleet\] option global/],
+  ["Global=yes", "[X-Fleet]\nGlobal=yes\n", /Global=yes: use true or false/],
+  [
+    "Global with MachineID",
+    "[X-Fleet]\nGlobal=true\nMachineID=abc\n",
+    /cannot be combined with MachineID/,
+  ],
+  [
+    "Global with Replaces",
+    "[X-Fleet]\nGlobal=true\nReplaces=b.service\n",
+    /cannot be combined with MachineID, MachineOf or Replaces/,
+  ],
+  ["Global with MachineOf", "[X-Fleet]\nGlobal=true\nMachineOf=b.service\n", /cannot be combined/],
+  [
+    "Replaces with Conflicts",
+    "[X-Fleet]\nReplaces=b.service\nConflicts=c.service\n",
+    /Replaces cannot be combined with Conflicts/,
+  ],
+  [
+    "MachineID with MachineOf",
+    "[X-Fleet]\nMachineID=abc\nMachineOf=b.service\n",
+    /MachineID and MachineOf both fix the machine: use one/,
+  ],
+  ["two MachineIDs", "[X-Fleet]\nMachineID=abc\nMachineID=def\n", /MachineID is given twice/],
+  ["a MachineID with spaces", '[X-Fleet]\nMachineID="not an id"\n', /is not a machine ID/],
+  [
+    "MachineMetadata without =",
+    "[X-Fleet]\nMachineMetadata=justakey\n",
+    /MachineMetadata=justakey is not key=value/,
+  ],
+  [
+    "MachineMetadata without a value",
+    "[X-Fleet]\nMachineMetadata=role=\n",
+    /MachineMetadata=role= has no value.*e\.g\. role=true/,
+  ],
+  ["MachineOf itself", "[X-Fleet]\nMachineOf=a.service\n", /MachineOf names the unit itself/],
+  ["MachineOf itself by %n", "[X-Fleet]\nMachineOf=%n\n", /MachineOf names the unit itself/],
+  ["Replaces itself", "[X-Fleet]\nReplaces=a.service\n", /Replaces names the unit itself/],
+  [
+    "MachineOf a path",
+    "[X-Fleet]\nMachineOf=../x\n",
+    /MachineOf=\.\.\/x: invalid unit name "\.\.\/x"/,
+  ],
+  [
+    "MachineOf without a type",
+    "[X-Fleet]\nMachineOf=web\n",
+    /MachineOf=web: invalid unit name "web".*ending in one of/,
+  ],
+  [
+    "Replaces a name with a space in quotes",
+    '[X-Fleet]\nReplaces="b c.service"\n',
+    /Replaces=.*invalid unit name "b c.service"/,
+  ],
+];
+
+describe("bad unit files are refused with the line or option and a fix", () => {
+  test.each(badFiles)("%s", (_n, text, message) => {
+    const read = () => parseXFleet(parseUnitFile(text), "a.service");
+    expect(read).toThrow(UnitError);
+    expect(read).toThrow(message);
+  });
+
+  // Deliberately accepted, as systemd or fleet v1.0.0 read them.
+  test.each([
+    ["a UTF-8 byte order mark (systemd skips it)", "\ufeff[Service]\nExecStart=/bin/true\n"],
+    [
+      "a continuation into a line like a header (systemd joins it too)",
+      "[Service]\nExecStart=/bin/echo \\\n[Unit]\n",
+    ],
+    ["Global twice (the last wins, as in fleet)", "[X-Fleet]\nGlobal=true\nGlobal=false\n"],
+    ["an empty Conflicts= (no conflicts)", "[X-Fleet]\nConflicts=\n"],
+  ])("accepted: %s", (_n, text) => {
+    expect(() => parseXFleet(parseUnitFile(text), "a.service")).not.toThrow();
   });
 });
 

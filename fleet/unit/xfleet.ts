@@ -1,7 +1,7 @@
 // The [X-Fleet] section: parsed into typed requirements, with fleet's rules for
 // which options may be combined. Values are expanded for the unit's own name, so a
 // template's `Conflicts=%p@*.service` means "no two instances of me on one machine".
-import { expandSpecifiers } from "./name";
+import { expandSpecifiers, parseUnitName } from "./name";
 import { UnitError, UnitOption } from "./unit";
 
 export const XFLEET = "X-Fleet";
@@ -29,6 +29,19 @@ function words(value: string): string[] {
   return [...value.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]).filter((w) => w !== "");
 }
 
+/** The unit names of a MachineOf= or Replaces= value: each must be one a unit can have. */
+function unitNames(key: string, value: string): string[] {
+  const names = words(value);
+  for (const n of names) {
+    try {
+      parseUnitName(n);
+    } catch (e) {
+      throw new UnitError(`[X-Fleet] ${key}=${value}: ${(e as Error).message}`);
+    }
+  }
+  return names;
+}
+
 export function parseXFleet(options: readonly UnitOption[], unitName: string): XFleet {
   const x: XFleet = {
     machineOf: [],
@@ -52,12 +65,17 @@ export function parseXFleet(options: readonly UnitOption[], unitName: string): X
         x.machineID = value;
         break;
       case "MachineOf":
-        x.machineOf.push(...words(value));
+        x.machineOf.push(...unitNames(o.name, value));
         break;
       case "MachineMetadata":
         for (const pair of words(value)) {
           const eq = pair.indexOf("=");
           if (eq <= 0) throw new UnitError(`[X-Fleet] MachineMetadata=${pair} is not key=value`);
+          // machines' metadata values are never empty (infra/config), so it could never match
+          if (eq === pair.length - 1)
+            throw new UnitError(
+              `[X-Fleet] MachineMetadata=${pair} has no value, so no machine can match it: give one, e.g. ${pair}true`,
+            );
           (x.machineMetadata[pair.slice(0, eq)] ??= []).push(pair.slice(eq + 1));
         }
         break;
@@ -65,7 +83,7 @@ export function parseXFleet(options: readonly UnitOption[], unitName: string): X
         x.conflicts.push(...words(value));
         break;
       case "Replaces":
-        x.replaces.push(...words(value));
+        x.replaces.push(...unitNames(o.name, value));
         break;
       case "Global":
         if (!/^(true|false)$/i.test(value))
