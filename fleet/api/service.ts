@@ -31,6 +31,24 @@ export interface UnitEntity extends Unit {
   reason?: string;
 }
 
+/**
+ * The keys of fleet's Unit entity, the body fleetctl sends. currentState and machineID
+ * are the server's to say: accepted and ignored, as fleet did. Anything else is a
+ * mistake (a typo in desiredState would otherwise silently create an inactive unit).
+ */
+const UNIT_BODY_KEYS = ["name", "options", "desiredState", "currentState", "machineID"];
+
+function checkBodyKeys(b: Record<string, unknown>): void {
+  for (const k of Object.keys(b)) {
+    if (UNIT_BODY_KEYS.includes(k)) continue;
+    const near = UNIT_BODY_KEYS.find((u) => u.toLowerCase() === k.toLowerCase());
+    throw new ApiError(
+      400,
+      `unknown key ${JSON.stringify(k)} in the unit body: ${near ? `did you mean ${near}? (keys are case-sensitive)` : `fleet's Unit has ${UNIT_BODY_KEYS.join(", ")}`}`,
+    );
+  }
+}
+
 function mapErrors(e: unknown): never {
   if (e instanceof ApiError) throw e;
   if (e instanceof UnitError) throw new ApiError(400, e.message);
@@ -88,6 +106,7 @@ export class FleetService {
       if (body === null || typeof body !== "object" || Array.isArray(body))
         throw new ApiError(400, "request body must be a JSON object");
       const b = body as Record<string, unknown>;
+      checkBodyKeys(b);
       if (b.name !== undefined && b.name !== "" && b.name !== name)
         throw new ApiError(
           400,
