@@ -33,7 +33,5 @@ export const FLEET_AGENT_UNIT = "fleet-agent.service";
 export const FLEET_AGENT_CONTAINER = "fleet-agent";
 /** Runtime directory shared between the agent container and the host. */
 export const FLEET_RUN_DIR = "/run/fleet";
-/** Host-side watcher that runs the agent and feeds systemd's watchdog (fleet/agent/watchdog.ts). */
-export const FLEET_WATCHDOG_SCRIPT = "/opt/fleetlab/bin/fleet-watchdog";
 export const NETWORKD_FILE = "/etc/systemd/network/00-fleetlab.network";
 export const SSH_USER = "core";

@@ -180,8 +180,6 @@ export interface AgentEnvValues {
   timing?: Pick<typeof DEFAULT_TIMING, "leaseTTL" | "renewMs" | "fenceMarginMs" | "reconcileMs">;
   /** host:port of the TCP API, served with the node's cert to clients of the lab CA */
   apiListen?: string;
-  /** the watcher's heartbeat file and the unit's WatchdogSec (watchdog.ts) */
-  watchdog?: { heartbeatFile: string; watchdogMs: number };
 }
 
 /**
@@ -202,10 +200,6 @@ export function agentEnv(v: AgentEnvValues): Record<string, string> {
       .join(","),
   };
   if (v.bindsTo) env[AGENT_ENV.bindsTo] = v.bindsTo;
-  if (v.watchdog) {
-    env[AGENT_ENV.heartbeatFile] = v.watchdog.heartbeatFile;
-    env[AGENT_ENV.watchdogMs] = String(v.watchdog.watchdogMs);
-  }
   if (v.timing) {
     env[AGENT_ENV.leaseTTL] = String(v.timing.leaseTTL);
     env[AGENT_ENV.renewMs] = String(v.timing.renewMs);

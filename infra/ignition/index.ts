@@ -3,7 +3,6 @@ import type { LabSpec, NodeSpec } from "../config/types";
 import { etcdClientEnv, etcdJoinScript, etcdMemberUnit } from "./etcd";
 import { DOCKER_ENABLED_UNIT, DOCKER_WANTS_LINK } from "./docker";
 import { fleetAgentUnit } from "./fleet";
-import { watchdogScript } from "../../fleet/agent/watchdog";
 import {
   CA_PATH,
   ETCD_DATA_DIR,
@@ -11,7 +10,6 @@ import {
   ETCD_JOIN_SCRIPT,
   ETCD_UNIT,
   FLEET_AGENT_UNIT,
-  FLEET_WATCHDOG_SCRIPT,
   NETWORKD_FILE,
   NODE_CERT_PATH,
   NODE_KEY_PATH,
@@ -107,7 +105,6 @@ export function renderIgnition(
     file(NODE_KEY_PATH, tls.key, MODE_SECRET),
     file(ETCD_ENV_PATH, etcdClientEnv(spec, node)),
     file(UPDATE_CONF_PATH, updateConf(spec)),
-    file(FLEET_WATCHDOG_SCRIPT, watchdogScript(), MODE_EXEC),
   ];
   const units: IgnitionUnit[] = [
     DOCKER_ENABLED_UNIT,
