@@ -321,11 +321,16 @@ test("fleetctl list-machines shows the 3 nodes; the engine runs every service un
   for (const svc of SERVICES)
     expect(placed[`${svc}-sidekick.service`]).toBe(placed[`${svc}.service`]);
   // An agent whose lease lapsed on a slow emulated node registers again by itself.
-  await waitLab("every node's agent registered after the units started", 5 * 60_000, () => {
-    const seen = (listMachines(ns, l.admin, ips()) ?? []).map((m) => m.primaryIP).sort();
-    return JSON.stringify(seen) === JSON.stringify([...ips()].sort());
-  });
+  await waitLab("every node's agent registered after the units started", 5 * 60_000, () =>
+    everyAgentRegistered(l),
+  );
 });
+
+/** Does fleet list a machine for every node, and no other? */
+function everyAgentRegistered(l: LabState): boolean {
+  const seen = (listMachines(ns, l.admin, ips()) ?? []).map((m) => m.primaryIP).sort();
+  return JSON.stringify(seen) === JSON.stringify([...ips()].sort());
+}
 
 // The local stack's data, as the sidekicks render it.
 const localData = () => {
@@ -529,10 +534,7 @@ async function labIsWhole(l: LabState, phase: string): Promise<void> {
   );
   expect(members).toEqual(Object.keys(l.nodeIps).sort());
   await timed(`agentsRegistered${phase}`, () =>
-    waitLab("every node's agent registered", 5 * 60_000, () => {
-      const seen = (listMachines(ns, l.admin, ips()) ?? []).map((m) => m.primaryIP).sort();
-      return JSON.stringify(seen) === JSON.stringify([...ips()].sort());
-    }),
+    waitLab("every node's agent registered", 5 * 60_000, () => everyAgentRegistered(l)),
   );
   const answer = answers();
   await timed(`servicesAnswer${phase}`, async () => {
