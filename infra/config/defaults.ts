@@ -23,12 +23,15 @@ export const DEFAULTS = {
  * longer tell "unset"): the program picks the set once it knows the hypervisor.
  * - hardware: etcd's own defaults and the agent's (failover in about 5 s);
  * - emulated (QEMU without KVM, TCG): emulated VMs stall for seconds, so with etcd's
- *   defaults members keep electing leaders and agents fence themselves; these are the
- *   values the e2e test's emulated lab has run with since they were introduced.
+ *   defaults members keep electing leaders and agents fence themselves. The e2e's
+ *   emulated lab runs with these. Heartbeats at 500 ms, not 300: each is a TLS write to
+ *   every peer, and on a slow host the leader's heartbeat CPU starved the rest (missed
+ *   heartbeats, renewals timing out, agents fencing and their units moving); the TTL
+ *   stays the shortest the lease rule allows for that election timeout (3 x 5000 / 700).
  */
 export const TIMING_DEFAULTS = {
   hardware: { etcdHeartbeatMs: 100, etcdElectionMs: 1000, fleetLeaseTtlSec: 5 },
-  emulated: { etcdHeartbeatMs: 300, etcdElectionMs: 3000, fleetLeaseTtlSec: 20 },
+  emulated: { etcdHeartbeatMs: 500, etcdElectionMs: 5000, fleetLeaseTtlSec: 22 },
 } as const;
 export type TimingProfile = keyof typeof TIMING_DEFAULTS;
 export const TIMING_KEYS = Object.keys(

@@ -425,7 +425,7 @@ describe("timings that follow the host", () => {
   it("an emulated host gives the unset timing keys the emulation-safe defaults", () => {
     const spec = parseLabSpec("test", validRawConfig(), { emulated: true });
     expect([spec.etcd.heartbeatMs, spec.etcd.electionMs, spec.fleet.leaseTtlSec]).toEqual([
-      300, 3000, 20,
+      500, 5000, 22,
     ]);
     expect(spec.timing.profile).toBe("emulated");
   });
@@ -437,7 +437,7 @@ describe("timings that follow the host", () => {
       { emulated: true },
     );
     expect([spec.etcd.heartbeatMs, spec.etcd.electionMs, spec.fleet.leaseTtlSec]).toEqual([
-      200, 4000, 20,
+      200, 4000, 22,
     ]);
     expect(spec.timing.defaulted).toEqual(["fleetLeaseTtlSec"]);
   });
