@@ -11,6 +11,7 @@ export function sshRuns(
   key: string,
   ip: string,
   command: string,
+  timeoutMs = 30_000,
 ): { ok: boolean; out: string } {
   const r = ns.exec(
     "ssh",
@@ -30,7 +31,7 @@ export function sshRuns(
       `core@${ip}`,
       command,
     ],
-    { timeoutMs: 30_000 },
+    { timeoutMs },
   );
   return { ok: r.status === 0, out: r.stdout + r.stderr };
 }

@@ -1,9 +1,16 @@
 // Where a node's start-up time goes, read from the node itself over SSH: systemd's
 // monotonic timestamps (seconds since the kernel started) for each step of the slow
 // path, how often each unit restarted, and, when a wait gives up, the last journal
-// lines of the units that matter. One SSH call per node, bounded like every other.
+// lines of the units that matter. One SSH call per node, bounded like every other:
+// these are notes and diagnoses, so the bound is generous (a loaded emulated node
+// takes tens of seconds for one login and a few journal reads).
 import { sshRuns } from "./checks";
 import type { Netns } from "./netns";
+
+/** One SSH call of this file: a login plus a few commands on a loaded emulated node. */
+const NOTE_SSH_MS = 90_000;
+/** The floors' three container starts under emulation. */
+const FLOORS_SSH_MS = 300_000;
 
 /** The node's own units on the slow path, in the order they start. */
 export const NODE_UNITS = ["docker.service", "etcd-member.service", "fleet-agent.service"];
@@ -69,7 +76,7 @@ export function nodeTimeline(
     "echo ---",
     `systemctl show -p Id,ActiveState,ActiveEnterTimestampMonotonic,NRestarts ${units.join(" ")}`,
   ].join("; ");
-  const r = sshRuns(ns, key, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`);
+  const r = sshRuns(ns, key, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`, NOTE_SSH_MS);
   if (!r.ok) return { error: r.out.slice(-300) };
   const [head, show = ""] = r.out.split("\n---\n");
   const lines = head.split("\n");
@@ -99,6 +106,7 @@ export function journalTail(
     key,
     ip,
     `sudo systemctl is-active ${units.join(" ")} | paste -sd' '; sudo journalctl -b --no-pager -o short-monotonic -n ${lines * units.length} ${args}`,
+    NOTE_SSH_MS,
   );
   return r.ok ? r.out.trim() : `(SSH to ${ip} failed: ${r.out.trim().slice(-200)})`;
 }
@@ -126,7 +134,7 @@ export function nodeFloors(
         `s=$(date +%s.%N); ${cmd} >/dev/null 2>&1; e=$(date +%s.%N); awk -v n=${name} -v s="$s" -v e="$e" 'BEGIN { print n, e - s }'`,
     )
     .join("; ");
-  const r = sshRuns(ns, key, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`);
+  const r = sshRuns(ns, key, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`, FLOORS_SSH_MS);
   if (!r.ok) return { error: r.out.slice(-300) };
   const out: Record<string, number | null> = {};
   for (const l of r.out.split("\n")) {
