@@ -128,6 +128,16 @@ export const ROUTES: readonly Route[] = [
       return ok(c.page("states", await c.svc.listStates(filter)));
     },
   },
+  {
+    resource: "UnitState",
+    method: "Get",
+    httpMethod: "GET",
+    path: "state/{unitName}",
+    description: "Retrieve the UnitState of a single unit (404 until its machine reports one).",
+    response: "UnitState",
+    fleet: true,
+    run: async (c) => ok(await c.svc.getState(c.params.unitName)),
+  },
   inspectRoute(
     "status",
     "systemd's status of the unit, from the agent of the machine it is placed on.",

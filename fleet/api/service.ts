@@ -57,15 +57,32 @@ function mapErrors(e: unknown): never {
   throw e;
 }
 
+/**
+ * A unit's currentState as fleet v1.0.0 derives it (registry/job_state.go): inactive
+ * until the machine it is scheduled to reports its state, then what it was scheduled
+ * as. Not the schedule alone: fleetctl's blocking `start` reads GET /state/<name> as
+ * soon as currentState says launched, and v1.0.0 crashes on the 404 of a state not yet
+ * reported.
+ */
+export function currentState(
+  placements: { machineID: string; target: UnitEntity["currentState"] }[],
+  reportedBy: (machineID: string) => boolean,
+): UnitEntity["currentState"] {
+  const acted = placements.find((p) => reportedBy(p.machineID));
+  return acted?.target ?? "inactive";
+}
+
 export class FleetService {
   constructor(private reg: Registry) {}
 
   async listUnits(): Promise<UnitEntity[]> {
-    const [units, sched, reasons] = await Promise.all([
+    const [units, sched, reasons, states] = await Promise.all([
       this.reg.listUnits(),
       this.reg.listSchedule(),
       this.reg.listReasons(),
+      this.reg.listStates(),
     ]);
+    const reported = new Set(states.map((s) => `${s.name}\n${s.machineID}`));
     const where = new Map<string, { machineID: string; target: UnitEntity["currentState"] }[]>();
     for (const p of sched) where.set(p.unit, [...(where.get(p.unit) ?? []), p]);
     return units.map((u) => {
@@ -74,7 +91,7 @@ export class FleetService {
         name: u.name,
         options: u.options,
         desiredState: u.desiredState,
-        currentState: at[0]?.target ?? "inactive",
+        currentState: currentState(at, (m) => reported.has(`${u.name}\n${m}`)),
       };
       // A global unit runs on many machines; fleet left machineID empty for it.
       if (at.length === 1) e.machineID = at[0].machineID;
@@ -98,7 +115,8 @@ export class FleetService {
    * PUT /units/<name>, fleet v1.0.0's rules: a new unit needs options (201; with no
    * desiredState it is stored inactive, as `fleetctl submit` sends it; an instance
    * may borrow its template's options); for an existing unit, options that differ
-   * replace it (204, `--replace`; it keeps its desired state unless one is sent),
+   * replace it (204, `--replace`; inactive unless a desiredState is sent, as fleet's
+   * new unit entry was),
    * otherwise desiredState is required and set (204).
    */
   async putUnit(name: string, body: unknown): Promise<201 | 204> {
@@ -120,9 +138,11 @@ export class FleetService {
       const existing = await this.reg.getUnit(name);
       if (existing) {
         if (hasOptions) {
-          const { unit, xfleet } = checkUnit(name, b.options, state ?? existing.desiredState);
+          // fleet v1.0.0 stores different options as a new unit, inactive unless the
+          // body says otherwise: `fleetctl start --replace` waits for that, then starts it.
+          const { unit, xfleet } = checkUnit(name, b.options, state ?? "inactive");
           if (unitHash(unit.options) !== unitHash(existing.options)) {
-            await this.reg.replaceUnit(unit, xfleet, state === undefined);
+            await this.reg.replaceUnit(unit, xfleet);
             return 204;
           }
         }
@@ -197,6 +217,18 @@ export class FleetService {
     } catch (e) {
       mapErrors(e);
     }
+  }
+
+  /** GET /state/<name>: fleet v1.0.0 answers one state (the first, for a global unit). */
+  async getState(name: string): Promise<UnitState> {
+    try {
+      parseUnitName(name);
+    } catch (e) {
+      mapErrors(e);
+    }
+    const s = (await this.listStates({ unitName: name }))[0];
+    if (!s) throw new ApiError(404, `unit state of ${name} does not exist`);
+    return s;
   }
 
   async listStates(filter: { machineID?: string; unitName?: string }): Promise<UnitState[]> {

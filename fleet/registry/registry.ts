@@ -116,20 +116,18 @@ export class Registry {
   }
 
   /**
-   * Replace a unit's options (fleet's `--replace`), keeping its desired state unless
-   * one is given; compare-and-swap on the revision read, like setDesiredState.
+   * Replace a unit with new options and the desired state it carries (fleet's
+   * `--replace`); compare-and-swap on the revision read, like setDesiredState.
    */
-  async replaceUnit(unit: Unit, xfleet: XFleet, keepState: boolean): Promise<void> {
+  async replaceUnit(unit: Unit, xfleet: XFleet): Promise<void> {
     const res = await this.count(this.client.get(keys.unit(unit.name)).exec());
     const kv = res.kvs[0];
     if (!kv) throw new NotFoundError(`unit ${unit.name} does not exist`);
     await this.checkCycles(unit.name, xfleet);
-    const old = JSON.parse(kv.value.toString()) as Unit;
-    const next: Unit = { ...unit, desiredState: keepState ? old.desiredState : unit.desiredState };
     const ok = await this.count(
       this.client
         .if(keys.unit(unit.name), "Mod", "==", kv.mod_revision)
-        .then(this.client.put(keys.unit(unit.name)).value(JSON.stringify(next)))
+        .then(this.client.put(keys.unit(unit.name)).value(JSON.stringify(unit)))
         .commit(),
     );
     if (!ok.succeeded) throw new ConflictError(`unit ${unit.name} changed concurrently: retry`);

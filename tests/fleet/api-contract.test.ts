@@ -1,6 +1,6 @@
 // A contract test per method of the discovery document (request, status code,
 // body shape), the document checked against what the server routes, fleet v1.0.0's
-// six methods checked present with fleet's verbs and paths, fleet's media-type and
+// seven methods checked present with fleet's verbs and paths, fleet's media-type and
 // method errors, and fleet's --replace of a running unit.
 import { writeFileSync } from "fs";
 import { join } from "path";
@@ -64,6 +64,7 @@ const FLEET_METHODS: Record<string, [string, string]> = {
   "Units.Delete": ["DELETE", "units/{unitName}"],
   "Units.Set": ["PUT", "units/{unitName}"],
   "UnitState.List": ["GET", "state"],
+  "UnitState.Get": ["GET", "state/{unitName}"],
 };
 
 type Method = { httpMethod: string; path: string; response?: { $ref: string } };
@@ -94,7 +95,7 @@ beforeAll(async () => {
 
 afterAll(() => stopApiFixture(f ?? {}));
 
-test("the discovery document lists fleet v1.0.0's six methods with fleet's verbs and paths", () => {
+test("the discovery document lists fleet v1.0.0's seven methods with fleet's verbs and paths", () => {
   const byKey = new Map(methods().map((m) => [m.key, m]));
   for (const [key, [verb, path]] of Object.entries(FLEET_METHODS)) {
     expect({ key, verb: byKey.get(key)?.httpMethod, path: byKey.get(key)?.path }).toEqual({
@@ -165,11 +166,12 @@ const CONTRACT: Record<string, () => Promise<void>> = {
       204,
     );
     const other = [{ section: "Service", name: "ExecStart", value: "/bin/sleep 1000" }];
-    // new options replace the unit and keep its desired state
+    // new options replace the unit; with no desiredState it is inactive, as fleet
+    // v1.0.0 stored a new unit entry (fleetctl's --replace then sets the state)
     expect((await json("PUT", `${V1}units/sub.service`, { options: other })).status).toBe(204);
     expect((await json("GET", `${V1}units/sub.service`)).json).toMatchObject({
       options: other,
-      desiredState: "loaded",
+      desiredState: "inactive",
     });
     // fleet's media-type rule: one Content-Type, application/json
     const body = JSON.stringify({ desiredState: "inactive" });
@@ -196,6 +198,15 @@ const CONTRACT: Record<string, () => Promise<void>> = {
     expect(
       (await json("GET", `${V1}state?machineID=${machineID(2)}&unitName=web.service`)).json.states,
     ).toEqual([]);
+  },
+  "UnitState.Get": async () => {
+    const r = await json("GET", `${V1}state/web.service`);
+    expect(r.status).toBe(200);
+    expectShape(r.json, "UnitState");
+    expect(r.json).toMatchObject({ name: "web.service", machineID: machineID(1) });
+    // fleet's 404 until the unit's machine reports it; 400 for a name that is not one
+    expectError(await json("GET", `${V1}state/nosuch.service`), 404);
+    expectError(await json("GET", `${V1}state/no%20unit`), 400);
   },
   "Units.Status": async () => {
     const r = await json("GET", `${V1}units/web.service/status`);
@@ -248,7 +259,9 @@ test("replacing a running unit restarts it on its machine with the new options",
   const starts = async () =>
     (await sd.journal("web.service", 1000)).filter((l) => / start /.test(l));
   const before = (await starts()).length;
-  expect((await json("PUT", `${V1}units/web.service`, { options })).status).toBe(204);
+  // new options with the state it should keep, as FleetUnit's update sends them
+  const body = { options, desiredState: "launched" };
+  expect((await json("PUT", `${V1}units/web.service`, body)).status).toBe(204);
   await waitFor("new version reported", async () =>
     (await f.reg.listStates()).some(
       (s) =>
