@@ -21,5 +21,8 @@ module.exports = {
     layer("pulumi", ["<rootDir>/tests/pulumi/**/*.test.ts"]),
     layer("services", ["<rootDir>/tests/services/**/*.test.ts"]),
     layer("e2e", ["<rootDir>/tests/e2e/**/*.test.ts"]),
+    // Not in `npm test`'s layers: it needs fleet v1.0.0's fleetctl, a few minutes' Go
+    // build (`npm run test:compat` builds it, then runs this layer).
+    layer("compat", ["<rootDir>/tests/compat/**/*.test.ts"]),
   ],
 };
