@@ -4,7 +4,9 @@
 // one with the fewest units, then the lowest machine ID.
 //
 // As in fleet, the constraints (agent/state.go AbleToRun) are kept apart from the choice
-// (engine/scheduler.go Decide): constraintsFor() says which machines may take a unit.
+// (engine/scheduler.go Decide). schedule() runs the steps in order on one Board:
+// keepValid, placeRest, resolveReplaces; each asks constraintsFor() which machines may
+// take a unit, and only schedule()'s own board is ever written.
 import { DesiredState, globMatch, XFleet } from "../unit";
 
 export interface SchedUnit {
@@ -159,8 +161,8 @@ function replacedByConstraint(
 }
 
 // Everything a machine must meet to run u, in the order reasons report the first unmet one.
-// (Global= is no constraint: it says how many able machines get the unit, see chooseMachines.)
 export function constraintsFor(u: SchedUnit, pass: Pass): Constraint[] {
+  // Global= is no constraint: it says how many able machines get u (chooseMachines).
   return [
     ...machineIDConstraint(u.xfleet),
     ...machineOfConstraints(u.xfleet, pass.board),
@@ -190,54 +192,74 @@ export function leastLoaded(ms: readonly SchedMachine[], board: Board): string {
   ).id;
 }
 
-export function schedule(
-  units: readonly SchedUnit[],
-  machines: readonly SchedMachine[],
-  current: readonly Placement[],
-): ScheduleResult {
-  const pass = startPass(units, machines);
-  const { board } = pass;
-  const reasons: Record<string, string> = {};
-  const machineById = new Map(pass.machines.map((m) => [m.id, m]));
+// fleet's Decide: a global unit goes on every able machine, any other on the least loaded.
+export function chooseMachines(
+  u: SchedUnit,
+  able: readonly SchedMachine[],
+  board: Board,
+): string[] {
+  return u.xfleet.global ? able.map((m) => m.id) : [leastLoaded(able, board)];
+}
 
-  const active = units.filter((u) => u.desiredState !== "inactive");
-  // Replacers go first so the units they replace see where they landed; then by name
-  // for a deterministic result.
-  const order = [...active].sort(
+// Replacers first, so the units they replace see where they landed; then by name.
+export function placementOrder(active: readonly SchedUnit[]): SchedUnit[] {
+  return [...active].sort(
     (a, b) =>
       Number(b.xfleet.replaces.length > 0) - Number(a.xfleet.replaces.length > 0) ||
       (a.name < b.name ? -1 : 1),
   );
+}
 
-  // 1. keep current placements that are still valid (stability: never move a running unit needlessly)
+// The current schedule by unit, so each unit finds its machines at once.
+function machinesByUnit(current: readonly Placement[]): Map<string, string[]> {
   const currentOf = new Map<string, string[]>();
   for (const p of current)
     (currentOf.get(p.unit) ?? currentOf.set(p.unit, []).get(p.unit)!).push(p.machineID);
-  let changed = true;
+  return currentOf;
+}
+
+// Step 1, stability: never move a running unit needlessly; returns the units kept.
+export function keepValid(
+  order: readonly SchedUnit[],
+  current: readonly Placement[],
+  pass: Pass,
+): Set<string> {
+  const currentOf = machinesByUnit(current);
+  const byId = new Map(pass.machines.map((m) => [m.id, m]));
   const kept = new Set<string>();
+  let changed = true;
   // Iterate because MachineOf validity depends on the peer having been kept.
   for (let round = 0; changed && round <= order.length; round++) {
     changed = false;
     for (const u of order) {
       if (kept.has(u.name)) continue;
-      const ms = (currentOf.get(u.name) ?? []).filter((id) => board.onMachine.has(id));
+      const ms = (currentOf.get(u.name) ?? []).filter((id) => pass.board.onMachine.has(id));
       if (ms.length === 0) continue;
       const cs = constraintsFor(u, pass);
-      const valid = ms.filter((id) => cs.every((c) => c.ok(machineById.get(id)!)));
-      const keep = u.xfleet.global ? valid : valid.slice(0, 1);
+      const valid = ms.filter((id) => cs.every((c) => c.ok(byId.get(id)!)));
+      const keep = u.xfleet.global ? valid : valid.slice(0, 1); // a non-global unit: the first
       if (keep.length === 0) continue;
-      keep.forEach((id) => put(board, u.name, id));
+      keep.forEach((id) => put(pass.board, u.name, id));
       kept.add(u.name);
       changed = true;
     }
   }
+  return kept;
+}
 
-  // 2. place the rest; MachineOf followers wait for their peers, hence the rounds
-  let pending = order.filter((u) => u.xfleet.global || !kept.has(u.name));
-  for (let round = 0; pending.length && round <= order.length; round++) {
+// Step 2: place what step 1 did not keep (and global units anew), with reasons for failures.
+export function placeRest(
+  pending: readonly SchedUnit[],
+  pass: Pass,
+  reasons: Record<string, string>,
+): void {
+  // MachineOf followers wait for their peers, hence the rounds; each round leaves fewer
+  // units waiting or is the last, so the bound is only a guard.
+  const rounds = pending.length;
+  for (let round = 0; pending.length && round <= rounds; round++) {
     const next: SchedUnit[] = [];
     for (const u of pending) {
-      const waitsFor = u.xfleet.machineOf.filter((p) => !board.placed.has(p));
+      const waitsFor = u.xfleet.machineOf.filter((p) => !pass.board.placed.has(p));
       if (waitsFor.length) {
         next.push(u);
         reasons[u.name] = `MachineOf unit ${waitsFor.join(", ")} is not scheduled`;
@@ -249,42 +271,58 @@ export function schedule(
         continue;
       }
       delete reasons[u.name];
-      if (u.xfleet.global) {
-        able.ok
-          .filter((m) => !board.placed.get(u.name)?.has(m.id))
-          .forEach((m) => put(board, u.name, m.id));
-      } else {
-        put(board, u.name, leastLoaded(able.ok, board));
-      }
+      chooseMachines(u, able.ok, pass.board).forEach((id) => put(pass.board, u.name, id));
     }
     if (next.length === pending.length) break;
     pending = next;
   }
+}
 
-  // A replacer that landed beside the unit it replaces pushes that unit elsewhere.
+// Step 3: a replacer that landed beside the unit it replaces pushes that unit elsewhere.
+export function resolveReplaces(
+  active: readonly SchedUnit[],
+  pass: Pass,
+  reasons: Record<string, string>,
+): void {
+  const { board } = pass;
   for (const [replaced, by] of pass.replacers) {
     const at = [...(board.placed.get(replaced) ?? [])].filter((id) =>
       by.some((r) => board.onMachine.get(id)!.has(r)),
     );
     if (at.length === 0) continue;
     at.forEach((id) => evict(board, replaced, id));
-    const able = ableMachines(
-      active.find((a) => a.name === replaced)!,
-      pass,
-    );
+    const unit = active.find((a) => a.name === replaced)!;
+    const able = ableMachines(unit, pass);
+    // one machine, the least loaded, even for a global unit (so not chooseMachines)
     if (able.ok.length) put(board, replaced, leastLoaded(able.ok, board));
     else reasons[replaced] = able.why!;
   }
+}
 
-  const placements: Placement[] = [];
-  for (const u of active) {
-    for (const id of board.placed.get(u.name) ?? []) {
-      placements.push({
-        unit: u.name,
-        machineID: id,
-        target: u.desiredState as Placement["target"],
-      });
-    }
-  }
-  return { placements, reasons };
+// The board as the registry's placements, in unit order.
+function toPlacements(active: readonly SchedUnit[], board: Board): Placement[] {
+  return active.flatMap((u) =>
+    [...(board.placed.get(u.name) ?? [])].map((id) => ({
+      unit: u.name,
+      machineID: id,
+      target: u.desiredState as Placement["target"],
+    })),
+  );
+}
+
+// The public entry: the steps in order on one fresh pass.
+export function schedule(
+  units: readonly SchedUnit[],
+  machines: readonly SchedMachine[],
+  current: readonly Placement[],
+): ScheduleResult {
+  const pass = startPass(units, machines);
+  const reasons: Record<string, string> = {};
+  const active = units.filter((u) => u.desiredState !== "inactive");
+  const order = placementOrder(active);
+  const kept = keepValid(order, current, pass);
+  const pending = order.filter((u) => u.xfleet.global || !kept.has(u.name));
+  placeRest(pending, pass, reasons);
+  resolveReplaces(active, pass, reasons);
+  return { placements: toPlacements(active, pass.board), reasons };
 }
