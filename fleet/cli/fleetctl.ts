@@ -105,6 +105,66 @@ async function reached(c: FleetClient, name: string, state: DesiredState): Promi
     : states.length > 0 && states.every((s) => s.systemdActiveState !== "active");
 }
 
+/** What a command's handler runs with. */
+interface Ctx {
+  c: FleetClient;
+  names: string[];
+  flags: Record<string, string>;
+  out: (s: string) => void;
+}
+
+// Files (paths that can be read) are submitted first, as fleetctl did; with
+// --replace a file that differs from the registry's unit replaces it.
+async function submit({ c, flags, out }: Ctx, arg: string): Promise<string> {
+  let text: string;
+  try {
+    text = readFileSync(arg, "utf8");
+  } catch {
+    return arg; // a unit name, not a file
+  }
+  const name = basename(arg);
+  const options = parseUnitFile(text);
+  const existing = await c.getUnit(name);
+  if (!existing) await c.putUnit(name, undefined, options);
+  else if (unitHash(existing.options) !== unitHash(options)) {
+    if (flags.replace !== "true")
+      throw new Error(
+        `unit ${name} in the registry differs from ${arg}: use --replace to replace it`,
+      );
+    await c.putUnit(name, undefined, options);
+    out(`Unit ${name} replaced`);
+  }
+  return name;
+}
+
+async function setState(x: Ctx, state: DesiredState): Promise<void> {
+  const { c, names, flags, out } = x;
+  const attempts = positiveInt("block-attempts", flags["block-attempts"], DEFAULT_BLOCK_ATTEMPTS);
+  const done: string[] = [];
+  for (const n of names) {
+    const name = await submit(x, n);
+    await c.putUnit(name, state);
+    done.push(name);
+  }
+  for (const name of done) {
+    let ok = flags["no-block"] === "true";
+    for (let i = 0; !ok && i < attempts; i++) {
+      ok = await reached(c, name, state);
+      if (!ok) await new Promise((r) => setTimeout(r, BLOCK_POLL_MS));
+    }
+    if (!ok) throw new Error(`unit ${name} did not become ${state} within ${attempts} attempts`);
+    const where = (await c.getUnit(name))?.machineID;
+    out(`Unit ${name} ${state}${where && state !== "inactive" ? ` on ${short(where)}...` : ""}`);
+  }
+}
+
+async function inspect({ c, names, flags, out }: Ctx, kind: "status" | "journal"): Promise<void> {
+  if (!names[0]) throw new Error(`usage: fleetctl ${kind} NAME`);
+  const lines = kind === "journal" ? positiveInt("lines", flags.lines, 10) : undefined;
+  const r = await c.inspectUnit(names[0], kind, { lines });
+  out(r.lines.join("\n"));
+}
+
 export async function runCli(
   argv: string[],
   env: NodeJS.ProcessEnv,
@@ -113,55 +173,7 @@ export async function runCli(
   const { target, args, flags } = parseArgs(argv, env);
   const [cmd, ...names] = args;
   const c = new FleetClient(target);
-  const replace = flags.replace === "true";
-  // Files (paths that can be read) are submitted first, as fleetctl did; with
-  // --replace a file that differs from the registry's unit replaces it.
-  const submit = async (arg: string): Promise<string> => {
-    let text: string;
-    try {
-      text = readFileSync(arg, "utf8");
-    } catch {
-      return arg; // a unit name, not a file
-    }
-    const name = basename(arg);
-    const options = parseUnitFile(text);
-    const existing = await c.getUnit(name);
-    if (!existing) await c.putUnit(name, undefined, options);
-    else if (unitHash(existing.options) !== unitHash(options)) {
-      if (!replace)
-        throw new Error(
-          `unit ${name} in the registry differs from ${arg}: use --replace to replace it`,
-        );
-      await c.putUnit(name, undefined, options);
-      out(`Unit ${name} replaced`);
-    }
-    return name;
-  };
-  const setState = async (state: DesiredState) => {
-    const attempts = positiveInt("block-attempts", flags["block-attempts"], DEFAULT_BLOCK_ATTEMPTS);
-    const done: string[] = [];
-    for (const n of names) {
-      const name = await submit(n);
-      await c.putUnit(name, state);
-      done.push(name);
-    }
-    for (const name of done) {
-      let ok = flags["no-block"] === "true";
-      for (let i = 0; !ok && i < attempts; i++) {
-        ok = await reached(c, name, state);
-        if (!ok) await new Promise((r) => setTimeout(r, BLOCK_POLL_MS));
-      }
-      if (!ok) throw new Error(`unit ${name} did not become ${state} within ${attempts} attempts`);
-      const where = (await c.getUnit(name))?.machineID;
-      out(`Unit ${name} ${state}${where && state !== "inactive" ? ` on ${short(where)}...` : ""}`);
-    }
-  };
-  const inspect = async (kind: "status" | "journal") => {
-    if (!names[0]) throw new Error(`usage: fleetctl ${kind} NAME`);
-    const lines = kind === "journal" ? positiveInt("lines", flags.lines, 10) : undefined;
-    const r = await c.inspectUnit(names[0], kind, { lines });
-    out(r.lines.join("\n"));
-  };
+  const x: Ctx = { c, names, flags, out };
   switch (cmd) {
     case "list-machines": {
       const ms = await c.listMachines();
@@ -199,16 +211,16 @@ export async function runCli(
       return out(table(["UNIT", "HASH", "DSTATE", "STATE", "TARGET"], rows));
     }
     case "submit":
-      for (const n of names) out(`Unit ${await submit(n)} submitted`);
+      for (const n of names) out(`Unit ${await submit(x, n)} submitted`);
       return;
     case "load":
-      return setState("loaded");
+      return setState(x, "loaded");
     case "start":
-      return setState("launched");
+      return setState(x, "launched");
     case "stop":
-      return setState("loaded");
+      return setState(x, "loaded");
     case "unload":
-      return setState("inactive");
+      return setState(x, "inactive");
     case "destroy":
       for (const n of names) {
         await c.deleteUnit(n);
@@ -221,9 +233,9 @@ export async function runCli(
       return out(serializeUnit(u.options).trimEnd());
     }
     case "status":
-      return inspect("status");
+      return inspect(x, "status");
     case "journal":
-      return inspect("journal");
+      return inspect(x, "journal");
     default:
       throw new Error(cmd ? `unknown command ${cmd}\n${USAGE}` : USAGE);
   }
