@@ -8,13 +8,6 @@ import { DEFAULT_SOCKET } from "../agent/config";
 import { parseUnitFile, serializeUnit, unitHash } from "../unit";
 import { DesiredState } from "../unit/unit";
 
-const USAGE = `usage: fleetctl [--endpoint URL --cert F --key F --ca F | --socket PATH] COMMAND
-  list-machines | list-units | list-unit-files
-  submit [--replace] FILE...
-  load|start [--replace] [--no-block] [--block-attempts N] NAME|FILE...
-  stop|unload [--no-block] [--block-attempts N] NAME... | destroy NAME...
-  cat NAME | status NAME | journal [--lines N] NAME (both answered by the unit's agent)`;
-
 /** How often a blocking load/start/stop/unload looks again (fleetctl: 1 s). */
 export const BLOCK_POLL_MS = 500;
 /** Default bound of a blocking command's attempts (fleetctl's 0 waited forever). */
@@ -36,8 +29,43 @@ export function table(header: string[], rows: string[][]): string {
 
 const short = (id?: string) => (id ? id.slice(0, 8) : "-");
 
-const VALUE_FLAGS = ["endpoint", "cert", "key", "ca", "socket", "block-attempts", "lines"];
-const BOOL_FLAGS = ["replace", "no-block"];
+/**
+ * Every flag, with the placeholder of its value (undefined: a boolean flag). Any
+ * command accepts any of them, as fleetctl here always has; a command's `flags`
+ * say only what its usage shows.
+ */
+const FLAGS = {
+  endpoint: "URL",
+  cert: "F",
+  key: "F",
+  ca: "F",
+  socket: "PATH",
+  replace: undefined,
+  "no-block": undefined,
+  "block-attempts": "N",
+  lines: "N",
+} satisfies Record<string, string | undefined>;
+type Flag = keyof typeof FLAGS;
+const isFlag = (name: string): name is Flag => Object.hasOwn(FLAGS, name);
+
+/** What a command's handler runs with. */
+interface Ctx {
+  c: FleetClient;
+  names: string[];
+  flags: Record<string, string>;
+  out: (s: string) => void;
+}
+
+interface Command {
+  verb: string;
+  /** The flags its usage shows, in that order. */
+  flags: Flag[];
+  /** Its operands as the usage shows them; "" for none. */
+  operands: string;
+  /** Said at the end of its usage line. */
+  note?: string;
+  run: (x: Ctx) => Promise<void>;
+}
 
 function parseArgs(
   argv: string[],
@@ -48,11 +76,11 @@ function parseArgs(
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
     const name = argv[i] === "-n" ? "lines" : m?.[1];
-    if (name && VALUE_FLAGS.includes(name)) {
+    if (name && isFlag(name) && FLAGS[name] !== undefined) {
       const v = m?.[2] ?? argv[++i];
       if (v === undefined) throw new Error(`--${name} needs a value`);
       flags[name] = v;
-    } else if (name && BOOL_FLAGS.includes(name)) flags[name] = "true";
+    } else if (name && isFlag(name)) flags[name] = "true";
     else if (name) throw new Error(`unknown flag ${argv[i]}\n${USAGE}`);
     else args.push(argv[i]);
   }
@@ -103,14 +131,6 @@ async function reached(c: FleetClient, name: string, state: DesiredState): Promi
   return state === "launched"
     ? states.some((s) => s.systemdActiveState === "active")
     : states.length > 0 && states.every((s) => s.systemdActiveState !== "active");
-}
-
-/** What a command's handler runs with. */
-interface Ctx {
-  c: FleetClient;
-  names: string[];
-  flags: Record<string, string>;
-  out: (s: string) => void;
 }
 
 // Files (paths that can be read) are submitted first, as fleetctl did; with
@@ -165,6 +185,158 @@ async function inspect({ c, names, flags, out }: Ctx, kind: "status" | "journal"
   out(r.lines.join("\n"));
 }
 
+const BLOCKING: Flag[] = ["no-block", "block-attempts"];
+
+/** The commands, one row per verb, grouped by the usage line that shows them. */
+const COMMANDS: Command[][] = [
+  [
+    {
+      verb: "list-machines",
+      flags: [],
+      operands: "",
+      run: async ({ c, out }) => {
+        const meta = (m: Record<string, string>) =>
+          Object.entries(m)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(",") || "-";
+        const ms = await c.listMachines();
+        out(
+          table(
+            ["MACHINE", "IP", "METADATA"],
+            ms.map((m) => [short(m.id) + "...", m.primaryIP, meta(m.metadata)]),
+          ),
+        );
+      },
+    },
+    {
+      verb: "list-units",
+      flags: [],
+      operands: "",
+      run: async ({ c, out }) => {
+        const [states, ms] = await Promise.all([c.listStates(), c.listMachines()]);
+        const ip = new Map(ms.map((m) => [m.id, m.primaryIP]));
+        const rows = states.map((s) => [
+          s.name,
+          `${short(s.machineID)}.../${ip.get(s.machineID) ?? "-"}`,
+          s.systemdActiveState,
+          s.systemdSubState,
+        ]);
+        out(table(["UNIT", "MACHINE", "ACTIVE", "SUB"], rows));
+      },
+    },
+    {
+      verb: "list-unit-files",
+      flags: [],
+      operands: "",
+      run: async ({ c, out }) => {
+        const us = await c.listUnits();
+        const rows = us.map((u) => [
+          u.name,
+          unitHash(u.options).slice(0, 7),
+          u.desiredState,
+          u.currentState,
+          u.machineID ? short(u.machineID) + "..." : u.reason ? `- (${u.reason})` : "-",
+        ]);
+        out(table(["UNIT", "HASH", "DSTATE", "STATE", "TARGET"], rows));
+      },
+    },
+  ],
+  [
+    {
+      verb: "submit",
+      flags: ["replace"],
+      operands: "FILE...",
+      run: async (x) => {
+        for (const n of x.names) x.out(`Unit ${await submit(x, n)} submitted`);
+      },
+    },
+  ],
+  [
+    {
+      verb: "load",
+      flags: ["replace", ...BLOCKING],
+      operands: "NAME|FILE...",
+      run: (x) => setState(x, "loaded"),
+    },
+    {
+      verb: "start",
+      flags: ["replace", ...BLOCKING],
+      operands: "NAME|FILE...",
+      run: (x) => setState(x, "launched"),
+    },
+  ],
+  [
+    // stop and unload submit a FILE too (setState does), though the usage says NAME
+    { verb: "stop", flags: BLOCKING, operands: "NAME...", run: (x) => setState(x, "loaded") },
+    { verb: "unload", flags: BLOCKING, operands: "NAME...", run: (x) => setState(x, "inactive") },
+    {
+      verb: "destroy",
+      flags: [],
+      operands: "NAME...",
+      run: async ({ c, names, out }) => {
+        for (const n of names) {
+          await c.deleteUnit(n);
+          out(`Destroyed ${n}`);
+        }
+      },
+    },
+  ],
+  [
+    {
+      verb: "cat",
+      flags: [],
+      operands: "NAME",
+      run: async ({ c, names, out }) => {
+        const u = await c.getUnit(names[0] ?? "");
+        if (!u) throw new Error(`unit ${names[0]} not found`);
+        out(serializeUnit(u.options).trimEnd());
+      },
+    },
+    { verb: "status", flags: [], operands: "NAME", run: (x) => inspect(x, "status") },
+    {
+      verb: "journal",
+      flags: ["lines"],
+      operands: "NAME",
+      note: "(both answered by the unit's agent)",
+      run: (x) => inspect(x, "journal"),
+    },
+  ],
+];
+
+// A Map, not an object: a verb such as "constructor" must stay unknown.
+const VERBS = new Map(COMMANDS.flat().map((cmd) => [cmd.verb, cmd]));
+
+const flagWord = (f: Flag) => (FLAGS[f] === undefined ? `--${f}` : `--${f} ${FLAGS[f]}`);
+
+/**
+ * One usage line. Verbs taking the same flags and operands share an entry
+ * ("load|start [--replace] ..."), so a flag list is not repeated; verbs without
+ * flags are listed one by one ("cat NAME | status NAME").
+ */
+function usageLine(cmds: Command[]): string {
+  const entries: { verbs: string[]; synopsis: string }[] = [];
+  for (const cmd of cmds) {
+    const synopsis = [...cmd.flags.map((f) => `[${flagWord(f)}]`), cmd.operands]
+      .filter(Boolean)
+      .join(" ");
+    const last = entries.at(-1);
+    if (cmd.flags.length > 0 && last?.synopsis === synopsis) last.verbs.push(cmd.verb);
+    else entries.push({ verbs: [cmd.verb], synopsis });
+  }
+  const notes = cmds.flatMap((cmd) => cmd.note ?? []);
+  return [
+    entries.map((e) => [e.verbs.join("|"), e.synopsis].filter(Boolean).join(" ")).join(" | "),
+    ...notes,
+  ].join(" ");
+}
+
+// the flags any command takes: an agent's https API (with TLS files) or its socket
+const TLS: Flag[] = ["endpoint", "cert", "key", "ca"];
+const USAGE = [
+  `usage: fleetctl [${TLS.map(flagWord).join(" ")} | ${flagWord("socket")}] COMMAND`,
+  ...COMMANDS.map((cmds) => `  ${usageLine(cmds)}`),
+].join("\n");
+
 export async function runCli(
   argv: string[],
   env: NodeJS.ProcessEnv,
@@ -173,70 +345,7 @@ export async function runCli(
   const { target, args, flags } = parseArgs(argv, env);
   const [cmd, ...names] = args;
   const c = new FleetClient(target);
-  const x: Ctx = { c, names, flags, out };
-  switch (cmd) {
-    case "list-machines": {
-      const ms = await c.listMachines();
-      const meta = (m: Record<string, string>) =>
-        Object.entries(m)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(",") || "-";
-      return out(
-        table(
-          ["MACHINE", "IP", "METADATA"],
-          ms.map((m) => [short(m.id) + "...", m.primaryIP, meta(m.metadata)]),
-        ),
-      );
-    }
-    case "list-units": {
-      const [states, ms] = await Promise.all([c.listStates(), c.listMachines()]);
-      const ip = new Map(ms.map((m) => [m.id, m.primaryIP]));
-      const rows = states.map((s) => [
-        s.name,
-        `${short(s.machineID)}.../${ip.get(s.machineID) ?? "-"}`,
-        s.systemdActiveState,
-        s.systemdSubState,
-      ]);
-      return out(table(["UNIT", "MACHINE", "ACTIVE", "SUB"], rows));
-    }
-    case "list-unit-files": {
-      const us = await c.listUnits();
-      const rows = us.map((u) => [
-        u.name,
-        unitHash(u.options).slice(0, 7),
-        u.desiredState,
-        u.currentState,
-        u.machineID ? short(u.machineID) + "..." : u.reason ? `- (${u.reason})` : "-",
-      ]);
-      return out(table(["UNIT", "HASH", "DSTATE", "STATE", "TARGET"], rows));
-    }
-    case "submit":
-      for (const n of names) out(`Unit ${await submit(x, n)} submitted`);
-      return;
-    case "load":
-      return setState(x, "loaded");
-    case "start":
-      return setState(x, "launched");
-    case "stop":
-      return setState(x, "loaded");
-    case "unload":
-      return setState(x, "inactive");
-    case "destroy":
-      for (const n of names) {
-        await c.deleteUnit(n);
-        out(`Destroyed ${n}`);
-      }
-      return;
-    case "cat": {
-      const u = await c.getUnit(names[0] ?? "");
-      if (!u) throw new Error(`unit ${names[0]} not found`);
-      return out(serializeUnit(u.options).trimEnd());
-    }
-    case "status":
-      return inspect(x, "status");
-    case "journal":
-      return inspect(x, "journal");
-    default:
-      throw new Error(cmd ? `unknown command ${cmd}\n${USAGE}` : USAGE);
-  }
+  const command = VERBS.get(cmd ?? "");
+  if (!command) throw new Error(cmd ? `unknown command ${cmd}\n${USAGE}` : USAGE);
+  return command.run({ c, names, flags, out });
 }
