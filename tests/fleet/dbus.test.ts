@@ -191,7 +191,9 @@ test("new options for a running unit restart it with the new unit file (fleet's 
     250,
   );
   const pid1 = inside("systemctl", "show", "-p", "MainPID", "--value", "swap.service");
-  expect(await svc.putUnit("swap.service", { options: exec("/bin/sleep 1002") })).toBe(204);
+  // With its state, as FleetUnit's update sends it (without one, fleet stores it inactive).
+  const v2 = { desiredState: "launched", options: exec("/bin/sleep 1002") };
+  expect(await svc.putUnit("swap.service", v2)).toBe(204);
   await waitFor(
     "v2 running",
     () =>
