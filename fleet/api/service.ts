@@ -72,6 +72,15 @@ export function currentState(
   return acted?.target ?? "inactive";
 }
 
+/** A unit name from a URL, refused as the API's 400 when it is not one. */
+function checkName(name: string): void {
+  try {
+    parseUnitName(name);
+  } catch (e) {
+    mapErrors(e);
+  }
+}
+
 export class FleetService {
   constructor(private reg: Registry) {}
 
@@ -101,11 +110,7 @@ export class FleetService {
   }
 
   async getUnit(name: string): Promise<UnitEntity> {
-    try {
-      parseUnitName(name);
-    } catch (e) {
-      mapErrors(e);
-    }
+    checkName(name);
     const u = (await this.listUnits()).find((x) => x.name === name);
     if (!u) throw new ApiError(404, `unit ${name} does not exist`);
     return u;
@@ -221,11 +226,7 @@ export class FleetService {
 
   /** GET /state/<name>: fleet v1.0.0 answers one state (the first, for a global unit). */
   async getState(name: string): Promise<UnitState> {
-    try {
-      parseUnitName(name);
-    } catch (e) {
-      mapErrors(e);
-    }
+    checkName(name);
     const s = (await this.listStates({ unitName: name }))[0];
     if (!s) throw new ApiError(404, `unit state of ${name} does not exist`);
     return s;
