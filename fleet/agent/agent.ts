@@ -356,9 +356,10 @@ export class Agent {
       this.loaded.set(unit, unitHash(u.options));
     }
     const failed: string[] = [];
+    const now = await this.systemd.states([...wanted.keys()].filter((u) => this.loaded.has(u)));
     for (const [unit, target] of wanted) {
-      if (!this.loaded.has(unit)) continue;
-      const st = await this.systemd.state(unit);
+      const st = now.get(unit);
+      if (!st) continue;
       // Re-check just before acting: fencing may have begun while we awaited.
       if (this.fenced || this.leaseID !== lease) return;
       try {
@@ -376,8 +377,10 @@ export class Agent {
   }
 
   private async report(lease: string): Promise<void> {
+    const now = await this.systemd.states([...this.loaded.keys()]);
     for (const [unit, hash] of this.loaded) {
-      const st = await this.systemd.state(unit);
+      const st = now.get(unit);
+      if (!st) continue;
       const s: UnitState = {
         name: unit,
         hash,

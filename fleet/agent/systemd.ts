@@ -10,13 +10,15 @@ export interface SystemdUnitState {
 }
 
 export interface SystemdAdapter {
-  /** write the unit file and make systemd see it (link + daemon reload) */
+  /** write the unit file and make systemd see it (link; daemon-reload only if needed) */
   load(name: string, contents: string): Promise<void>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
   /** stop, unlink and remove the file */
   unload(name: string): Promise<void>;
   state(name: string): Promise<SystemdUnitState>;
+  /** the states of several units, asked at once */
+  states(names: string[]): Promise<Map<string, SystemdUnitState>>;
   /** systemd's status of the unit, as text lines (fleetctl status) */
   status?(name: string): Promise<string[]>;
   /** the last `lines` lines of the unit's journal (fleetctl journal) */
@@ -99,6 +101,9 @@ export class RecordingSystemd implements SystemdAdapter {
       active: u.active ? "active" : "inactive",
       sub: u.active ? "running" : "dead",
     };
+  }
+  async states(names: string[]): Promise<Map<string, SystemdUnitState>> {
+    return new Map(await Promise.all(names.map(async (n) => [n, await this.state(n)] as const)));
   }
   async status(name: string): Promise<string[]> {
     const st = await this.state(name);

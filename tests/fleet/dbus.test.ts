@@ -15,6 +15,11 @@ const etcd = new EtcdCluster();
 let box: SystemdContainer | undefined;
 let reg: Registry;
 const inside = (...cmd: string[]) => box!.inside(...cmd);
+/** systemd's daemon-reloads so far: PID 1 logs "Reloading." for each. */
+const reloads = () =>
+  inside("journalctl", "-b", "_PID=1", "-o", "cat", "--no-pager")
+    .split("\n")
+    .filter((l) => l.startsWith("Reloading")).length;
 
 beforeAll(async () => {
   await etcd.start();
@@ -82,6 +87,7 @@ test("a unit left by an earlier agent run and no longer scheduled is stopped and
 
 test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
   const svc = new FleetService(reg);
+  const reloadsBefore = reloads();
   await svc.putUnit("hello.service", {
     desiredState: "launched",
     options: [
@@ -111,6 +117,9 @@ test("start, stop and destroy a unit through systemd's D-Bus API", async () => {
   expect(inside("fleetctl", "list-units")).toMatch(
     /hello.service\s+07070707...\/127.0.0.8\s+active\s+running/,
   );
+  // A new unit needs no daemon-reload (DbusSystemd.load): on an emulated node each one
+  // stalls systemd for tens of seconds.
+  expect(reloads()).toBe(reloadsBefore);
 
   await svc.putUnit("hello.service", { desiredState: "loaded" });
   await waitFor(
@@ -178,6 +187,34 @@ test("status and journal come from the agent through the API, not over SSH", asy
   expect(
     inside("sh", "-c", "systemctl list-units --all --no-legend 'fleet-journal-*' | wc -l"),
   ).toBe("0");
+});
+
+test("a sidekick bound to a service not yet loaded starts with it, without a daemon-reload", async () => {
+  // The agent loads the schedule in name order, so "pair-sidekick" comes first and
+  // systemd holds "pair.service" as not-found until its file is linked.
+  const svc = new FleetService(reg);
+  const before = reloads();
+  const sleep = { section: "Service", name: "ExecStart", value: "/bin/sleep infinity" };
+  await svc.putUnit("pair-sidekick.service", {
+    desiredState: "launched",
+    options: [
+      { section: "Unit", name: "BindsTo", value: "pair.service" },
+      { section: "Unit", name: "After", value: "pair.service" },
+      sleep,
+    ],
+  });
+  await svc.putUnit("pair.service", { desiredState: "launched", options: [sleep] });
+  await waitFor(
+    "both active",
+    () =>
+      inside("systemctl", "is-active", "pair.service", "pair-sidekick.service") ===
+      "active\nactive",
+    30_000,
+    250,
+  );
+  expect(reloads()).toBe(before);
+  await svc.deleteUnit("pair-sidekick.service");
+  await svc.deleteUnit("pair.service");
 });
 
 test("new options for a running unit restart it with the new unit file (fleet's --replace)", async () => {
