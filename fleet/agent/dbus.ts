@@ -114,12 +114,11 @@ export class DbusSystemd implements SystemdAdapter {
     return out;
   }
 
+  /** One unit's state, the same one call (stop() polls it every 50 ms while it waits). */
   async state(name: string): Promise<SystemdUnitState> {
-    return {
-      load: await this.prop<string>(name, "LoadState"),
-      active: await this.prop<string>(name, "ActiveState"),
-      sub: await this.prop<string>(name, "SubState"),
-    };
+    const st = (await this.states([name])).get(name);
+    if (!st) throw new Error(`systemd listed no state for ${name}`);
+    return st;
   }
 
   /** The head of `systemctl status`, from the unit's D-Bus properties. */
