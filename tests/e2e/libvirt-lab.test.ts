@@ -36,17 +36,8 @@ import {
 } from "./checks";
 import { createNetns, Daemon, deleteNetns, Netns, must, startLibvirt, stopDaemon } from "./netns";
 import { waitFor } from "../support/wait";
-import {
-  activeUnits,
-  httpGet,
-  joinLabLan,
-  LanClient,
-  ldapBind,
-  ldapDns,
-  listMachines,
-  listStates,
-  secondsUntil,
-} from "./services";
+import { FleetView } from "./fleet-view";
+import { httpGet, joinLabLan, LanClient, ldapBind, ldapDns, secondsUntil } from "./services";
 import { DEFAULT_SERVICE_UNIT_OPTIONS } from "../../units/services";
 import { journalTail, NODE_UNITS, nodeFloors, nodeTimeline } from "./timeline";
 import { createWorkspace, e2eConfig, E2eWorkspace, REPO } from "./workspace";
@@ -88,6 +79,8 @@ let idle: Calibration;
 interface LabState {
   nodeIps: Record<string, string>;
   admin: EtcdClient;
+  /** fleet's machines and unit states, from one etcd watch (never a request to a VM). */
+  fleet: FleetView;
 }
 let lab: LabState | undefined;
 let labProblem = "the test that brings it up did not run";
@@ -146,6 +139,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   lan?.close();
+  await lab?.fleet.close();
   if (ns) {
     forceClean(ns, `fleetlab-${TAG}`);
     forceClean(ns, `fleetlab-${FAIL_TAG}`);
@@ -180,16 +174,15 @@ const say = (m: string) => process.stdout.write(`[e2e] ${m}\n`);
 
 /** What the lab looks like now, for a wait that gave up: fleet's unit states and each node's journal. */
 function diagnose(l: LabState, units: string[]): string {
-  const ips = Object.values(l.nodeIps);
-  const states = (listStates(ns, l.admin, ips) ?? []).map(
+  const states = (l.fleet.states() ?? []).map(
     (s) => `${s.name}@${s.machineID.slice(0, 8)}=${s.systemdActiveState}/${s.systemdSubState}`,
   );
-  const machines = (listMachines(ns, l.admin, ips) ?? []).map((m) => m.primaryIP);
+  const machines = (l.fleet.machines() ?? []).map((m) => m.primaryIP);
   const nodes = Object.entries(l.nodeIps).map(
     ([name, ip]) => `--- ${name} (${ip}):\n${journalTail(ns, sshKey, ip, units)}`,
   );
   return [
-    `fleet machines: ${machines.join(" ") || "(API not answering)"}`,
+    `fleet machines: ${machines.join(" ") || `(etcd not answering: ${l.fleet.lastError || "no snapshot yet"})`}`,
     `fleet unit states: ${states.join(" ") || "(none)"}`,
     ...nodes,
   ].join("\n");
@@ -224,26 +217,12 @@ async function allServicesActive(what: string, cal?: Calibration): Promise<Recor
     what,
     5 * 60_000,
     () => {
-      placed = activeUnits(ns, l.admin, ips());
+      placed = l.fleet.activeUnits();
       return SERVICE_UNITS.every((u) => placed[u]);
     },
     { cal },
   );
   return placed;
-}
-
-/** unit name -> how many live machines report it active/running (must never exceed 1). */
-function copies(l: LabState, live: string[]): Record<string, number> {
-  const machines = new Set((listMachines(ns, l.admin, live) ?? []).map((m) => m.id));
-  const n: Record<string, number> = {};
-  for (const s of listStates(ns, l.admin, live) ?? [])
-    if (
-      machines.has(s.machineID) &&
-      s.systemdActiveState === "active" &&
-      s.systemdSubState === "running"
-    )
-      n[s.name] = (n[s.name] ?? 0) + 1;
-  return n;
 }
 
 test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy members over TLS", async () => {
@@ -252,14 +231,12 @@ test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy membe
   expect(up.summary.result).toBe("succeeded");
   const outs = await stack.outputs();
   const nodeIps = outs.nodeIps.value as Record<string, string>;
-  lab = {
-    nodeIps,
-    admin: writeEtcdClient(tmp, outs.etcdEndpoints.value as string[], {
-      ca: outs.caCert.value as string,
-      cert: outs.adminCert.value as string,
-      key: outs.adminKey.value as string,
-    }),
-  };
+  const admin = writeEtcdClient(tmp, outs.etcdEndpoints.value as string[], {
+    ca: outs.caCert.value as string,
+    cert: outs.adminCert.value as string,
+    key: outs.adminKey.value as string,
+  });
+  lab = { nodeIps, admin, fleet: new FleetView(ns, admin) };
   expect(Object.keys(nodeIps)).toHaveLength(3);
   for (const [name, ip] of Object.entries(nodeIps)) {
     // Logging in with the key proves Ignition wrote ~core/.ssh/authorized_keys.d/ignition.
@@ -341,7 +318,7 @@ test("fleetctl list-machines shows the 3 nodes; the engine runs every service un
 
 /** Does fleet list a machine for every node, and no other? */
 function everyAgentRegistered(l: LabState): boolean {
-  const seen = (listMachines(ns, l.admin, ips()) ?? []).map((m) => m.primaryIP).sort();
+  const seen = (l.fleet.machines() ?? []).map((m) => m.primaryIP).sort();
   return JSON.stringify(seen) === JSON.stringify([...ips()].sort());
 }
 
@@ -359,23 +336,33 @@ const localData = () => {
 /** The lab's LAN client (a namespace on the lab's bridge), made once. */
 const labLan = (): LanClient => (lan ??= joinLabLan(ns, `fleetlab-${TAG}`));
 
-/** Per service: does it answer with the data set's content from any of `live`? */
+/**
+ * Per service: does it answer with the data set's content from the one of `live` where
+ * fleet reports it running? Asked only there: a probe costs the emulated nodes CPU,
+ * and a service cannot answer from a node before its unit runs there.
+ */
 function answers(): Record<Service, (live: string[]) => boolean> {
   const { dhcp, ldap, page } = localData();
   const reserved = dhcp.reservations[0];
   const wantUsers = JSON.stringify(
     ldap.users.map((u) => `uid=${u.uid},ou=people,${ldap.suffix}`).sort(),
   );
+  const at = (svc: Service, live: string[]) => needLab().fleet.activeUnits(live)[`${svc}.service`];
   return {
-    ldap: (live) =>
-      live.some(
-        (ip) =>
-          JSON.stringify(ldapDns(ns, ip, ldap.suffix, "(objectClass=posixAccount)")) === wantUsers,
-      ),
-    www: (live) => live.some((ip) => httpGet(ns, ip).body === page),
+    ldap: (live) => {
+      const ip = at("ldap", live);
+      return (
+        !!ip &&
+        JSON.stringify(ldapDns(ns, ip, ldap.suffix, "(objectClass=posixAccount)")) === wantUsers
+      );
+    },
+    www: (live) => {
+      const ip = at("www", live);
+      return !!ip && httpGet(ns, ip).body === page;
+    },
     // DHCP is asked on the lab's bridge: whichever node runs Kea answers; only the
     // reserved address counts.
-    dhcp: () => labLan().lease(reserved.mac, 2) === reserved.ip,
+    dhcp: (live) => !!at("dhcp", live) && labLan().lease(reserved.mac, 2) === reserved.ip,
   };
 }
 
@@ -392,7 +379,7 @@ test("the services answer on the lab network: the page, the directory, a DHCP re
   );
   const alice = `uid=alice,ou=people,${ldap.suffix}`;
   // Where LDAP answers now (it may have moved while the wait above ran).
-  const ldapAt = activeUnits(ns, needLab().admin, ips())["ldap.service"];
+  const ldapAt = needLab().fleet.activeUnits()["ldap.service"];
   notes.ldapBindAlice = ldapBind(ns, ldapAt, alice, "alice-lab-pass");
   expect(notes.ldapBindAlice).toBe(true);
   expect(ldapBind(ns, ldapAt, alice, "wrong")).toBe(false);
@@ -459,8 +446,8 @@ async function killRound(
   const since = () => Math.round((Date.now() - killedAt) / 100) / 10;
   const bound = boundMs(cal, 5 * 60_000);
   for (let i = 0; i < 2000 && pending.some((s) => seconds[s] === undefined); i++) {
-    const placed = activeUnits(ns, l.admin, live);
-    mostCopies = Math.max(mostCopies, ...Object.values(copies(l, live)), 0);
+    const placed = l.fleet.activeUnits(live);
+    mostCopies = Math.max(mostCopies, ...Object.values(l.fleet.copies(live)), 0);
     for (const s of pending)
       if (running[s] === undefined && live.includes(placed[`${s}.service`])) {
         running[s] = since();
@@ -472,9 +459,9 @@ async function killRound(
         say(`${s} answers again after ${seconds[s]} s`);
       }
     if (Date.now() - killedAt > bound) break;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1000));
   }
-  const after = activeUnits(ns, l.admin, live);
+  const after = l.fleet.activeUnits(live);
   for (const s of pending)
     outages[s].push({
       killed: victim,
@@ -501,13 +488,13 @@ async function killRound(
 }
 
 /** Boots a killed node again (a normal boot) and waits until it is back in fleet and etcd. */
-async function bootAgain(l: LabState, victim: string, victimIp: string, live: string[]) {
+async function bootAgain(l: LabState, victim: string, victimIp: string) {
   // Its machine entry lives until the lease expires: wait for that first, so
   // "registered again" below means the rebooted agent.
   await secondsUntil(
     Date.now(),
     boundMs(idle, 2 * 60_000),
-    () => !(listMachines(ns, l.admin, live) ?? []).some((m) => m.primaryIP === victimIp),
+    () => !(l.fleet.machines() ?? []).some((m) => m.primaryIP === victimIp),
     2000,
   );
   must(
@@ -517,7 +504,7 @@ async function bootAgain(l: LabState, victim: string, victimIp: string, live: st
   const back = await secondsUntil(
     Date.now(),
     boundMs(idle, 6 * 60_000),
-    () => (listMachines(ns, l.admin, live) ?? []).some((m) => m.primaryIP === victimIp),
+    () => (l.fleet.machines() ?? []).some((m) => m.primaryIP === victimIp),
     3000,
   );
   const rejoin = (notes.rejoinSeconds ??= {}) as Record<string, number | null>;
@@ -535,8 +522,8 @@ if (FAILOVER_ALL)
     const l = needLab();
     for (const svc of SERVICES) {
       if (outages[svc].length > 0) continue;
-      const { victim, victimIp, live } = await killRound(l, idle, svc);
-      await bootAgain(l, victim, victimIp, live);
+      const { victim, victimIp } = await killRound(l, idle, svc);
+      await bootAgain(l, victim, victimIp);
     }
     expect(SERVICES.filter((s) => outages[s].length === 0)).toEqual([]);
   });
@@ -561,7 +548,7 @@ async function labIsWhole(l: LabState, phase: string): Promise<void> {
       SERVICES.every((s) => answer[s](ips())),
     );
   });
-  const n = copies(l, ips());
+  const n = l.fleet.copies(ips());
   expect(SERVICE_UNITS.filter((u) => n[u] !== 1).map((u) => `${u}: ${n[u] ?? 0} copies`)).toEqual(
     [],
   );
@@ -582,7 +569,7 @@ test("on a busy host (two busy processes beside the VMs), nothing runs twice; on
     say(`host calibration under load: ${JSON.stringify(busy)}`);
     const until = Date.now() + loadSeconds * 1000;
     for (let i = 0; i < 1000 && Date.now() < until; i++) {
-      mostCopies = Math.max(mostCopies, ...Object.values(copies(l, ips())), 0);
+      mostCopies = Math.max(mostCopies, ...Object.values(l.fleet.copies(ips())), 0);
       await new Promise((r) => setTimeout(r, 3000));
     }
   } finally {
@@ -619,7 +606,7 @@ test("the node with the most services is killed: they answer again from the surv
   const up = await timed("upReplace", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
   expect(up.summary.result).toBe("succeeded");
   await labIsWhole(l, "AfterReplace");
-  notes.placementAfterReplace = activeUnits(ns, l.admin, ips());
+  notes.placementAfterReplace = l.fleet.activeUnits();
   notes.timelineReplaced = nodeTimeline(ns, sshKey, l.nodeIps[killed], SERVICE_UNITS);
 });
 
@@ -627,6 +614,7 @@ test("pulumi destroy leaves no domain, volume, network or pool of the lab", asyn
   const d = await timed("destroy", () =>
     stack.destroy({ onOutput: (s) => process.stdout.write(s) }),
   );
+  await lab?.fleet.close();
   lab = undefined;
   expect(d.summary.result).toBe("succeeded");
   expect(leftovers(ns, `fleetlab-${TAG}`)).toEqual([]);

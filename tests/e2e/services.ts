@@ -1,57 +1,9 @@
 // What the e2e test asks of the lab's services, every client run inside the test's
-// network namespace: the fleet API (curl with the admin cert, any node that answers),
-// nginx over HTTP, slapd over LDAP and Kea over DHCP from a client namespace joined
-// to the lab's libvirt bridge. Also the outage measurement used when a node is killed.
-import type { Machine, UnitState } from "../../fleet/registry/registry";
+// network namespace: nginx over HTTP, slapd over LDAP and Kea over DHCP from a client
+// namespace joined to the lab's libvirt bridge (fleet's own state comes from
+// fleet-view.ts). Also the outage measurement used when a node is killed.
 import { udhcpcOnce } from "../services/lan";
-import type { EtcdClient } from "./checks";
 import { createNetns, deleteNetns, must, Netns } from "./netns";
-
-/** GET /fleet/v1/<path> from the first node that answers; null when none does. */
-export function fleetGet<T>(ns: Netns, c: EtcdClient, ips: string[], path: string): T | null {
-  for (const ip of ips) {
-    const r = ns.exec(
-      "curl",
-      [
-        "-sS",
-        "--fail",
-        "--max-time",
-        "5",
-        "--cacert",
-        c.ca,
-        "--cert",
-        c.cert,
-        "--key",
-        c.key,
-        `https://${ip}:49153/fleet/v1/${path}`,
-      ],
-      { timeoutMs: 10_000 },
-    );
-    if (r.status === 0) return JSON.parse(r.stdout) as T;
-  }
-  return null;
-}
-
-export function listMachines(ns: Netns, c: EtcdClient, ips: string[]): Machine[] | null {
-  return fleetGet<{ machines?: Machine[] }>(ns, c, ips, "machines")?.machines ?? null;
-}
-
-export function listStates(ns: Netns, c: EtcdClient, ips: string[]): UnitState[] | null {
-  return fleetGet<{ states?: UnitState[] }>(ns, c, ips, "state")?.states ?? null;
-}
-
-/** unit name → IP of the machine where it is active (running); others left out. */
-export function activeUnits(ns: Netns, c: EtcdClient, ips: string[]): Record<string, string> {
-  const machines = listMachines(ns, c, ips) ?? [];
-  const ipOf = new Map(machines.map((m) => [m.id, m.primaryIP]));
-  const out: Record<string, string> = {};
-  for (const s of listStates(ns, c, ips) ?? []) {
-    const ip = ipOf.get(s.machineID);
-    if (ip && s.systemdActiveState === "active" && s.systemdSubState === "running")
-      out[s.name] = ip;
-  }
-  return out;
-}
 
 export function httpGet(ns: Netns, ip: string, path = "/"): { ok: boolean; body: string } {
   const r = ns.exec("curl", ["-sS", "--fail", "--max-time", "3", `http://${ip}${path}`], {
