@@ -6,7 +6,6 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import type { Machine, UnitState } from "../../fleet/registry/registry";
 import type { EtcdClient } from "./checks";
-import type { Netns } from "./netns";
 
 /** A snapshot older than this counts as "fleet is not answering" (the lister refreshes every 5 s). */
 const STALE_MS = 20_000;
@@ -24,17 +23,26 @@ export class FleetView {
   /** The last error the lister reported, and its own stderr: for a wait that gives up. */
   lastError = "";
 
-  constructor(ns: Netns, c: EtcdClient) {
+  /**
+   * `prefix`: the argv that enters the test's namespace (Netns.prefix), or [] to run
+   * the lister beside the caller.
+   */
+  constructor(
+    prefix: string[],
+    c: EtcdClient,
+    private readonly staleMs = STALE_MS,
+  ) {
     const main = path.join(__dirname, "fleet-view-main.ts");
-    this.proc = spawn(
-      "ip",
-      [
-        ...["netns", "exec", ns.name, process.execPath],
-        ...["-r", "ts-node/register/transpile-only", main],
-        ...[c.endpoints.join(","), c.ca, c.cert, c.key],
-      ],
-      { stdio: ["pipe", "pipe", "pipe"], cwd: path.join(__dirname, "..", "..") },
-    );
+    const argv = [
+      ...prefix,
+      process.execPath,
+      ...["-r", "ts-node/register/transpile-only", main],
+      ...[c.endpoints.join(","), c.ca, c.cert, c.key],
+    ];
+    this.proc = spawn(argv[0], argv.slice(1), {
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd: path.join(__dirname, "..", ".."),
+    });
     this.proc.stdout!.setEncoding("utf8");
     this.proc.stdout!.on("data", (d: string) => this.take(d));
     this.proc.stderr!.setEncoding("utf8");
@@ -58,7 +66,7 @@ export class FleetView {
   }
 
   private fresh(): Snapshot | undefined {
-    return this.snap && Date.now() - this.snap.at < STALE_MS ? this.snap : undefined;
+    return this.snap && Date.now() - this.snap.at < this.staleMs ? this.snap : undefined;
   }
 
   /** Machines fleet lists now; null while the view is stale (etcd not answering). */

@@ -236,7 +236,7 @@ test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy membe
     cert: outs.adminCert.value as string,
     key: outs.adminKey.value as string,
   });
-  lab = { nodeIps, admin, fleet: new FleetView(ns, admin) };
+  lab = { nodeIps, admin, fleet: new FleetView(ns.prefix, admin) };
   expect(Object.keys(nodeIps)).toHaveLength(3);
   for (const [name, ip] of Object.entries(nodeIps)) {
     // Logging in with the key proves Ignition wrote ~core/.ssh/authorized_keys.d/ignition.
