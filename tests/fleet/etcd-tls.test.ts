@@ -10,10 +10,9 @@ import { AGENT_ENV } from "../../node/env";
 import { RecordingSystemd } from "../../fleet/agent/systemd";
 import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
-import { EtcdCluster } from "./etcd";
+import { clientTlsCluster, EtcdCluster } from "./etcd";
 import { waitFor } from "../support/wait";
 import { machineID } from "./harness";
-import { makeCA, makeCert } from "./tls";
 
 jest.setTimeout(90_000);
 
@@ -23,15 +22,8 @@ let agent: Agent | undefined;
 let reg: Registry | undefined;
 
 beforeAll(async () => {
-  makeCA(dir, "ca");
-  const server = makeCert(dir, "ca", "etcd-server", "IP:127.0.0.1");
-  const node = makeCert(dir, "ca", "node");
-  etcd = new EtcdCluster({
-    caFile: join(dir, "ca.pem"),
-    certFile: server.cert,
-    keyFile: server.key,
-    client: { certFile: node.cert, keyFile: node.key },
-  });
+  // The client certificate is named as Ignition names the node's (node.pem, node-key.pem).
+  etcd = clientTlsCluster(dir, "node").etcd;
   await etcd.start();
 });
 

@@ -6,6 +6,7 @@ import * as net from "net";
 import { tmpdir } from "os";
 import { join } from "path";
 import { connect } from "../../fleet/registry/registry";
+import { makeCA, makeCert } from "./tls";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -129,4 +130,25 @@ export class EtcdCluster {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A cluster (not started) that requires client certificates: a CA, the server
+ * certificate and one client certificate named `clientName`, all made in `dir`.
+ */
+export function clientTlsCluster(
+  dir: string,
+  clientName: string,
+): { etcd: EtcdCluster; ca: string; client: { cert: string; key: string } } {
+  makeCA(dir, "ca");
+  const server = makeCert(dir, "ca", "etcd-server", "IP:127.0.0.1");
+  const client = makeCert(dir, "ca", clientName);
+  const ca = join(dir, "ca.pem");
+  const etcd = new EtcdCluster({
+    caFile: ca,
+    certFile: server.cert,
+    keyFile: server.key,
+    client: { certFile: client.cert, keyFile: client.key },
+  });
+  return { etcd, ca, client };
 }

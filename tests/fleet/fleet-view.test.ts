@@ -9,9 +9,8 @@ import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { FleetView } from "../e2e/fleet-view";
 import { waitFor } from "../support/wait";
-import { EtcdCluster } from "./etcd";
+import { clientTlsCluster, EtcdCluster } from "./etcd";
 import { machineID } from "./harness";
-import { makeCA, makeCert } from "./tls";
 
 jest.setTimeout(90_000);
 
@@ -21,29 +20,19 @@ let view: FleetView | undefined;
 let reg: Registry;
 
 beforeAll(async () => {
-  makeCA(dir, "ca");
-  const server = makeCert(dir, "ca", "etcd-server", "IP:127.0.0.1");
-  const admin = makeCert(dir, "ca", "admin");
-  etcd = new EtcdCluster({
-    caFile: join(dir, "ca.pem"),
-    certFile: server.cert,
-    keyFile: server.key,
-    client: { certFile: admin.cert, keyFile: admin.key },
-  });
+  const tls = clientTlsCluster(dir, "admin");
+  etcd = tls.etcd;
   await etcd.start(1);
+  const admin = { ca: tls.ca, cert: tls.client.cert, key: tls.client.key };
   reg = new Registry(
     connect({
       endpoints: etcd.endpoints,
-      caFile: join(dir, "ca.pem"),
+      caFile: admin.ca,
       certFile: admin.cert,
       keyFile: admin.key,
     }),
   );
-  view = new FleetView(
-    [],
-    { endpoints: etcd.endpoints, ca: join(dir, "ca.pem"), cert: admin.cert, key: admin.key },
-    8000,
-  );
+  view = new FleetView([], { endpoints: etcd.endpoints, ...admin }, 8000);
 });
 
 afterAll(async () => {
