@@ -123,7 +123,7 @@ export class EtcdCluster {
   async stop(): Promise<void> {
     for (const m of this.members) {
       const p = m.proc;
-      if (!p || p.exitCode !== null) continue;
+      if (!p || p.exitCode !== null || p.signalCode !== null) continue;
       const exited = new Promise((r) => p.once("exit", r));
       p.kill("SIGKILL");
       await exited;
