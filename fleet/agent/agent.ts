@@ -52,7 +52,7 @@ export function withBinding(options: UnitOption[], agentUnit?: string): UnitOpti
 }
 
 /** Bound a call to etcd: a partition must never leave the renew loop hanging. */
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let t: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
     t = setTimeout(() => reject(new Error(`${what}: no answer from etcd within ${ms} ms`)), ms);

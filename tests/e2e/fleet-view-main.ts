@@ -12,7 +12,9 @@
 //
 // Usage: fleet-view-main <endpoints,comma-separated> <ca> <cert> <key>
 // Ends when stdin closes (its parent is gone) or on SIGTERM.
+import { within } from "../../fleet/agent/agent";
 import { FleetService } from "../../fleet/api/service";
+import { coalesce } from "../../fleet/engine/coalesce";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { keys } from "../../fleet/registry/keys";
 
@@ -20,14 +22,6 @@ const REFRESH_MS = 5000;
 const DEBOUNCE_MS = 200;
 /** A list that hangs (no quorum) must not stop the snapshots: it is reported as an error. */
 const LIST_BOUND_MS = 8000;
-
-function within<T>(ms: number, p: Promise<T>): Promise<T> {
-  let t: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`etcd did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
-}
 
 async function main(): Promise<void> {
   const [endpoints, caFile, certFile, keyFile] = process.argv.slice(2);
@@ -38,45 +32,34 @@ async function main(): Promise<void> {
   const client = connect({ endpoints: endpoints.split(","), caFile, certFile, keyFile });
   const reg = new Registry(client);
   const svc = new FleetService(reg);
-  let listing = false;
-  let again = false;
   const emit = (o: object) => process.stdout.write(`${JSON.stringify({ at: Date.now(), ...o })}\n`);
-  const list = async (): Promise<void> => {
-    if (listing) {
-      again = true;
-      return;
-    }
-    listing = true;
-    try {
+  // One listing at a time, and one more after it for whatever changed meanwhile.
+  const list = coalesce(
+    async () => {
       const [machines, states] = await within(
         LIST_BOUND_MS,
+        "listing machines and states",
         Promise.all([svc.listMachines(), svc.listStates({})]),
       );
       emit({ machines, states });
-    } catch (e) {
-      emit({ error: (e as Error).message });
-    } finally {
-      listing = false;
-      if (again) {
-        again = false;
-        void list();
-      }
-    }
-  };
+    },
+    (e) => emit({ error: e.message }),
+    () => false,
+  );
   let pending: NodeJS.Timeout | undefined;
   const soon = () => {
-    if (!pending) pending = setTimeout(() => ((pending = undefined), void list()), DEBOUNCE_MS);
+    if (!pending) pending = setTimeout(() => ((pending = undefined), list()), DEBOUNCE_MS);
   };
   const watchers = await Promise.all(
     [keys.machinesPrefix, keys.statePrefix].map((p) =>
-      within(LIST_BOUND_MS * 4, reg.watch(p, soon)).catch((e: Error) => {
+      within(LIST_BOUND_MS * 4, `watching ${p}`, reg.watch(p, soon)).catch((e: Error) => {
         emit({ error: `watch ${p}: ${e.message}` });
         return undefined;
       }),
     ),
   );
-  const timer = setInterval(() => void list(), REFRESH_MS);
-  void list();
+  const timer = setInterval(() => list(), REFRESH_MS);
+  list();
   const stop = () => {
     clearInterval(timer);
     for (const w of watchers) void w?.cancel().catch(() => undefined);
