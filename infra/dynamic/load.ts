@@ -4,9 +4,10 @@
 import * as path from "path";
 
 // The dynamic-provider host is plain node, not ts-node: the serialized methods load
-// our TypeScript through ts-node by absolute path instead of capturing its code.
+// our TypeScript through ts-node by absolute path instead of capturing its code, with
+// the config the program itself runs under (tsconfig.pulumi.json: esbuild, no type check).
 const TS_NODE = require.resolve("ts-node");
-const TS_CONFIG = path.join(__dirname, "..", "..", "tsconfig.json");
+const TS_CONFIG = path.join(__dirname, "..", "..", "tsconfig.pulumi.json");
 
 /** `require(dir/mod)` of a driver's operations module, registering ts-node once. */
 export function loadImpl<T>(dir: string, mod: string): T {
