@@ -6,7 +6,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, labSpecFromPulumi, loadStackFile, parseLabSpec } from ".";
-import { DATA_DEFAULTS } from "./defaults";
+import { DATA_DEFAULTS } from "./keys";
 
 function engineConfig(stack: string, over: Record<string, unknown> = {}): Record<string, string> {
   const raw = { ...loadStackFile(stack), ...over };

@@ -1,22 +1,5 @@
-// Defaults and limits of the stack config. Scalar defaults are repeated as `default:`
-// in Pulumi.yaml (the Pulumi engine applies them); a unit test keeps both equal.
-import { labImage } from "../../node/images";
-
-export const DEFAULTS = {
-  flatcarChannel: "stable",
-  flatcarVersion: "current",
-  // Nodes keep the release they were created with (infra/ignition/update.ts).
-  flatcarUpdates: false,
-  // etcd 3.5 line from the project that publishes etcd's official images.
-  etcdImage: "quay.io/coreos/etcd:v3.5.17",
-  etcdClientPort: 2379,
-  etcdPeerPort: 2380,
-  fleetImage: labImage("fleet"),
-  machines: true,
-  // The service images are not published to a registry yet (docs/services.md): opt-in.
-  services: false,
-} as const;
-
+// Limits of the stack config and the defaults that are not one key's (the per-key
+// defaults are in keys.ts, with the key's type and description).
 /**
  * The lab's timings when the stack does not set them, by how the VMs will run. Not in
  * Pulumi.yaml as `default:` (the engine would always pass it, and the program could no
@@ -49,15 +32,6 @@ export const NODE_TCP_PORTS: Readonly<Record<number, string>> = {
   389: "the LDAP service",
   49153: "the fleet API",
 };
-
-export const NODE_DEFAULTS = { cpus: 2, memoryMiB: 2048, diskGiB: 10 } as const;
-
-/** The lab data: the DHCP file, the LDAP and web directories (labdata/load.ts). */
-export const DATA_DEFAULTS = {
-  dhcp: "data/dhcp.yaml",
-  ldap: "data/ldap",
-  www: "data/www",
-} as const;
 
 /**
  * Below this Flatcar plus Docker plus an etcd member does not fit: Flatcar's own

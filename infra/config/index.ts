@@ -7,16 +7,10 @@ import type { LabSpec } from "./types";
 
 export * from "./types";
 export { ConfigError, formatProblems, type Problem as ConfigProblem } from "../../labdata/problems";
-export { parseLabSpec, CONFIG_KEYS, type HostFacts } from "./parse";
+export { parseLabSpec, type HostFacts } from "./parse";
+export { CONFIG_KEYS, DEFAULTS, NODE_DEFAULTS, STACK_KEYS, declaration } from "./keys";
 export { loadStackFile, readStackConfig, stackOfFile, configFromEngine, PROJECT_DIR } from "./load";
-export {
-  DEFAULTS,
-  NODE_DEFAULTS,
-  MIN_MEMORY_MIB,
-  MIN_DISK_GIB,
-  MAC_PREFIX,
-  FLATCAR_FW_CFG_KEY,
-} from "./defaults";
+export { MIN_MEMORY_MIB, MIN_DISK_GIB, MAC_PREFIX, FLATCAR_FW_CFG_KEY } from "./defaults";
 
 /**
  * LabSpec of the stack the Pulumi engine is running. With fleetlab:services the lab

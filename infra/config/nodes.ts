@@ -2,13 +2,8 @@
 // derived addresses, then checks the list as a whole (etcd quorum, duplicates, pool).
 import { isMapping } from "../../labdata/problems";
 import { fullKey } from "./errors";
-import {
-  MAC_PREFIX,
-  MIN_DISK_GIB,
-  MIN_MEMORY_MIB,
-  NODE_DEFAULTS,
-  NODE_HOST_OFFSET,
-} from "./defaults";
+import { MAC_PREFIX, MIN_DISK_GIB, MIN_MEMORY_MIB, NODE_HOST_OFFSET } from "./defaults";
+import { NODE_DEFAULTS } from "./keys";
 import { broadcastOf, formatIPv4, macFromIp, normalizeMac, parseIPv4 } from "../../node/net";
 import { hostAddress, hostRange, ParsedNetwork } from "./network";
 import { Reader } from "./read";

@@ -5,44 +5,15 @@ import { unknownKeyFix } from "../../labdata/suggest";
 import { timingForTtl } from "../../fleet/agent/config";
 import { watchdogTimingProblem } from "../../fleet/agent/watchdog";
 import { fullKey } from "./errors";
-import {
-  DATA_DEFAULTS,
-  DEFAULTS,
-  NODE_TCP_PORTS,
-  TIMING_DEFAULTS,
-  TIMING_KEYS,
-  TimingProfile,
-} from "./defaults";
+import { NODE_TCP_PORTS, TIMING_DEFAULTS, TIMING_KEYS, TimingProfile } from "./defaults";
 import { checkFlatcarForHypervisor } from "./flatcar";
+import { CONFIG_KEYS, DATA_DEFAULTS, DEFAULTS } from "./keys";
 import { parseHypervisor } from "./hypervisor";
 import { parseNetwork } from "./network";
 import { parseNodeDefaults, parseNodes } from "./nodes";
 import { Raw, Reader } from "./read";
 import { sshPublicKeyProblem } from "./ssh";
 import { ENVIRONMENTS, EtcdSpec, FLATCAR_CHANNELS, LabDataSpec, LabSpec } from "./types";
-
-/** Every key the project reads, in the "fleetlab" namespace. */
-export const CONFIG_KEYS = [
-  "environment",
-  "hypervisor",
-  "network",
-  "nodes",
-  "nodeDefaults",
-  "sshKeys",
-  "flatcarChannel",
-  "flatcarVersion",
-  "flatcarUpdates",
-  "etcdImage",
-  "etcdClientPort",
-  "etcdPeerPort",
-  "etcdHeartbeatMs",
-  "etcdElectionMs",
-  "fleetImage",
-  "fleetLeaseTtlSec",
-  "data",
-  "machines",
-  "services",
-] as const;
 
 // A registry reference with an explicit tag, a digest, or both (docker pins to the
 // digest then): "latest" or no tag would make two `pulumi up`s produce different

@@ -5,10 +5,14 @@ import * as YAML from "yaml";
 import {
   CONFIG_KEYS,
   configFromEngine,
+  declaration,
   DEFAULTS,
   labSpecFromFile,
   loadStackFile,
+  NODE_DEFAULTS,
+  parseLabSpec,
   PROJECT_DIR,
+  STACK_KEYS,
 } from ".";
 import { TIMING_KEYS } from "./defaults";
 
@@ -64,31 +68,48 @@ describe("the committed stacks", () => {
 
 describe("Pulumi.yaml declarations", () => {
   const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
-  const declared: Record<string, { type: string; default?: unknown; description?: string }> =
-    project.config;
+  const declared: Record<string, Record<string, unknown>> = project.config;
 
-  it("declares only keys the program reads, each with a type and description", () => {
-    for (const [key, decl] of Object.entries(declared)) {
-      expect(CONFIG_KEYS).toContain(key);
-      expect(["string", "integer", "boolean", "array"]).toContain(decl.type);
-      expect(decl.description).toBeTruthy();
+  it("are the key table's (infra/config/keys.ts): type, items, default, description", () => {
+    const expected = Object.fromEntries(
+      CONFIG_KEYS.flatMap((k) => {
+        const d = declaration(k);
+        return d ? [[k, d]] : [];
+      }),
+    );
+    expect(declared).toEqual(expected);
+  });
+
+  it("type the structured keys as objects, with the program's defaults", () => {
+    expect(declared.hypervisor.type).toBe("object");
+    expect(declared.nodes).toMatchObject({ type: "array", items: { type: "object" } });
+    expect(declared.nodeDefaults.default).toEqual(NODE_DEFAULTS);
+    expect(declared.data.default).toEqual({
+      dhcp: "data/dhcp.yaml",
+      ldap: "data/ldap",
+      www: "data/www",
+    });
+  });
+
+  it("require environment, hypervisor, network, nodes and sshKeys in every stack (no default)", () => {
+    for (const key of ["environment", "hypervisor", "network", "nodes", "sshKeys"]) {
+      expect([key, "default" in declared[key]]).toEqual([key, false]);
     }
   });
 
-  it("has the same defaults as the program (the engine applies Pulumi.yaml's)", () => {
-    for (const [key, value] of Object.entries(DEFAULTS)) {
-      expect([key, declared[key]?.default]).toEqual([key, value]);
-      expect(declared[key].type).toBe(typeof value === "number" ? "integer" : typeof value);
-    }
-  });
-
-  it("requires environment and sshKeys in every stack (no default)", () => {
-    expect(declared.environment.default).toBeUndefined();
-    expect(declared.sshKeys.default).toBeUndefined();
-  });
-
-  it("leaves the timing keys undeclared (a declared key needs a default or a value), so the program can tell unset and follow the host", () => {
+  it("leave the timing keys undeclared (a declared key needs a default or a value), so the program can tell unset and follow the host", () => {
     for (const key of TIMING_KEYS) expect([key, declared[key]]).toEqual([key, undefined]);
+    for (const key of TIMING_KEYS) expect(STACK_KEYS[key].description).toBeTruthy();
+  });
+
+  it("give every default a value the program itself accepts", () => {
+    // What the engine passes for a stack that sets none of the defaulted keys parses to
+    // the spec the program makes of that stack read from its file (render, tests).
+    const raw = Object.fromEntries(
+      Object.entries(loadStackFile("local")).filter(([k]) => !(k in DEFAULTS)),
+    );
+    expect(Object.keys(raw)).not.toContain("nodeDefaults");
+    expect(parseLabSpec("local", { ...raw, ...DEFAULTS })).toEqual(parseLabSpec("local", raw));
   });
 });
 

@@ -229,3 +229,39 @@ describe("up, no-change preview, secrets, one-node edit, destroy (stack local, n
     ENGINE_TIMEOUT_MS,
   );
 });
+
+// Pulumi.yaml types the structured keys (infra/config/keys.ts): the CLI itself refuses a
+// value of the wrong shape, naming the key, before the program or any resource runs.
+describe("the CLI checks Pulumi.yaml's config types", () => {
+  let project: TestProject;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    project = tempProject(repoRoot, ["local"]);
+    const file = path.join(project.dir, "Pulumi.local.yaml");
+    const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
+    doc.setIn(["config", "fleetlab:hypervisor"], "libvirt");
+    doc.setIn(["config", "fleetlab:machines"], false);
+    fs.writeFileSync(file, doc.toString());
+    stack = await project.open("local");
+  }, ENGINE_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await stack?.workspace.removeStack("local", { force: true }).catch(() => undefined);
+    project?.cleanup();
+  }, ENGINE_TIMEOUT_MS);
+
+  test(
+    "a text where an object is declared stops preview with the key's name",
+    async () => {
+      const rec = stepRecorder();
+      const err = await stack.preview({ onEvent: rec.onEvent }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/configuration key 'hypervisor' must be of type 'object'/);
+      expect(rec.steps).toEqual([]);
+    },
+    ENGINE_TIMEOUT_MS,
+  );
+});

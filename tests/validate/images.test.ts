@@ -4,7 +4,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { IMAGE_VERSION, labImage } from "../../node/images";
-import { DEFAULTS } from "../../infra/config/defaults";
+import { DEFAULTS } from "../../infra/config/keys";
 import { DEFAULT_SERVICE_UNIT_OPTIONS } from "../../units/services";
 import { version } from "../../package.json";
 
