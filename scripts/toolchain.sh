@@ -8,6 +8,7 @@
 #   scripts/toolchain.sh env-lines   the same as NAME=VALUE lines (PATH not included)
 #   scripts/toolchain.sh check       exit 0 only when the toolchain is complete
 #   scripts/toolchain.sh versions    print the pinned versions as JSON
+#   scripts/toolchain.sh langhost-test   go vet and go test of our language host
 #
 # What is built (why these versions: the comment at CLI_VERSION below, and
 # scripts/toolchain/langhost-nodejs/README.md):
@@ -243,8 +244,9 @@ case "${1:-install}" in
   env) print_env ;;
   env-lines) env_lines ;;
   check) check ;;
+  langhost-test) go_env && ensure_go >/dev/null && test_langhost ;;
   versions) printf '{"sdk":"%s","cli":"%s","cache":"%s","bin":"%s"}\n' "$SDK_VERSION" "$CLI_VERSION" "$cache_root" "$(toolchain_bin)" ;;
-  *) die "unknown command '$1' (install|env|check|versions)" ;;
+  *) die "unknown command '$1' (install|env|env-lines|check|versions|langhost-test)" ;;
 esac
 exit
 }

@@ -6,9 +6,10 @@
 # the CLI build already compiled.
 langhost_src() { echo "$here/toolchain/langhost-nodejs"; }
 
-# The binary is rebuilt whenever its source or the CLI version changes.
+# The binary is rebuilt whenever its source (tests aside) or the CLI version changes.
 langhost_stamp() {
-  (cd "$(langhost_src)" && cat ./*.go && echo "$CLI_VERSION") | sha256sum | cut -d' ' -f1
+  (cd "$(langhost_src)" && cat $(ls ./*.go | grep -v '_test\.go$') && echo "$CLI_VERSION") |
+    sha256sum | cut -d' ' -f1
 }
 
 langhost_ok() {
@@ -32,4 +33,17 @@ build_langhost() {
   langhost_stamp >"$bin/.langhost.sha256"
   record_timing langhost-compile "$(elapsed "$t0")" cold
   say "pulumi-language-nodejs built ($(elapsed "$t0")s)"
+}
+
+# `go vet` and `go test` of the host, in the same wrapper module it is built in (so with
+# the very module versions it runs with), from a scratch package removed afterwards.
+test_langhost() {
+  [ -f "$prefix/src/cli/go.mod" ] || die "the CLI's wrapper module $prefix/src/cli is missing: run 'bash scripts/setup.sh'"
+  local pkg=$prefix/src/cli/langhost-nodejs-test
+  rm -rf "$pkg" && mkdir -p "$pkg"
+  cp "$(langhost_src)"/*.go "$pkg/"
+  local rc=0
+  (cd "$prefix/src/cli" && "$GO" vet ./langhost-nodejs-test && "$GO" test -count=1 ./langhost-nodejs-test) || rc=$?
+  rm -rf "$pkg"
+  return "$rc"
 }

@@ -20,20 +20,7 @@ const exitUserActionable = 32
 // runProgram runs one Pulumi program to completion: `node [nodeargs] <cmd/run> flags
 // <entry point>`, with the stack's config in the environment the SDK reads.
 func runProgram(ctx context.Context, engine, tracing string, req *pulumirpc.RunRequest) *pulumirpc.RunResponse {
-	info := req.GetInfo()
-	dir := info.GetProgramDirectory()
-	if dir == "" {
-		dir = req.GetPwd()
-	}
-	entry := info.GetEntryPoint()
-	if entry == "" {
-		entry = req.GetProgram() //nolint:staticcheck // older engines send only this
-	}
-	if entry == "" {
-		entry = "."
-	}
-	opts := runtimeOptions(info)
-
+	dir, _ := programPlace(req)
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return failed("could not find node on PATH: %v", err)
@@ -42,13 +29,43 @@ func runProgram(ctx context.Context, engine, tracing string, req *pulumirpc.RunR
 	if err != nil {
 		return failed("cannot find @pulumi/pulumi/cmd/run from %s (run 'npm ci' in the project): %v", dir, err)
 	}
+	args, env, err := nodeCommand(req, runPath, engine, tracing)
+	if err != nil {
+		return failed("%v", err)
+	}
+
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), env...)
+
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return &pulumirpc.RunResponse{}
+	case errors.As(err, &exit) && exit.ExitCode() == exitUserActionable:
+		return &pulumirpc.RunResponse{Bail: true}
+	case errors.As(err, &exit):
+		return failed("the Node.js program exited with code %d", exit.ExitCode())
+	default:
+		return failed("could not run node: %v", err)
+	}
+}
+
+// nodeCommand is what runProgram starts: node's arguments after the node binary, and
+// the variables it adds to the environment (the stack's config and how the SDK loads
+// TypeScript). Pure, so that a test can hold it to what @pulumi/pulumi's cmd/run reads.
+func nodeCommand(req *pulumirpc.RunRequest, runPath, engine, tracing string) ([]string, []string, error) {
+	dir, entry := programPlace(req)
+	opts := runtimeOptions(req.GetInfo())
 	config, err := json.Marshal(nonNil(req.GetConfig()))
 	if err != nil {
-		return failed("cannot encode the stack config: %v", err)
+		return nil, nil, fmt.Errorf("cannot encode the stack config: %w", err)
 	}
 	secretKeys, err := json.Marshal(nonNilSlice(req.GetConfigSecretKeys()))
 	if err != nil {
-		return failed("cannot encode the stack's secret config keys: %v", err)
+		return nil, nil, fmt.Errorf("cannot encode the stack's secret config keys: %w", err)
 	}
 
 	args := append(strings.Fields(opts.nodeargs), runPath)
@@ -63,7 +80,7 @@ func runProgram(ctx context.Context, engine, tracing string, req *pulumirpc.RunR
 	flagIf("project", req.GetProject())
 	flagIf("stack", req.GetStack())
 	flagIf("pwd", dir)
-	flagIf("root-directory", info.GetRootDirectory())
+	flagIf("root-directory", req.GetInfo().GetRootDirectory())
 	if req.GetDryRun() {
 		args = append(args, "--dry-run")
 	}
@@ -74,30 +91,32 @@ func runProgram(ctx context.Context, engine, tracing string, req *pulumirpc.RunR
 	args = append(args, entry)
 	args = append(args, req.GetArgs()...)
 
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(),
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
-		"PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(opts.typescript),
-	)
+	env := []string{
+		"PULUMI_CONFIG=" + string(config),
+		"PULUMI_CONFIG_SECRET_KEYS=" + string(secretKeys),
+		"PULUMI_NODEJS_TYPESCRIPT=" + strconv.FormatBool(opts.typescript),
+	}
 	if opts.tsconfig != "" {
-		cmd.Env = append(cmd.Env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfig)
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfig)
 	}
+	return args, env, nil
+}
 
-	err = cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return &pulumirpc.RunResponse{}
-	case errors.As(err, &exit) && exit.ExitCode() == exitUserActionable:
-		return &pulumirpc.RunResponse{Bail: true}
-	case errors.As(err, &exit):
-		return failed("the Node.js program exited with code %d", exit.ExitCode())
-	default:
-		return failed("could not run node: %v", err)
+// programPlace is the program's directory and entry point, from what the engine sent.
+func programPlace(req *pulumirpc.RunRequest) (dir, entry string) {
+	info := req.GetInfo()
+	dir = info.GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetPwd()
 	}
+	entry = info.GetEntryPoint()
+	if entry == "" {
+		entry = req.GetProgram() //nolint:staticcheck // older engines send only this
+	}
+	if entry == "" {
+		entry = "."
+	}
+	return dir, entry
 }
 
 type nodeOptions struct {
