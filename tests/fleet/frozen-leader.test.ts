@@ -65,8 +65,10 @@ test("a frozen engine leader: nothing placed twice, and it does nothing when it 
   // Bounded: 2 x TTL frozen, then 2 x TTL after SIGCONT, sampled every 100 ms.
   while (Date.now() - frozenAt < 4 * TTL_MS) {
     if (!resumedAt && Date.now() - frozenAt >= 2 * TTL_MS) {
-      leader.proc.kill("SIGCONT");
+      // Taken before SIGCONT: the resumed agent may fence (and record its stops) before
+      // this process runs again, and nothing of a stopped process happens before it.
       resumedAt = Date.now();
+      leader.proc.kill("SIGCONT");
     }
     const sched = await reg.listSchedule();
     for (const u of units)
