@@ -23,5 +23,4 @@ export const AGENT_ENV = {
   recordLog: "FLEET_RECORD_LOG",
   bindsTo: "FLEET_BINDS_TO",
   heartbeatFile: "FLEET_HEARTBEAT_FILE",
-  watchdogMs: "FLEET_WATCHDOG_MS",
 } as const;

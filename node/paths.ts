@@ -23,6 +23,12 @@ export const ETCD_DATA_DIR = "/var/lib/etcd";
  * (see etcdJoinScript), writing ETCD_INITIAL_CLUSTER_STATE to ETCD_STATE_ENV.
  */
 export const ETCD_JOIN_SCRIPT = "/opt/fleetlab/bin/etcd-join";
+/**
+ * The fleet agent unit's main process: it starts the agent and fences it if it hangs
+ * (fleet/agent/watchdog.ts), reading the agent's deadline from FLEET_HEARTBEAT_FILE.
+ */
+export const FLEET_WATCHDOG_SCRIPT = "/opt/fleetlab/bin/fleet-watchdog";
+export const FLEET_HEARTBEAT_FILE = "/run/fleet/heartbeat";
 export const ETCD_STATE_ENV = "/run/fleetlab/etcd-state.env";
 
 export const DOCKER_UNIT = "docker.service";

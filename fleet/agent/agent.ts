@@ -19,7 +19,7 @@ import {
 } from "../registry/inspect";
 import { AgentConfig } from "./config";
 import { SystemdAdapter } from "./systemd";
-import { parseUptimeMs, pingUntil } from "./watchdog";
+import { parseUptimeMs, stopAt } from "./watchdog";
 
 export type AgentOptions = Pick<
   AgentConfig,
@@ -32,7 +32,7 @@ export type AgentOptions = Pick<
   | "bindsTo"
   | "heartbeatFile"
 > &
-  Partial<Pick<AgentConfig, "watchdogMs">> & {
+  Partial<Pick<AgentConfig, "watchdogPollMs">> & {
     reconcileMs?: number;
     /** run the engine candidate in this agent (default true) */
     engine?: boolean;
@@ -219,20 +219,20 @@ export class Agent {
   }
 
   /**
-   * Tell the host-side watcher (watchdog.ts) until when to keep systemd's watchdog
-   * fed: derived from when the renewal that succeeded was sent, on the clock the
-   * watcher reads, so a frozen agent is killed when it would have fenced itself.
-   * Unarmed, the file is removed and the watcher pings freely: an agent that runs
-   * nothing has nothing to fence, and killing it for a slow registration (seconds on
-   * an emulated VM) would only start that registration over, again and again.
+   * Tell the host-side watcher (watchdog.ts) its deadline: derived from when the
+   * renewal that succeeded was sent, on the clock the watcher reads, so a frozen
+   * agent's units are stopped by when it would have fenced itself. Unarmed, the file
+   * is removed and the watcher only waits: an agent that runs nothing has nothing to
+   * fence, and killing it for a slow registration (seconds on an emulated VM) would
+   * only start that registration over, again and again.
    */
   private heartbeat(sent: number): void {
-    const { heartbeatFile: file, watchdogMs } = this.opts;
-    if (!file || watchdogMs === undefined) return;
+    const { heartbeatFile: file, watchdogPollMs } = this.opts;
+    if (!file || watchdogPollMs === undefined) return;
     try {
       if (!this.armed) return rmSync(file, { force: true });
       const t0 = parseUptimeMs(readFileSync("/proc/uptime", "utf8")) - (now() - sent);
-      writeFileSync(`${file}.tmp`, `${pingUntil(t0, { ...this.opts, watchdogMs })}\n`);
+      writeFileSync(`${file}.tmp`, `${stopAt(t0, { ...this.opts, watchdogPollMs })}\n`);
       renameSync(`${file}.tmp`, file);
     } catch (e) {
       this.log(`heartbeat ${file}: ${(e as Error).message}`);
@@ -241,15 +241,15 @@ export class Agent {
 
   /**
    * Put the agent under the watcher's deadline before it loads or starts a unit. The
-   * deadline must leave a renewal interval of room, or a healthy agent would be killed
-   * for a renewal that is merely due: renew first, and if that does not help, wait for
+   * deadline must leave a renewal interval of room, or a healthy agent's units would be
+   * stopped for a renewal that is merely due: renew first, and if that does not help, wait for
    * the next pass. False: do not act now.
    */
   private async arm(): Promise<boolean> {
-    const { heartbeatFile, watchdogMs } = this.opts;
-    if (this.armed || !heartbeatFile || watchdogMs === undefined) return true;
-    const room = () =>
-      this.lastRenewSent + this.opts.leaseTTL * 1000 - this.opts.fenceMarginMs - watchdogMs - now();
+    const { heartbeatFile, watchdogPollMs } = this.opts;
+    if (this.armed || !heartbeatFile || watchdogPollMs === undefined) return true;
+    // The watcher's deadline, on this process's clock, less now.
+    const room = () => stopAt(this.lastRenewSent, { ...this.opts, watchdogPollMs }) - now();
     if (room() < this.opts.renewMs) await this.renew();
     if (this.fenced || room() < this.opts.renewMs) return false;
     this.armed = true;

@@ -45,11 +45,15 @@ test("config errors name the variable and the fix", () => {
     /fencing can act before expiry/,
   );
   const hb = { ...base, [AGENT_ENV.heartbeatFile]: "/run/fleet/heartbeat" };
-  expect(() => configFromEnv({ ...hb, [AGENT_ENV.watchdogMs]: "3500" }, read)).toThrow(
-    /FLEET_WATCHDOG_MS.*watchdog 3500 ms must be below TTL - margin = 3500 ms/,
+  // Within the agent's own rule (2 x 150 + 4600 < 5000), but the watcher's deadline
+  // would leave a healthy agent no renewal interval: 5000 - 4600 - 250 = 150.
+  const tight = { [AGENT_ENV.fenceMarginMs]: "4600", [AGENT_ENV.renewMs]: "150" };
+  expect(configFromEnv({ ...base, ...tight }, read)).toMatchObject({ fenceMarginMs: 4600 });
+  expect(() => configFromEnv({ ...hb, ...tight }, read)).toThrow(
+    /timings \(FLEET_LEASE_TTL\): TTL - margin - the watcher's poll = 150 ms must exceed the renewal interval of 150 ms/,
   );
   expect(configFromEnv(hb, read)).toMatchObject({
-    watchdogMs: 1000,
+    watchdogPollMs: 250,
     heartbeatFile: hb[AGENT_ENV.heartbeatFile],
   });
   expect(() => parseMetadata("role")).toThrow(/FLEET_METADATA: "role" is not key=value/);
@@ -71,7 +75,6 @@ describe("timingForTtl", () => {
       renewMs: 3000,
       fenceMarginMs: 4500,
       reconcileMs: 3000,
-      watchdogMs: 3000,
       watchdogPollMs: 750,
     });
     const t = timingForTtl(2);

@@ -21,8 +21,7 @@ export const DEFAULT_TIMING = {
   renewMs: 1000,
   fenceMarginMs: 1500,
   reconcileMs: 1000,
-  /** systemd's WatchdogSec for the agent's unit and its watcher's poll (watchdog.ts) */
-  watchdogMs: 1000,
+  /** how often the host-side watcher looks at the agent's deadline (watchdog.ts) */
   watchdogPollMs: 250,
 };
 
@@ -38,7 +37,6 @@ export function timingForTtl(leaseTTL: number): typeof DEFAULT_TIMING {
     renewMs: Math.round(DEFAULT_TIMING.renewMs * scale),
     fenceMarginMs: Math.round(DEFAULT_TIMING.fenceMarginMs * scale),
     reconcileMs: Math.round(DEFAULT_TIMING.reconcileMs * scale),
-    watchdogMs: Math.round(DEFAULT_TIMING.watchdogMs * scale),
     watchdogPollMs: Math.round(DEFAULT_TIMING.watchdogPollMs * scale),
   };
 }
@@ -53,8 +51,7 @@ export interface AgentConfig {
   fenceMarginMs: number;
   /** the agent's and engine's periodic reconcile (watches trigger the rest) */
   reconcileMs: number;
-  /** the agent unit's WatchdogSec and its watcher's poll (watchdog.ts) */
-  watchdogMs: number;
+  /** the host-side watcher's poll (watchdog.ts), which the agent's deadline allows for */
   watchdogPollMs: number;
   unitDir: string;
   socket: string;
@@ -69,9 +66,8 @@ export interface AgentConfig {
    */
   bindsTo?: string;
   /**
-   * heartbeat for the host-side watcher (watchdog.ts), rewritten after each prompt
-   * successful renewal; with it, FLEET_WATCHDOG_MS (the unit's WatchdogSec) is checked
-   * against the timing rule at start
+   * heartbeat for the host-side watcher (watchdog.ts), rewritten after each successful
+   * renewal; with it, the timings are checked against the watcher's rule at start
    */
   heartbeatFile?: string;
 }
@@ -128,14 +124,11 @@ export function configFromEnv(
       `timings: ${AGENT_ENV.renewMs}*2 + ${AGENT_ENV.fenceMarginMs} must stay below ${AGENT_ENV.leaseTTL}*1000 so fencing can act before expiry`,
     );
   }
-  const scaled = timingForTtl(t.leaseTTL);
-  const watchdog = {
-    watchdogMs: num(env, AGENT_ENV.watchdogMs, scaled.watchdogMs),
-    watchdogPollMs: scaled.watchdogPollMs,
-  };
+  // The watcher's poll follows the TTL, as Ignition renders the watcher's arguments.
+  const watchdog = { watchdogPollMs: timingForTtl(t.leaseTTL).watchdogPollMs };
   const heartbeatFile = env[AGENT_ENV.heartbeatFile] || undefined;
   const problem = heartbeatFile && watchdogTimingProblem({ ...t, ...watchdog });
-  if (problem) throw new Error(`timings (${AGENT_ENV.watchdogMs}): ${problem}`);
+  if (problem) throw new Error(`timings (${AGENT_ENV.leaseTTL}): ${problem}`);
   const apiCert = env[AGENT_ENV.apiCert];
   return {
     etcd: {
@@ -176,6 +169,8 @@ export interface AgentEnvValues {
   tlsDir?: string;
   /** the unit the agent binds its units to (so they stop when the agent dies) */
   bindsTo?: string;
+  /** where the agent writes its deadline for the host-side watcher (watchdog.ts) */
+  heartbeatFile?: string;
   /** lease timings other than the agent's defaults */
   timing?: Pick<typeof DEFAULT_TIMING, "leaseTTL" | "renewMs" | "fenceMarginMs" | "reconcileMs">;
   /** host:port of the TCP API, served with the node's cert to clients of the lab CA */
@@ -200,6 +195,7 @@ export function agentEnv(v: AgentEnvValues): Record<string, string> {
       .join(","),
   };
   if (v.bindsTo) env[AGENT_ENV.bindsTo] = v.bindsTo;
+  if (v.heartbeatFile) env[AGENT_ENV.heartbeatFile] = v.heartbeatFile;
   if (v.timing) {
     env[AGENT_ENV.leaseTTL] = String(v.timing.leaseTTL);
     env[AGENT_ENV.renewMs] = String(v.timing.renewMs);

@@ -93,8 +93,8 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
       leaseFix(etcd.electionMs),
     );
   }
-  // A frozen agent (alive, renewing nothing) is fenced by systemd's watchdog on its
-  // unit (fleet/agent/watchdog.ts): renew + poll + watchdog + stop must fit in the TTL.
+  // A frozen agent (alive, renewing nothing) is fenced by the watcher on its unit
+  // (fleet/agent/watchdog.ts): its deadline must leave a healthy agent a renewal.
   const watchdogProblem = watchdogTimingProblem(timingForTtl(fleet.leaseTtlSec));
   if (watchdogProblem) {
     problems.add(

@@ -7,12 +7,15 @@ import {
   ETCD_UNIT,
   FLEET_AGENT_CONTAINER,
   FLEET_AGENT_UNIT,
+  FLEET_HEARTBEAT_FILE,
   FLEET_RUN_DIR,
+  FLEET_WATCHDOG_SCRIPT,
   TLS_DIR,
 } from "../../node/paths";
 import { HOST_CONTAINER_OPTS } from "./docker";
 import { execLine, renderUnit } from "../../node/systemd";
 import { agentEnv, DEFAULT_TIMING, timingForTtl } from "../../fleet/agent/config";
+import { watcherCommand } from "../../fleet/agent/watchdog";
 
 const DBUS_SOCKET = "/run/dbus/system_bus_socket";
 
@@ -41,14 +44,13 @@ export function fleetApiEndpoints(spec: LabSpec): string[] {
 /** The agent's docker command, one group of arguments per line. */
 export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
   // Units the agent starts are bound to the agent's own unit: if the agent dies
-  // while the machine lives, systemd stops them, since a dead agent cannot fence.
-  // (A frozen agent is fenced by fleet/agent/watchdog.ts under systemd's watchdog,
-  // tested on real systemd in tests/fleet/hung-agent.test.ts; it is not wired into
-  // the nodes' unit yet: in the emulated e2e lab its 4 s watchdog killed every
-  // agent right after they registered, so it waits for timings that fit such VMs.)
+  // while the machine lives, systemd stops them, since a dead agent cannot fence. A
+  // frozen agent is fenced by its watcher (fleetAgentUnit), from the deadline the
+  // agent writes to the heartbeat file after each renewal.
   const env = agentEnv({
     ...nodeAgentEnv(spec, node),
     bindsTo: FLEET_AGENT_UNIT,
+    heartbeatFile: FLEET_HEARTBEAT_FILE,
     // Only when fleetlab:fleetLeaseTtlSec is not the agent's own default.
     timing:
       spec.fleet.leaseTtlSec === DEFAULT_TIMING.leaseTTL
@@ -96,7 +98,18 @@ export function fleetAgentUnit(spec: LabSpec, node: NodeSpec): string {
       Restart: "always",
       RestartSec: 5,
       ExecStartPre: `-${execLine(["/usr/bin/docker", "rm", "-f", FLEET_AGENT_CONTAINER])}`,
-      ExecStart: execLine(...fleetAgentCommand(spec, node)),
+      // The watcher (fleet/agent/watchdog.ts) is the main process: it runs `docker run`
+      // of the agent and stops the fleet units if the agent misses its deadline.
+      ExecStart: execLine(
+        watcherCommand(
+          FLEET_WATCHDOG_SCRIPT,
+          FLEET_HEARTBEAT_FILE,
+          timingForTtl(spec.fleet.leaseTtlSec),
+          FLEET_AGENT_UNIT,
+          [],
+        ),
+        ...fleetAgentCommand(spec, node),
+      ),
       ExecStop: execLine(["/usr/bin/docker", "stop", FLEET_AGENT_CONTAINER]),
     },
     Install: { WantedBy: "multi-user.target" },

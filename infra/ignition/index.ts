@@ -3,11 +3,13 @@ import type { LabSpec, NodeSpec } from "../config/types";
 import { etcdClientEnv, etcdJoinScript, etcdMemberUnit } from "./etcd";
 import { DOCKER_ENABLED_UNIT, DOCKER_WANTS_LINK } from "./docker";
 import { fleetAgentUnit } from "./fleet";
+import { watchdogScript } from "../../fleet/agent/watchdog";
 import {
   CA_PATH,
   ETCD_DATA_DIR,
   ETCD_ENV_PATH,
   ETCD_JOIN_SCRIPT,
+  FLEET_WATCHDOG_SCRIPT,
   ETCD_UNIT,
   FLEET_AGENT_UNIT,
   NETWORKD_FILE,
@@ -105,6 +107,7 @@ export function renderIgnition(
     file(NODE_KEY_PATH, tls.key, MODE_SECRET),
     file(ETCD_ENV_PATH, etcdClientEnv(spec, node)),
     file(UPDATE_CONF_PATH, updateConf(spec)),
+    file(FLEET_WATCHDOG_SCRIPT, watchdogScript(), MODE_EXEC),
   ];
   const units: IgnitionUnit[] = [
     DOCKER_ENABLED_UNIT,

@@ -1,21 +1,22 @@
 // Fencing a hung agent on the real systemd path: the bundled agent runs as a systemd
-// unit (systemd as PID 1 in a container) under the host-side watcher that feeds the
-// unit's watchdog (fleet/agent/watchdog.ts), as Ignition renders it on a node (there
-// the agent is a `docker run` under the watcher). The agent, which is also the engine
-// leader, is frozen with SIGSTOP for twice the lease TTL while it runs a unit; the
-// watcher pings until the deadline the agent wrote, and systemd kills the unit when
-// the agent would have fenced itself (TTL - margin after its last renewal). From
+// unit (systemd as PID 1 in a container) under the host-side watcher
+// (fleet/agent/watchdog.ts), as Ignition renders it on a node (there the agent is a
+// `docker run` under the watcher). The agent, which is also the engine leader, is
+// frozen with SIGSTOP for twice the lease TTL while it runs a unit; once the deadline
+// the agent wrote passes, the watcher stops the units bound to the agent's unit, by
+// when the agent would have fenced itself (TTL - margin after its last renewal). From
 // systemd's own timestamps: the unit stopped while the agent's lease was still alive,
 // so before any other machine could be given it, and before machine 2 started it;
-// at no sample was it placed twice. Then the agent is restarted by systemd, registers
-// again, stays a follower, and runs what it is given.
+// at no sample was it placed twice. A lease TTL later the watcher finds the agent
+// hung and kills it; systemd restarts it, and it registers again, stays a follower,
+// and runs what it is given.
 import { readFileSync } from "fs";
 import { join } from "path";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { FleetService } from "../../fleet/api/service";
 import { DEFAULT_TIMING } from "../../fleet/agent/config";
-import { watchdogScript } from "../../fleet/agent/watchdog";
+import { watcherCommand, watchdogScript } from "../../fleet/agent/watchdog";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { EtcdCluster } from "./etcd";
 import { waitFor } from "../support/wait";
@@ -55,7 +56,6 @@ beforeAll(async () => {
     FLEET_PUBLIC_IP: "127.0.0.8",
     FLEET_BINDS_TO: "fleet-agent.service",
     FLEET_HEARTBEAT_FILE: "/run/fleet/heartbeat",
-    FLEET_WATCHDOG_MS: String(DEFAULT_TIMING.watchdogMs),
   };
   // The unit's service settings as infra/ignition/fleet.ts renders them, except a
   // RestartSec above the TTL, so the restarted agent comes back only after its old
@@ -65,25 +65,17 @@ beforeAll(async () => {
     "--unit=fleet-agent",
     "--no-block",
     "-p",
-    "Type=notify",
-    "-p",
-    "NotifyAccess=main",
-    "-p",
-    `WatchdogSec=${DEFAULT_TIMING.watchdogMs}ms`,
-    "-p",
-    "WatchdogSignal=SIGKILL",
-    "-p",
     "Restart=always",
     "-p",
     `RestartSec=${TTL_MS + 1500}ms`,
     ...Object.entries(env).map(([k, v]) => `--setenv=${k}=${v}`),
-    "/usr/local/bin/fleet-watchdog",
-    env.FLEET_HEARTBEAT_FILE,
-    String(DEFAULT_TIMING.watchdogPollMs),
-    "--",
-    "/usr/bin/node",
-    "/usr/lib/fleet/lib/fleet.js",
-    "agent",
+    ...watcherCommand(
+      "/usr/local/bin/fleet-watchdog",
+      env.FLEET_HEARTBEAT_FILE,
+      DEFAULT_TIMING,
+      "fleet-agent.service",
+      ["/usr/bin/node", "/usr/lib/fleet/lib/fleet.js", "agent"],
+    ),
   );
   await waitFor("agent 7 leads", async () => (await reg.leader()) === machineID(7), 30_000, 250);
 });
@@ -127,9 +119,10 @@ test("an agent that runs nothing is not held to a deadline; one that runs a unit
 });
 
 test("a frozen agent and engine leader: its unit stops before its lease expires, nothing runs twice", async () => {
-  // A healthy agent is not killed by its watchdog: well over one WatchdogSec of calm.
-  await sleep(DEFAULT_TIMING.watchdogMs * 2);
+  // A healthy agent is left alone by its watcher: several renewals of calm.
+  await sleep(DEFAULT_TIMING.renewMs * 3);
   expect(inside("systemctl", "show", "-p", "NRestarts", "--value", "fleet-agent")).toBe("0");
+  expect(inside("journalctl", "-u", "fleet-agent", "--no-pager")).not.toMatch(/fleet-watchdog/);
   other = await startAgent(etcd.endpoints, 2, {}, { logFile });
   const oldLease = (await reg.listMachinesWithLease()).find((m) => m.id === machineID(7))!.lease;
 
@@ -168,7 +161,9 @@ test("a frozen agent and engine leader: its unit stops before its lease expires,
   expect(startedOn2).toBeDefined();
   expect(stoppedAt).toBeLessThan(startedOn2!.from);
   expect(maxPlacements).toBe(1);
-  expect(inside("journalctl", "-u", "fleet-agent", "--no-pager")).toMatch(/[Ww]atchdog timeout/);
+  expect(inside("journalctl", "-u", "fleet-agent", "--no-pager")).toMatch(
+    /fleet-watchdog: the agent missed its deadline: stopping the units bound to fleet-agent.service: victim.service/,
+  );
   // the frozen leader lost the lead with its lease; machine 2's engine took over
   expect(await reg.leader()).toBe(machineID(2));
   console.log(
@@ -176,8 +171,15 @@ test("a frozen agent and engine leader: its unit stops before its lease expires,
   );
 });
 
-test("restarted by systemd, the agent registers again, follows, and runs what it is given", async () => {
+test("found hung and restarted by systemd, the agent registers again, follows, and runs what it is given", async () => {
   const svc = new FleetService(reg);
+  await waitFor(
+    "the watcher killed the hung agent and systemd restarted it",
+    () => inside("systemctl", "show", "-p", "NRestarts", "--value", "fleet-agent") === "1",
+    30_000,
+    250,
+  );
+  expect(inside("journalctl", "-u", "fleet-agent", "--no-pager")).toMatch(/it is hung, killing it/);
   await waitFor(
     "agent 7 registered again",
     async () => (await reg.listMachines()).some((m) => m.id === machineID(7)),
