@@ -59,7 +59,12 @@ export function parseUptimeMs(text: string): number {
   return Number(m[1]) * 1000 + Number(m[2]) * 10;
 }
 
-/** The watcher's command line: the script's path, then its arguments, then the agent's command. */
+/**
+ * The watcher's command line: bash with the script's path, then its arguments, then the
+ * agent's command. Run through bash, not by the script's own mode: what the unit
+ * executes is then a file every node has, which `systemd-analyze verify` can check
+ * where the script itself is not installed (tests/validate).
+ */
 export function watcherCommand(
   script: string,
   heartbeatFile: string,
@@ -67,15 +72,8 @@ export function watcherCommand(
   unit: string,
   agent: string[],
 ): string[] {
-  return [
-    script,
-    heartbeatFile,
-    String(t.watchdogPollMs),
-    String(t.leaseTTL * 1000),
-    unit,
-    "--",
-    ...agent,
-  ];
+  const args = [heartbeatFile, String(t.watchdogPollMs), String(t.leaseTTL * 1000), unit];
+  return ["/bin/bash", script, ...args, "--", ...agent];
 }
 
 /**
