@@ -578,7 +578,47 @@ test("on a busy host (two busy processes beside the VMs), nothing runs twice; on
   notes.mostCopiesUnderLoad = mostCopies;
   expect(mostCopies).toBeLessThanOrEqual(1);
   await labIsWhole(l, "AfterLoad");
+  watcherHolds(l);
 });
+
+/**
+ * Every node's agent runs under its watcher (fleet/agent/watchdog.ts), and a node that
+ * runs a unit holds its agent to a deadline that lies ahead (the agent arms it through
+ * the /run/fleet mount). What the watchers did so far (deadlines missed: units stopped;
+ * agents found hung) goes into the notes: stopping units is the right answer to an
+ * agent that fell behind under load, but an agent the lab kept healthy is never hung.
+ */
+function watcherHolds(l: LabState): void {
+  const running = new Set(Object.values(l.fleet.activeUnits(ips())));
+  const script = [
+    "p=$(systemctl show -p MainPID --value fleet-agent.service)",
+    'tr "\\0" " " </proc/$p/cmdline; echo',
+    "cat /run/fleet/heartbeat 2>/dev/null || echo none",
+    "cut -d' ' -f1 /proc/uptime",
+    "journalctl -b -u fleet-agent.service --no-pager | grep -c 'fleet-watchdog: the agent missed' || true",
+    "journalctl -b -u fleet-agent.service --no-pager | grep -c 'it is hung' || true",
+  ].join("; ");
+  const seen: Record<string, unknown> = {};
+  for (const ip of ips()) {
+    const r = sshRuns(ns, sshKey, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`, 60_000);
+    const [cmdline, heartbeat, uptime, missed, hung] = r.out.trim().split("\n");
+    seen[ip] = { cmdline, heartbeat, uptime, missed: Number(missed), hung: Number(hung) };
+    expect({ ip, ok: r.ok, cmdline }).toEqual({
+      ip,
+      ok: true,
+      cmdline: expect.stringContaining("/opt/fleetlab/bin/fleet-watchdog /run/fleet/heartbeat"),
+    });
+    if (running.has(ip)) {
+      expect({ ip, ahead: Number(heartbeat) > Number(uptime.replace(".", "")) * 10 }).toEqual({
+        ip,
+        ahead: true,
+      });
+    }
+    expect({ ip, hung: Number(hung) }).toEqual({ ip, hung: 0 });
+  }
+  notes.watchers = seen;
+  say(`watchers: ${JSON.stringify(seen)}`);
+}
 
 test("the node with the most services is killed: they answer again from the survivors; replacing the dead node through an Ignition change heals the lab", async () => {
   const l = needLab();
