@@ -42,24 +42,34 @@ describe("the registry's config", () => {
     keyPath: "/home/u/.cache/fleetlab/registry/local/tls/server.key",
   };
 
+  const SOCKET = "/home/u/.cache/fleetlab/registry/local/push.sock";
+
   it.each(["pull", "push"] as const)("the %s side matches its snapshot", (role) => {
-    const addr = role === "pull" ? base.addr : "127.0.0.1:5001";
+    const addr = role === "pull" ? base.addr : SOCKET;
     expect(renderRegistryConfig({ ...base, role, addr })).toMatchSnapshot();
   });
 
-  it("the pull side is read-only and the push side writable, both over TLS", () => {
+  it("the pull side is read-only over TLS; the push side writable on a unix socket", () => {
     const pull = parse(renderRegistryConfig(base));
-    const push = parse(renderRegistryConfig({ ...base, role: "push", addr: "127.0.0.1:5001" }));
+    const push = parse(renderRegistryConfig({ ...base, role: "push", addr: SOCKET }));
     expect(pull.storage.maintenance.readonly.enabled).toBe(true);
+    expect(pull.http.tls).toEqual({ certificate: base.certPath, key: base.keyPath });
     expect(push.storage.maintenance.readonly.enabled).toBe(false);
-    for (const c of [pull, push])
-      expect(c.http.tls).toEqual({ certificate: base.certPath, key: base.keyPath });
+    expect(push.http).toMatchObject({ net: "unix", addr: SOCKET });
+    expect(push.http.tls).toBeUndefined();
   });
 
-  it("refuses a push side reachable from outside the host", () => {
+  it("refuses a push side that is not a unix socket path, or one too long for one", () => {
     expect(() => renderRegistryConfig({ ...base, role: "push", addr: "0.0.0.0:5001" })).toThrow(
-      "127.0.0.1 only",
+      'addr = "0.0.0.0:5001" is not absolute',
     );
+    expect(() =>
+      renderRegistryConfig({ ...base, role: "push", addr: `/${"d".repeat(120)}/push.sock` }),
+    ).toThrow(/longer than 107 bytes.*FLEETLAB_REGISTRY_DIR/);
+  });
+
+  it("refuses a pull address that is not host:port", () => {
+    expect(() => renderRegistryConfig({ ...base, addr: "10.88.0.1" })).toThrow("not host:port");
   });
 
   it("refuses a relative storage path, naming it", () => {
