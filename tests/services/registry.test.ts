@@ -130,6 +130,35 @@ test("a push through the socket gives a content digest; pushed again, the same d
   expect(await hasManifest(pullEp, "tiny", `sha256:${"0".repeat(64)}`)).toBe(false);
 });
 
+test("a real OCI client (skopeo) pulls by digest with the lab CA trusted, and fails without it", async () => {
+  const ref = tinyImage("s", { "s.txt": "skopeo\n" });
+  const { digest } = await pushImage({
+    socket: registryPaths(server.dir).socket,
+    image: ref,
+    name: "skopeo",
+    tag: "1",
+    cacheFile: path.join(tmp, "layers.json"),
+  });
+  const certDir = fs.mkdtempSync(path.join(tmp, "certs-"));
+  fs.copyFileSync(path.join(tmp, "ca.pem"), path.join(certDir, "ca.crt"));
+  const src = `docker://127.0.0.1:${server.pull.port}/fleetlab/skopeo@${digest}`;
+  const copy = (...args: string[]) =>
+    spawnSync(
+      "skopeo",
+      ["copy", "--quiet", ...args, "--", src, `dir:${fs.mkdtempSync(path.join(tmp, "out-"))}`],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+  const trusted = copy("--src-cert-dir", certDir);
+  expect(trusted.stderr).toBe("");
+  expect(trusted.status).toBe(0);
+  const untrusted = copy("--src-cert-dir", fs.mkdtempSync(path.join(tmp, "empty-")));
+  expect(untrusted.status).not.toBe(0);
+  expect(untrusted.stderr).toMatch(/certificate signed by unknown authority/);
+});
+
 test("the pull side refuses a push: our client and docker's", async () => {
   const ep = { address: server.pull, caPem: server.caPem };
   const r = await registryRequest(ep, "POST", "/v2/fleetlab/tiny/blobs/uploads/");
