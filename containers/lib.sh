@@ -85,10 +85,28 @@ context_hash_of() {
     dk image inspect -f '{{.Id}}' "$FLEETLAB_BASE_IMAGE") | sha256sum | cut -c1-16
 }
 
-# Ensures the base image $FLEETLAB_BASE_IMAGE exists, building it from debootstrap
-# (containers/base.sh) when missing.
+# The base image's recipe: a hash of containers/base.sh and the files it installs
+# (containers/slim/), kept by base.sh as the label $FLEETLAB_BASE_LABEL. Why: the base
+# used to be built only when missing, so a machine that had the old, unstripped base
+# (149 MB) would have kept it; an image whose label differs, or that has none, is
+# rebuilt once. A new base has a new ID, so every image FROM it is rebuilt too
+# (context_hash_of).
+FLEETLAB_BASE_LABEL=org.fleetlab.base-recipe
+base_recipe_hash() {
+  local here
+  here=$(dirname "${BASH_SOURCE[0]}")
+  sha256sum "$here/base.sh" "$here"/slim/* | sed 's|  .*/|  |' | sha256sum | cut -c1-16
+}
+
+# Prints image $1's recipe label (empty when it has none or is missing).
+base_recipe_of() {
+  dk image inspect -f "{{index .Config.Labels \"$FLEETLAB_BASE_LABEL\"}}" "$1" 2>/dev/null || true
+}
+
+# Ensures the base image $FLEETLAB_BASE_IMAGE exists and was built from the current
+# recipe, building it from debootstrap (containers/base.sh) when not.
 ensure_base_image() {
   ensure_dockerd || return 1
-  image_exists "$FLEETLAB_BASE_IMAGE" && return 0
+  [ "$(base_recipe_of "$FLEETLAB_BASE_IMAGE")" = "$(base_recipe_hash)" ] && return 0
   bash "$(dirname "${BASH_SOURCE[0]}")/base.sh"
 }
