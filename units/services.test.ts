@@ -2,7 +2,7 @@
 // placement rules hold on a sample lab (m1 on the LAN, m2 and m3 not).
 import { checkUnit, parseUnitFile } from "../fleet/unit";
 import { schedule, SchedMachine } from "../fleet/engine/scheduler";
-import { serviceUnits } from "./services";
+import { DEFAULT_SERVICE_UNIT_OPTIONS, serviceUnits, type ServiceUnitOverrides } from "./services";
 
 const machines: SchedMachine[] = [
   { id: "m1", metadata: { role: "etcd", lan: "true" } },
@@ -98,11 +98,25 @@ describe("service units", () => {
 
 describe("docker run arguments from the options", () => {
   it.each([
-    [{ imageRepo: "--privileged" }, /imageRepo = "--privileged": not a registry path/],
-    [{ imageRepo: "-v/:/host" }, /imageRepo/],
-    [{ version: "-x" }, /version = "-x": not an image tag/],
-    [{ version: "1 --privileged" }, /version/],
+    [{ images: { www: "--privileged" } }, /images.www = "--privileged": not an image reference/],
+    [{ images: { dhcp: "-v/:/host" } }, /images.dhcp/],
+    [{ images: { ldap: "10.88.0.1:5000/fleetlab/ldap:-x" } }, /images.ldap/],
+    [{ images: { sidekick: "a/b:1 --privileged" } }, /images.sidekick/],
+    [{ images: { www: "10.88.0.1:5000/fleetlab/www@sha256:abc" } }, /images.www/],
   ])("refuses %j, so no value becomes a docker option", (opts, message) =>
-    expect(() => serviceUnits(opts)).toThrow(message),
+    expect(() => serviceUnits(opts as ServiceUnitOverrides)).toThrow(message),
   );
+
+  it("runs each unit's own image, by digest when given one, and says which it is", () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const www = `10.88.0.1:5000/fleetlab/www@${digest}`;
+    const units = serviceUnits({ images: { www } });
+    const byName = Object.fromEntries(units.map((u) => [u.name, u]));
+    expect(byName["www.service"].image).toBe("www");
+    expect(byName["www.service"].text).toContain(` ${www}\n`);
+    expect(byName["www-sidekick.service"].image).toBe("sidekick");
+    expect(byName["www-sidekick.service"].text).not.toContain(www);
+    // The others keep their defaults.
+    expect(byName["ldap.service"].text).toContain(DEFAULT_SERVICE_UNIT_OPTIONS.images.ldap);
+  });
 });

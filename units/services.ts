@@ -8,12 +8,18 @@
 import { execLine, renderUnit, UnitSections } from "../node/systemd";
 import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../node/paths";
 import { AUTO_INTERFACES } from "../containers/dhcp/interfaces";
-import { IMAGE_REPO, IMAGE_VERSION } from "../node/images";
+import { labImage } from "../node/images";
+
+/** The images the service units run. */
+export const SERVICE_IMAGES = ["dhcp", "www", "ldap", "sidekick"] as const;
+export type ServiceImage = (typeof SERVICE_IMAGES)[number];
 
 export interface ServiceUnitOptions {
-  /** Image repository and version of the service and sidekick images. */
-  imageRepo: string;
-  version: string;
+  /**
+   * The reference each unit runs: the lab registry's by digest in a lab
+   * (`<registry>/fleetlab/www@sha256:...`, infra/registry), a tag elsewhere.
+   */
+  images: Record<ServiceImage, string>;
   /**
    * The node's interface on the lab LAN, where Kea answers (e.g. eth1), or `auto`:
    * the sidekick picks the interfaces with an IPv4 address inside the DHCP data's
@@ -29,8 +35,12 @@ export interface ServiceUnitOptions {
 }
 
 export const DEFAULT_SERVICE_UNIT_OPTIONS: ServiceUnitOptions = {
-  imageRepo: IMAGE_REPO,
-  version: IMAGE_VERSION,
+  images: {
+    dhcp: labImage("dhcp"),
+    www: labImage("www"),
+    ldap: labImage("ldap"),
+    sidekick: labImage("sidekick"),
+  },
   dhcpInterface: AUTO_INTERFACES,
   wwwPort: 80,
   ldapPort: 389,
@@ -40,9 +50,15 @@ export const DEFAULT_SERVICE_UNIT_OPTIONS: ServiceUnitOptions = {
 export interface FleetUnitFile {
   name: string;
   text: string;
+  /** The one image the unit runs: a changed image changes exactly these units. */
+  image: ServiceImage;
 }
 
 const DOCKER = "/usr/bin/docker";
+
+/** [registry[:port]/]path[:tag][@sha256:hex], starting with a letter or digit. */
+const IMAGE_REFERENCE =
+  /^[a-z0-9][a-z0-9._-]*(:\d+)?(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 export const RUN_ROOT = "/run/fleetlab";
 
 interface ContainerSpec {
@@ -51,7 +67,8 @@ interface ContainerSpec {
   description: string;
   /** docker run arguments between the name and the image. */
   args: string[][];
-  image: string;
+  image: ServiceImage;
+  images: ServiceUnitOptions["images"];
   command?: string[];
   xfleet: Record<string, string | string[]>;
   /** Sidekicks: the service unit they belong to (BindsTo + After). */
@@ -78,7 +95,7 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
         execLine(["/usr/bin/mkdir", "-p", `${RUN_ROOT}/${c.container.replace(/-sidekick$/, "")}`]),
       ],
       ExecStart: execLine([DOCKER, "run", "--rm", `--name=${c.container}`], ...c.args, [
-        c.image,
+        c.images[c.image],
         ...(c.command ?? []),
       ]),
       ExecStop: execLine([DOCKER, "stop", c.container]),
@@ -86,7 +103,7 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
   };
   // fleet treats a unit without [X-Fleet] as placeable anywhere; omit an empty one.
   if (Object.keys(c.xfleet).length > 0) sections["X-Fleet"] = c.xfleet;
-  return { name: c.unit, text: renderUnit(sections) };
+  return { name: c.unit, text: renderUnit(sections), image: c.image };
 }
 
 const runDir = (svc: string) => ["-v", `${RUN_ROOT}/${svc}:${RUN_ROOT}/${svc}`];
@@ -111,7 +128,8 @@ function sidekick(
       ["-e", `FLEETLAB_RUN=${RUN_ROOT}/${container}`],
       ...extra,
     ],
-    image: `${o.imageRepo}/sidekick:${o.version}`,
+    image: "sidekick",
+    images: o.images,
     command: [svc],
     xfleet: { MachineOf: serviceUnit },
     bindsTo: serviceUnit,
@@ -126,7 +144,8 @@ export function dhcpUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       description: "fleetlab DHCP (Kea DHCPv4) on the lab LAN",
       // Host network: DHCP is layer 2 and must answer on the node's LAN link.
       args: [["--net=host"], runDir("dhcp")],
-      image: `${o.imageRepo}/dhcp:${o.version}`,
+      image: "dhcp",
+      images: o.images,
       xfleet: { MachineMetadata: "lan=true" },
     }),
     sidekick(o, "dhcp", "dhcp.service", "dhcp", [
@@ -142,7 +161,8 @@ export function wwwUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       container: "www",
       description: "fleetlab WWW (nginx)",
       args: [["-p", `${o.wwwPort}:8080`], runDir("www")],
-      image: `${o.imageRepo}/www:${o.version}`,
+      image: "www",
+      images: o.images,
       xfleet: {},
     }),
     // Shares nginx's PID namespace so it can SIGHUP the master after a config change.
@@ -165,7 +185,8 @@ export function ldapUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       container,
       description: `fleetlab LDAP (OpenLDAP slapd)${n > 1 ? ` replica ${container}` : ""}`,
       args: [["-p", `${o.ldapPort}:1389`], runDir(container)],
-      image: `${o.imageRepo}/ldap:${o.version}`,
+      image: "ldap",
+      images: o.images,
       // Replicas publish the same port, and one machine holding two would make a
       // machine failure take both: keep them apart.
       xfleet: n > 1 ? { Conflicts: "ldap@*.service" } : {},
@@ -175,8 +196,17 @@ export function ldapUnits(o: ServiceUnitOptions): FleetUnitFile[] {
 }
 
 /** Every service unit, validated options first. */
-export function serviceUnits(partial: Partial<ServiceUnitOptions> = {}): FleetUnitFile[] {
-  const o = { ...DEFAULT_SERVICE_UNIT_OPTIONS, ...partial };
+/** What a caller may set: any option, and any of the images. */
+export type ServiceUnitOverrides = Partial<Omit<ServiceUnitOptions, "images">> & {
+  images?: Partial<ServiceUnitOptions["images"]>;
+};
+
+export function serviceUnits(partial: ServiceUnitOverrides = {}): FleetUnitFile[] {
+  const o = {
+    ...DEFAULT_SERVICE_UNIT_OPTIONS,
+    ...partial,
+    images: { ...DEFAULT_SERVICE_UNIT_OPTIONS.images, ...partial.images },
+  };
   const problems: string[] = [];
   if (!Number.isInteger(o.ldapReplicas) || o.ldapReplicas < 1 || o.ldapReplicas > 9) {
     problems.push(
@@ -192,14 +222,15 @@ export function serviceUnits(partial: Partial<ServiceUnitOptions> = {}): FleetUn
       `dhcpInterface = ${JSON.stringify(o.dhcpInterface)}: not an interface name; fix: use ${AUTO_INTERFACES} (the interface in the DHCP subnet), or the node's LAN link, e.g. eth1`,
     );
   }
-  // Both end up as the image argument of `docker run`: one starting with '-' would be
+  // Each ends up as the image argument of `docker run`: one starting with '-' would be
   // read as an option.
-  if (!/^[a-z0-9][a-z0-9._-]*(:\d+)?(\/[a-z0-9][a-z0-9._-]*)*$/.test(o.imageRepo))
-    problems.push(
-      `imageRepo = ${JSON.stringify(o.imageRepo)}: not a registry path; fix: e.g. ${DEFAULT_SERVICE_UNIT_OPTIONS.imageRepo}`,
-    );
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(o.version))
-    problems.push(`version = ${JSON.stringify(o.version)}: not an image tag; fix: e.g. 0.1.0`);
+  for (const name of SERVICE_IMAGES) {
+    const ref = o.images[name];
+    if (typeof ref !== "string" || !IMAGE_REFERENCE.test(ref))
+      problems.push(
+        `images.${name} = ${JSON.stringify(ref)}: not an image reference; fix: e.g. ${DEFAULT_SERVICE_UNIT_OPTIONS.images[name]} or <registry>/fleetlab/${name}@sha256:<hex>`,
+      );
+  }
   if (problems.length > 0) throw new Error(`service units: ${problems.join("; ")}`);
   return [...dhcpUnits(o), ...wwwUnits(o), ...ldapUnits(o)];
 }

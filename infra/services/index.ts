@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DATA_SETS, DataSetName } from "../../labdata/keys";
 import { DataPaths, loadDataSet } from "../../labdata/load";
 import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
-import { serviceUnits, ServiceUnitOptions } from "../../units/services";
+import { serviceUnits, type ServiceUnitOverrides } from "../../units/services";
 import { resourceClass, UNTYPED_DYNAMIC } from "../dynamic";
 import {
   EtcdAccess,
@@ -89,7 +89,7 @@ export interface LabServicesArgs {
   hashes?: Record<DataSetName, string>;
   etcd: pulumi.Input<EtcdAccess>;
   fleetApi: pulumi.Input<FleetApiAccess>;
-  units?: Partial<ServiceUnitOptions>;
+  units?: ServiceUnitOverrides;
 }
 
 /** Lab data first, then the units: a sidekick that starts finds its data in etcd. */

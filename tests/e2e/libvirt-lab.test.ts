@@ -393,7 +393,7 @@ test("the services answer on the lab network: the page, the directory, a DHCP re
   // (container, Node.js). Measured here, once the services answer, so its three
   // container starts do not slow the start-up they are the floor of.
   const o = DEFAULT_SERVICE_UNIT_OPTIONS;
-  notes.floorsInVm = nodeFloors(ns, sshKey, ips()[0], `${o.imageRepo}/sidekick:${o.version}`);
+  notes.floorsInVm = nodeFloors(ns, sshKey, ips()[0], o.images.sidekick);
 });
 
 test("pulumi preview right after up shows no changes", async () => {

@@ -28,9 +28,7 @@ test("the image version is the project's, on both sides", () => {
 test("the shell scripts name the images the program runs", () => {
   expect(fromShell("$FLEETLAB_FLEET_IMAGE")).toBe(DEFAULTS.fleetImage);
   const o = DEFAULT_SERVICE_UNIT_OPTIONS;
-  expect(fromShell("$FLEETLAB_IMAGE_REPO/www:$FLEETLAB_IMAGE_VERSION")).toBe(
-    labImage("www", o.imageRepo, o.version),
-  );
+  expect(fromShell("$FLEETLAB_IMAGE_REPO/www:$FLEETLAB_IMAGE_VERSION")).toBe(o.images.www);
 });
 
 test("a version set for one build reaches every image name of it", () => {
