@@ -85,6 +85,43 @@ describe("dynamic provider", () => {
   });
 });
 
+describe("dynamic provider with drift and recreate", () => {
+  let gone: string | undefined;
+  const provider = dynamicProvider<Image, { path: string }>({
+    rules: RULES,
+    deleteBeforeReplace: false,
+    idOf: (i) => i.name,
+    create: async (i) => ({ path: `/images/${i.name}` }),
+    recreate: async (_o, n) => ({ path: `/images/${n.name}-again` }),
+    drifted: async () => gone,
+  });
+  const state = { ...olds, path: "/images/base" };
+
+  it("an object that drifted is an update in the diff; one that did not is no change", async () => {
+    gone = undefined;
+    expect((await provider.diff!("id", state, olds)).changes).toBe(false);
+    gone = "the process died";
+    expect(await provider.diff!("id", state, olds)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("a change of inputs is decided by the rules alone", async () => {
+    gone = "the process died";
+    expect((await provider.diff!("id", state, { ...olds, name: "other" })).replaces).toEqual([
+      "name",
+    ]);
+  });
+
+  it("recreate's state replaces what create made", async () => {
+    expect(await provider.update!("id", state, olds)).toEqual({
+      outs: { ...olds, path: "/images/base-again" },
+    });
+  });
+});
+
 describe("operations loader", () => {
   it("loads node or shared from the driver folder it was made with", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-impl-"));

@@ -51,6 +51,17 @@ export interface ProviderSpec<P extends object, S extends object> {
   create: (inputs: P) => Promise<S>;
   /** Applies a change of `update` inputs; without it, such a change is recorded only. */
   update?: (olds: P & S, news: P) => Promise<unknown>;
+  /**
+   * An update that makes a new created part (a re-push gives a new digest); what it
+   * returns replaces the state `create` returned. Takes the place of `update`.
+   */
+  recreate?: (olds: P & S, news: P) => Promise<S>;
+  /**
+   * Why the object is no longer what state says (a process that died, a manifest the
+   * registry lost), or undefined. Asked on every diff with no input change; an answer
+   * makes the diff an update, so `preview` shows it and `up` repairs it.
+   */
+  drifted?: (olds: P & S) => Promise<string | undefined>;
   delete?: (olds: P & S) => Promise<unknown> | void;
   /** Inputs never written to state (secrets that another input stands for). */
   notInState?: readonly (keyof P & string)[];
@@ -76,9 +87,15 @@ export function dynamicProvider<P extends object, S extends object>(
       return { id: spec.idOf(inputs, state), outs: { ...inState(inputs), ...state } as P & S };
     },
     async diff(_id, olds, news) {
-      return diffByRules(spec.rules, olds, news, spec.deleteBeforeReplace);
+      const d = diffByRules(spec.rules, olds, news, spec.deleteBeforeReplace);
+      if (d.changes || !spec.drifted) return d;
+      return (await spec.drifted(olds)) === undefined ? d : { ...d, changes: true };
     },
     async update(_id, olds, news) {
+      if (spec.recreate) {
+        const state = await spec.recreate(olds, news);
+        return { outs: { ...inState(news), ...state } as P & S };
+      }
       await spec.update?.(olds, news);
       return { outs: { ...created(olds), ...inState(news) } as P & S };
     },
