@@ -7,6 +7,7 @@ import { TIMING_DEFAULTS } from "./config/defaults";
 import { clientEndpoints, initialCluster as computeInitialCluster } from "./ignition";
 import { fleetApiEndpoints as computeFleetApiEndpoints } from "./ignition/fleet";
 import { driverFor } from "./hypervisors";
+import { buildLabImages } from "./registry";
 
 /**
  * The stack's LabSpec. Timing keys the stack leaves unset default by how the VMs will
@@ -39,7 +40,14 @@ function loadSpec(): LabSpec {
 }
 
 const spec = loadSpec();
-const lab = new Lab(spec.stack, spec);
+const lab = new Lab(spec.stack, spec, {
+  images: (names) => {
+    pulumi.log.info(
+      `fleetlab: building the lab images ${names.join(", ")} (containers/, fleet/; only what changed)`,
+    );
+    return buildLabImages(names);
+  },
+});
 
 export const environment = spec.environment;
 export const hypervisor = spec.hypervisor.kind;
@@ -55,3 +63,7 @@ export const machinesCreated = lab.machines !== undefined;
 /** https://<node ip>:49153 per node when the agents serve the API on TCP (fleetlab:services). */
 export const fleetApiEndpoints = computeFleetApiEndpoints(spec);
 export const servicesCreated = lab.services !== undefined;
+/** host:port of the lab registry the nodes pull from, when the lab has one. */
+export const registry = lab.registry?.hostPort;
+/** The lab images the nodes run, by digest in the lab registry. */
+export const images = lab.registry?.refs();

@@ -13,6 +13,7 @@ jest.mock("./hypervisors", () => ({
   driverFor: (kind: string) => ({
     kind,
     emulates: () => false,
+    createNetwork: () => [],
     createLab: () => {
       throw new Error("the program planned VMs: it must stop at the bad data first");
     },

@@ -205,7 +205,13 @@ export function serviceUnits(partial: ServiceUnitOverrides = {}): FleetUnitFile[
   const o = {
     ...DEFAULT_SERVICE_UNIT_OPTIONS,
     ...partial,
-    images: { ...DEFAULT_SERVICE_UNIT_OPTIONS.images, ...partial.images },
+    // An image left undefined keeps its default.
+    images: {
+      ...DEFAULT_SERVICE_UNIT_OPTIONS.images,
+      ...Object.fromEntries(
+        Object.entries(partial.images ?? {}).filter(([, v]) => v !== undefined),
+      ),
+    },
   };
   const problems: string[] = [];
   if (!Number.isInteger(o.ldapReplicas) || o.ldapReplicas < 1 || o.ldapReplicas > 9) {

@@ -5,6 +5,7 @@ import { ENVIRONMENTS, labSpecFromFile } from "../config";
 import type { HypervisorDriver, MachineInput } from "../hypervisors";
 import { describeCert, verifySignedBy } from "../pki/certs";
 import { MockedResource, pkiMocks, outputValue as value } from "../pki/mocks";
+import { fixedLabImages } from "../testing/images";
 
 const created: MockedResource[] = [];
 
@@ -65,15 +66,31 @@ describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
     const driver: HypervisorDriver = {
       kind: spec.hypervisor.kind,
       emulates: () => false,
+      createNetwork: () => [],
       createLab: (_name, _spec, machines) => {
         seen.push(...machines);
         return { machines: [], shared: [] };
       },
     };
-    const lab = new Lab(stack, spec, { driver });
+    // Services off: they are services.test.ts's, and would register past this test's end.
+    const lab = new Lab(stack, { ...spec, services: false }, { driver, images: fixedLabImages() });
     expect(lab.machines).toEqual({ machines: [], shared: [] });
     expect(seen.map((m) => m.node.name)).toEqual(spec.nodes.map((n) => n.name));
     for (const m of seen) expect(await pulumi.isSecret(m.ignition)).toBe(true);
+    // Ignition waits for the registry's digests: let the registrations finish here.
+    const ignition = JSON.parse(await value(seen[0].ignition));
+    if (spec.environment === "faculty") {
+      expect(lab.registry).toBeUndefined();
+      return;
+    }
+    // A lab with a registry: its CA where Docker looks, the fleet agent by digest.
+    const hp = lab.registry!.hostPort;
+    expect(hp).toBe(`${spec.network.gateway}:5000`);
+    const paths = ignition.storage.files.map((f: { path: string }) => f.path);
+    expect(paths).toContain(`/etc/docker/certs.d/${hp}/ca.crt`);
+    const fleetRef = await value(lab.registry!.images.fleet.ref);
+    expect(fleetRef).toMatch(new RegExp(`^${hp}/fleetlab/fleet@sha256:[0-9a-f]{64}$`));
+    expect(JSON.stringify(ignition.systemd.units)).toContain(fleetRef);
   });
 
   it("calls no driver when fleetlab:machines is false", async () => {
@@ -81,6 +98,7 @@ describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
     const driver: HypervisorDriver = {
       kind: spec.hypervisor.kind,
       emulates: () => false,
+      createNetwork: () => [],
       createLab: () => {
         throw new Error("driver called");
       },

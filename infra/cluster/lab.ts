@@ -8,47 +8,101 @@ import { driverFor, HypervisorDriver, LabMachines } from "../hypervisors";
 import { createLabPki, LabPki } from "../pki";
 import type { LabServices } from "../services";
 import { LabNode } from "./node";
+import {
+  LAB_IMAGES,
+  LabRegistry,
+  registryAddress,
+  type LabImageName,
+  type LocalImage,
+} from "../registry";
 import { createLabServices } from "./services";
 
 export interface LabOptions extends pulumi.ComponentResourceOptions {
   /** Override the driver (tests); null: Ignition only. Default: the spec's kind's driver. */
   driver?: HypervisorDriver | null;
+  /**
+   * The lab images on this host's docker, asked for only when the lab has a registry:
+   * the program passes buildLabImages; tests pass fixed ones (no docker under mocks).
+   */
+  images?: (names: readonly LabImageName[]) => LocalImage[];
+  /** The lab registry's directory (tests); default: registryDir(stack). */
+  registryDir?: string;
 }
 
 export class Lab extends pulumi.ComponentResource {
   readonly pki: LabPki;
   readonly nodes: LabNode[];
+  /** The lab registry; undefined without machines or where nodes cannot reach one (faculty). */
+  readonly registry?: LabRegistry;
   /** undefined when no VMs are made: fleetlab:machines is false, or the driver is null. */
   readonly machines?: LabMachines;
   /** The lab's services (fleetlab:services); undefined when off or without machines. */
   readonly services?: LabServices;
 
-  constructor(name: string, spec: LabSpec, { driver: driverOverride, ...opts }: LabOptions = {}) {
+  constructor(
+    name: string,
+    spec: LabSpec,
+    { driver: driverOverride, images, registryDir, ...opts }: LabOptions = {},
+  ) {
     super("fleetlab:lab:Lab", name, {}, opts);
     this.pki = createLabPki(spec, this);
-    this.nodes = spec.nodes.map((node) => {
-      const cert = this.pki.nodes.get(node.name)!;
-      const tls: pulumi.Output<NodeTls> = pulumi
-        .all([this.pki.ca.certPem, cert.certPem, cert.keyPem])
-        .apply(([caCert, certPem, key]) => ({ caCert, cert: certPem, key }));
-      return new LabNode(node.name, { spec, node, tls }, { parent: this });
-    });
     // fleetlab:machines=false renders the lab (PKI, Ignition, outputs) without VMs.
     const driver = !spec.machines
       ? null
       : driverOverride === undefined
         ? driverFor(spec.hypervisor.kind)
         : driverOverride;
+    // The network first: the registry listens on the host's address in it, and the
+    // nodes' Ignition names images by the digests the registry gives.
+    const network = driver ? driver.createNetwork(name, spec, { parent: this }) : [];
+    const address = driver ? registryAddress(spec) : undefined;
+    if (address) {
+      if (!images)
+        throw new Error(`Lab ${name}: a lab with a registry needs its images (LabOptions.images)`);
+      this.registry = new LabRegistry(
+        `${name}-registry`,
+        {
+          spec,
+          address,
+          pki: this.pki,
+          // Only what the lab runs: no service image is built or pushed with services off.
+          images: images(spec.services ? LAB_IMAGES : ["fleet"]),
+          dir: registryDir,
+        },
+        { parent: this, dependsOn: network },
+      );
+    }
+    const registry = this.registry;
+    const nodeRegistry = registry
+      ? pulumi
+          .all([this.pki.ca.certPem, registry.images.fleet.ref])
+          .apply(([caPem, fleetImage]) => ({ hostPort: registry.hostPort, caPem, fleetImage }))
+      : undefined;
+    this.nodes = spec.nodes.map((node) => {
+      const cert = this.pki.nodes.get(node.name)!;
+      const tls: pulumi.Output<NodeTls> = pulumi
+        .all([this.pki.ca.certPem, cert.certPem, cert.keyPem])
+        .apply(([caCert, certPem, key]) => ({ caCert, cert: certPem, key }));
+      return new LabNode(node.name, { spec, node, tls, registry: nodeRegistry }, { parent: this });
+    });
     if (driver) {
       this.machines = driver.createLab(
         name,
         spec,
         this.nodes.map((n) => ({ node: n.node, ignition: n.ignition })),
         { parent: this },
+        network,
       );
     }
     if (spec.services && this.machines) {
-      this.services = createLabServices(name, spec, this.pki, this.machines, { parent: this });
+      this.services = createLabServices(
+        name,
+        spec,
+        this.pki,
+        this.machines,
+        { parent: this },
+        registry?.refs(),
+      );
     } else if (spec.services) {
       pulumi.log.warn(
         "fleetlab:services is true but no machines were created: lab data and service units skipped",

@@ -4,12 +4,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec, NodeSpec } from "../config/types";
 import { IgnitionExtras, NodeTls, renderIgnition, serializeIgnition } from "../ignition";
+import { labRegistryIgnition, type NodeRegistry } from "../registry/ignition";
 
 export interface LabNodeArgs {
   spec: LabSpec;
   node: NodeSpec;
   tls: pulumi.Output<NodeTls>;
   extras?: IgnitionExtras;
+  /** The lab registry, when the lab has one: its CA file and the fleet image by digest. */
+  registry?: pulumi.Output<NodeRegistry>;
 }
 
 export class LabNode extends pulumi.ComponentResource {
@@ -20,9 +23,12 @@ export class LabNode extends pulumi.ComponentResource {
     super("fleetlab:lab:Node", name, {}, opts);
     this.node = args.node;
     this.ignition = pulumi.secret(
-      args.tls.apply((tls) =>
-        serializeIgnition(renderIgnition(args.spec, args.node, tls, args.extras)),
-      ),
+      pulumi.all([args.tls, args.registry]).apply(([tls, registry]) => {
+        const { spec, extras } = registry
+          ? labRegistryIgnition(args.spec, args.extras, registry)
+          : args;
+        return serializeIgnition(renderIgnition(spec, args.node, tls, extras));
+      }),
     );
     this.registerOutputs({
       name: args.node.name,

@@ -17,6 +17,7 @@ import { serviceUnits } from "../../units/services";
 import { parseDhcpData } from "../../labdata/dhcp/parse";
 import type { LabSpec } from "../config/types";
 import { checkDhcpServesLab, servicesData, servicesDataPaths } from "./services";
+import { fixedLabImages } from "../testing/images";
 
 const created: MockedResource[] = [];
 /** Every registration with the URNs it depends on (the mocks do not see them). */
@@ -71,6 +72,7 @@ function fakeDriver(kind: HypervisorDriver["kind"]): HypervisorDriver {
   return {
     kind,
     emulates: () => false,
+    createNetwork: () => [],
     createLab: (name, _spec, machines, opts) => ({
       machines: machines.map((m) => ({
         node: m.node,
@@ -91,12 +93,21 @@ const isSecretInput = (v: unknown) =>
 describe("fleetlab:services", () => {
   jest.setTimeout(60_000);
   const base = labSpecFromFile("local");
+  const off = { ...base, services: false };
 
-  it("is off by default, and then nothing of the services exists", async () => {
-    expect(base.services).toBe(false);
-    expect(fleetApiEndpoints(base)).toEqual([]);
+  it("is on by default wherever there are machines, off without them", () => {
+    expect(base.services).toBe(true);
+    const raw = { ...loadStackFile("local"), machines: false };
+    expect(parseLabSpec("local", raw).services).toBe(false);
+  });
+
+  it("when off, nothing of the services exists", async () => {
+    expect(fleetApiEndpoints(off)).toEqual([]);
     const { Lab } = load();
-    const lab = new Lab("local", base, { driver: fakeDriver(base.hypervisor.kind) });
+    const lab = new Lab("local", off, {
+      driver: fakeDriver(off.hypervisor.kind),
+      images: fixedLabImages(),
+    });
     expect(lab.services).toBeUndefined();
     await value(lab.nodes[0].ignition);
     expect(created.filter((c) => isServiceResource(c.inputs))).toEqual([]);
@@ -106,7 +117,10 @@ describe("fleetlab:services", () => {
   it("creates the lab data and one FleetUnit per service unit, after every machine", async () => {
     const spec = { ...base, services: true };
     const { Lab } = load();
-    const lab = new Lab("local", spec, { driver: fakeDriver(spec.hypervisor.kind) });
+    const lab = new Lab("local", spec, {
+      driver: fakeDriver(spec.hypervisor.kind),
+      images: fixedLabImages(),
+    });
     expect(lab.services).toBeDefined();
     await Promise.all(lab.services!.units.map((u) => value(u.urn)));
 
@@ -118,6 +132,13 @@ describe("fleetlab:services", () => {
         .map((u) => u.name)
         .sort(),
     );
+    // Each unit runs its image from the lab registry, by digest.
+    const refs = lab.registry!.refs();
+    for (const u of serviceUnits()) {
+      const made = units.find((c) => c.inputs.name === u.name)!;
+      expect(made.inputs.text).toContain(` ${await value(refs[u.image]!)}`);
+      expect(made.inputs.text).not.toContain("ghcr.io");
+    }
 
     const machineNames = [...spec.nodes.map((n) => `vm-${n.name}`), "net-local"];
     const dependsOnMachines = (name: string) => {
@@ -147,7 +168,10 @@ describe("fleetlab:services", () => {
   it("points LabData at every etcd member and FleetUnit at every node's TLS API, admin cert as a secret", async () => {
     const spec = { ...base, services: true };
     const { Lab } = load();
-    const lab = new Lab("local", spec, { driver: fakeDriver(spec.hypervisor.kind) });
+    const lab = new Lab("local", spec, {
+      driver: fakeDriver(spec.hypervisor.kind),
+      images: fixedLabImages(),
+    });
     await Promise.all(lab.services!.units.map((u) => value(u.urn)));
     const adminKey = await value(lab.pki.admin.keyPem);
     const caPem = await value(lab.pki.ca.certPem);
@@ -205,7 +229,7 @@ describe("fleetlab:services", () => {
         ]),
       );
       // Without the key the agent's command is what it was before the key existed.
-      expect(fleetAgentCommand(base, node).flat().join(" ")).not.toContain("FLEET_API");
+      expect(fleetAgentCommand(off, node).flat().join(" ")).not.toContain("FLEET_API");
     }
   });
 

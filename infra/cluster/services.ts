@@ -9,6 +9,7 @@ import { fleetApiEndpoints } from "../ignition/fleet";
 import type { LabMachines } from "../hypervisors";
 import type { LabPki } from "../pki";
 import { EtcdAccess, FleetApiTcpAccess, LabServices } from "../services";
+import type { ServiceImage } from "../../units/services";
 import { FleetReady } from "./ready";
 
 // The data the services read and its check against the lab network live with the
@@ -55,6 +56,8 @@ export function createLabServices(
   pki: LabPki,
   lab: LabMachines,
   opts: pulumi.ComponentResourceOptions,
+  /** The images by digest in the lab registry; without, the units name the tags. */
+  images?: Partial<Record<ServiceImage, pulumi.Output<string>>>,
 ): LabServices {
   // Data problems stop the program here, before any resource is registered.
   const data = servicesData(spec);
@@ -72,7 +75,7 @@ export function createLabServices(
   );
   return new LabServices(
     `${name}-services`,
-    { data: data.paths, hashes: data.hashes, etcd: etcdAccess(spec, pki), fleetApi },
+    { data: data.paths, hashes: data.hashes, etcd: etcdAccess(spec, pki), fleetApi, images },
     { ...opts, dependsOn: [ready, ...machines] },
   );
 }

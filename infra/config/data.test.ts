@@ -49,7 +49,9 @@ test("with services, the committed local stack passes and another network's subn
     /fleetlab:data\.dhcp = "data\/dhcp\.yaml": data\/dhcp\.yaml has subnet 192\.168\.56\.0\/24, but the lab network \(fleetlab:network\.cidr\) is 10\.88\.0\.0\/24/,
   );
   // Without services the data is not read at all.
-  pulumi.runtime.setAllConfig(engineConfig("local", { data: { dhcp: "data/nope.yaml" } }));
+  pulumi.runtime.setAllConfig(
+    engineConfig("local", { services: false, data: { dhcp: "data/nope.yaml" } }),
+  );
   expect(labSpecFromPulumi().services).toBe(false);
 });
 

@@ -131,10 +131,17 @@ export const STACK_KEYS = {
   },
   services: {
     type: "boolean",
-    // The lab images reach only the test VMs today (docs/services.md): opt-in.
-    default: false,
+    // Undeclared: its default follows fleetlab:machines (a declared default would be
+    // passed as set, and `machines: false` alone would then be an error).
+    declared: false,
     description:
-      "true pushes the lab data (fleetlab:data) into etcd and submits the DHCP, WWW and LDAP fleet units through the nodes' fleet API (TCP 49153, TLS, admin client cert); needs fleetlab:machines true. Off by default: the lab's images are not published, so only the e2e's stand-in VMs (which carry them) can run the services.",
+      "Default true (false when fleetlab:machines is false): pushes the lab data (fleetlab:data) into etcd and submits the DHCP, WWW and LDAP fleet units through the nodes' fleet API (TCP 49153, TLS, admin client cert); the nodes pull the images from the lab registry on the management host (fleetlab:registryPort). false: only etcd and fleet run.",
+  },
+  registryPort: {
+    type: "integer",
+    default: 5000,
+    description:
+      "TCP port of the lab registry, which the management host serves (TLS, read-only) only on the address the nodes reach it at: the lab network's gateway (local) or the host-only address (dev).",
   },
 } as const satisfies Record<string, ConfigKey>;
 

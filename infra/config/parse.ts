@@ -106,7 +106,24 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
   }
   const data = parseData(r, raw.data);
   const machines = r.boolean(fullKey("machines"), raw.machines, DEFAULTS.machines);
-  const services = r.boolean(fullKey("services"), raw.services, DEFAULTS.services);
+  // Services on wherever there are machines to run them, unless the stack says not.
+  const services = r.boolean(fullKey("services"), raw.services, machines);
+  const registryPort = r.integer(
+    fullKey("registryPort"),
+    raw.registryPort,
+    DEFAULTS.registryPort,
+    1,
+    65535,
+  );
+  // The lab registry reaches the nodes of a local hypervisor only (infra/registry/address.ts).
+  if (services && environment === "faculty") {
+    problems.add(
+      fullKey("services"),
+      raw.services ?? services,
+      "needs the lab registry, which does not yet reach a remote KVM server's nodes (issue 18)",
+      `set ${fullKey("services")} to false in this stack`,
+    );
+  }
   // The services are submitted to the fleet agents of the lab's VMs: without VMs
   // there is no engine to take them, and pulumi up would only time out.
   if (services && !machines) {
@@ -133,6 +150,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
     data,
     machines,
     services,
+    registry: { port: registryPort },
     timing: { profile, defaulted: TIMING_KEYS.filter((k) => raw[k] === undefined) },
   };
 }

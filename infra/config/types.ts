@@ -156,6 +156,8 @@ export interface LabSpec {
   machines: boolean;
   /** true: the lab data and service units (DHCP, WWW, LDAP) are pushed into the lab. */
   services: boolean;
+  /** The lab registry on the management host (infra/registry). */
+  registry: { port: number };
   /** Which timing defaults applied (defaults.ts TIMING_DEFAULTS) to the timing keys the stack left unset. */
   timing: { profile: "hardware" | "emulated"; defaulted: string[] };
 }

@@ -34,14 +34,27 @@ export interface HypervisorDriver {
    */
   emulates(spec: LabSpec): boolean;
   /**
-   * Create the lab network (if the settings ask for one) and one VM per node that
-   * boots with its Ignition. `opts.parent` is the lab component. Changing only an
-   * input other than the node's Ignition/resources must not replace a VM.
+   * Create the lab network, if the settings ask for one: what must exist before the
+   * management host holds the network's gateway address (the lab registry listens
+   * there, and the VMs' Ignition names images in it). Empty when the network is the
+   * host's own (a bridge, VirtualBox's host-only interface). `opts.parent` is the lab.
+   */
+  createNetwork(
+    name: string,
+    spec: LabSpec,
+    opts: pulumi.ComponentResourceOptions,
+  ): pulumi.Resource[];
+  /**
+   * Create one VM per node that boots with its Ignition, on `network` (what
+   * createNetwork made, returned again in `shared`). `opts.parent` is the lab
+   * component. Changing only an input other than the node's Ignition/resources must
+   * not replace a VM.
    */
   createLab(
     name: string,
     spec: LabSpec,
     machines: MachineInput[],
     opts: pulumi.ComponentResourceOptions,
+    network: pulumi.Resource[],
   ): LabMachines;
 }

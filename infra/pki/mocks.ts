@@ -1,6 +1,8 @@
 // Pulumi mocks (pulumi.runtime.setMocks) for tests of the program's resource graph:
 // every resource echoes its inputs, except the PKI's dynamic resources, which run the
-// real certificate code so tests can check what the certificates say.
+// real certificate code so tests can check what the certificates say, and the lab
+// registry's images, which get a digest made from their image ID.
+import { createHash } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { createCa, createCert, type CertRequest } from "./certs";
 
@@ -25,6 +27,13 @@ export function pkiMocks(created: MockedResource[] = []): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       created.push({ type: args.type, name: args.name, inputs: args.inputs });
+      if (args.type === "pulumi-nodejs:dynamic/registry:Image") {
+        // What a push would give: a digest that follows the image's ID.
+        const i = args.inputs as { name: string; imageId: string; registry: string };
+        const digest = `sha256:${createHash("sha256").update(i.imageId).digest("hex")}`;
+        const ref = `${i.registry}/fleetlab/${i.name}@${digest}`;
+        return { id: `${args.name}-id`, state: { ...args.inputs, digest, ref, bytes: 1 } };
+      }
       if (!args.type.startsWith("pulumi-nodejs:dynamic/pki:"))
         return { id: `${args.name}-id`, state: args.inputs };
       const i = unwrapSecrets(args.inputs);

@@ -155,12 +155,72 @@ export interface PushResult {
   uploaded: number;
 }
 
+/** A local image as `docker save` writes it, unpacked in `dir`. */
+interface SavedImage {
+  configBytes: Buffer;
+  /** diff ID and the layer's tar file, base layer first. */
+  layers: { diffId: string; file: string }[];
+}
+
+function saveImage(image: string, label: string, dir: string): SavedImage {
+  try {
+    // `--` : an image name can never be read as an option.
+    execFileSync(DOCKER, ["save", "-o", path.join(dir, "image.tar"), "--", image], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+  } catch (e) {
+    const err = String((e as { stderr?: Buffer }).stderr ?? e).trim();
+    throw new Error(
+      `lab image ${label}: docker save ${image} failed: ${err}; fix: build it (containers/build.sh, fleet/build-image.sh)`,
+    );
+  }
+  execFileSync("tar", ["-x", "-f", path.join(dir, "image.tar"), "-C", dir]);
+  fs.rmSync(path.join(dir, "image.tar"));
+  const [saved] = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as {
+    Config: string;
+    Layers: string[];
+  }[];
+  const configBytes = fs.readFileSync(path.join(dir, saved.Config));
+  const diffIds = (JSON.parse(configBytes.toString("utf8")) as { rootfs: { diff_ids: string[] } })
+    .rootfs.diff_ids;
+  if (diffIds.length !== saved.Layers.length)
+    throw new Error(
+      `lab image ${label}: docker save gave ${saved.Layers.length} layers for ${diffIds.length} diff IDs`,
+    );
+  return {
+    configBytes,
+    layers: diffIds.map((diffId, i) => ({ diffId, file: path.join(dir, saved.Layers[i]) })),
+  };
+}
+
+function withTmp<T>(f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-push-"));
+  return f(dir).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
+/**
+ * Each layer of a local image as a push gives it: diff ID -> gzip blob digest and size.
+ * What a node's docker must know to take a layer it already has for the blob a
+ * manifest names (image/build.sh's warm base layer).
+ */
+export function layerBlobs(
+  image: string,
+): Promise<{ diffId: string; digest: string; size: number }[]> {
+  return withTmp(async (dir) => {
+    const saved = saveImage(image, image, dir);
+    const out = [];
+    for (const l of saved.layers)
+      out.push({ diffId: l.diffId, ...(await gzipFile(l.file, `${l.file}.gz`)) });
+    return out;
+  });
+}
+
 /**
  * Pushes the local image `image` as `fleetlab/<name>:<tag>` through the push side's
  * socket. Layers the registry has are not sent again. `cacheFile` keeps the layer
  * cache (beside the registry's storage, so it goes with it).
  */
-export async function pushImage(o: {
+export function pushImage(o: {
   socket: string;
   image: string;
   name: string;
@@ -170,32 +230,8 @@ export async function pushImage(o: {
 }): Promise<PushResult> {
   const ep: Endpoint = { socket: o.socket };
   const say = o.log ?? (() => undefined);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-push-"));
-  try {
-    try {
-      // `--` : an image name can never be read as an option.
-      execFileSync(DOCKER, ["save", "-o", path.join(tmp, "image.tar"), "--", o.image], {
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-    } catch (e) {
-      const err = String((e as { stderr?: Buffer }).stderr ?? e).trim();
-      throw new Error(
-        `lab image ${o.name}: docker save ${o.image} failed: ${err}; fix: build it (containers/build.sh, fleet/build-image.sh)`,
-      );
-    }
-    execFileSync("tar", ["-x", "-f", path.join(tmp, "image.tar"), "-C", tmp]);
-    fs.rmSync(path.join(tmp, "image.tar"));
-    const [saved] = JSON.parse(fs.readFileSync(path.join(tmp, "manifest.json"), "utf8")) as {
-      Config: string;
-      Layers: string[];
-    }[];
-    const configBytes = fs.readFileSync(path.join(tmp, saved.Config));
-    const config = JSON.parse(configBytes.toString("utf8")) as { rootfs: { diff_ids: string[] } };
-    const diffIds = config.rootfs.diff_ids;
-    if (diffIds.length !== saved.Layers.length)
-      throw new Error(
-        `lab image ${o.name}: docker save gave ${saved.Layers.length} layers for ${diffIds.length} diff IDs`,
-      );
+  return withTmp(async (tmp) => {
+    const { configBytes, layers: saved } = saveImage(o.image, o.name, tmp);
     let cache: LayerCache = {};
     try {
       cache = JSON.parse(fs.readFileSync(o.cacheFile, "utf8")) as LayerCache;
@@ -204,14 +240,14 @@ export async function pushImage(o: {
     }
     let uploaded = 0;
     const layers: { mediaType: string; size: number; digest: string }[] = [];
-    for (const [i, diffId] of diffIds.entries()) {
+    for (const [i, { diffId, file }] of saved.entries()) {
       let blob = cache[diffId];
       if (!blob || !(await hasBlob(ep, o.name, blob.digest))) {
-        const gz = path.join(tmp, `layer-${i}.gz`);
-        blob = await gzipFile(path.join(tmp, saved.Layers[i]), gz);
+        const gz = `${file}.gz`;
+        blob = await gzipFile(file, gz);
         if (!(await hasBlob(ep, o.name, blob.digest))) {
           say(
-            `pushing ${o.name} layer ${i + 1}/${diffIds.length} (${(blob.size / 2 ** 20).toFixed(1)} MiB)`,
+            `pushing ${o.name} layer ${i + 1}/${saved.length} (${(blob.size / 2 ** 20).toFixed(1)} MiB)`,
           );
           await uploadBlob(ep, o.name, blob.digest, blob.size, { file: gz });
           uploaded += blob.size;
@@ -248,7 +284,5 @@ export async function pushImage(o: {
       );
     const bytes = configBytes.length + layers.reduce((a, l) => a + l.size, 0);
     return { digest, bytes, uploaded };
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,6 +1,9 @@
-// What a node needs to trust the lab registry: the lab CA where Docker looks for a
-// registry's CA (Flatcar's Docker included): /etc/docker/certs.d/<host:port>/ca.crt.
-import { file, type IgnitionFile } from "../ignition";
+// What a node needs from the lab registry: the lab CA where Docker looks for a
+// registry's CA (Flatcar's Docker included): /etc/docker/certs.d/<host:port>/ca.crt,
+// and the fleet agent's image by digest in place of its tag.
+import { file, type IgnitionExtras, type IgnitionFile } from "../ignition";
+import { DEFAULTS } from "../config/keys";
+import type { LabSpec } from "../config/types";
 
 export const certsDirPath = (hostPort: string): string => `/etc/docker/certs.d/${hostPort}/ca.crt`;
 
@@ -10,4 +13,31 @@ export function registryCaFile(hostPort: string, caPem: string): IgnitionFile {
   if (!caPem.includes("-----BEGIN CERTIFICATE-----"))
     throw new Error(`registry CA file for ${hostPort}: the CA is not a PEM certificate`);
   return file(certsDirPath(hostPort), caPem);
+}
+
+export interface NodeRegistry {
+  hostPort: string;
+  caPem: string;
+  /** The lab's fleet image in the lab registry, by digest. */
+  fleetImage: string;
+}
+
+/**
+ * The spec and Ignition extras of a node of a lab with a registry: the CA file added,
+ * and the fleet agent's image by digest when the stack runs the lab's own (the
+ * default fleetlab:fleetImage); an image the stack names itself is left as it is.
+ */
+export function labRegistryIgnition(
+  spec: LabSpec,
+  extras: IgnitionExtras | undefined,
+  reg: NodeRegistry,
+): { spec: LabSpec; extras: IgnitionExtras } {
+  const own = spec.fleet.image === DEFAULTS.fleetImage;
+  return {
+    spec: own ? { ...spec, fleet: { ...spec.fleet, image: reg.fleetImage } } : spec,
+    extras: {
+      ...extras,
+      files: [...(extras?.files ?? []), registryCaFile(reg.hostPort, reg.caPem)],
+    },
+  };
 }

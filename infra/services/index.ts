@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DATA_SETS, DataSetName } from "../../labdata/keys";
 import { DataPaths, loadDataSet } from "../../labdata/load";
 import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
-import { serviceUnits, type ServiceUnitOverrides } from "../../units/services";
+import { serviceUnits, type ServiceImage, type ServiceUnitOverrides } from "../../units/services";
 import { resourceClass, UNTYPED_DYNAMIC } from "../dynamic";
 import {
   EtcdAccess,
@@ -55,13 +55,24 @@ export class LabData extends LabDataResource {
   }
 }
 
+/** The text of unit `name` with its image `image` set to `ref`. */
+function unitText(
+  o: ServiceUnitOverrides | undefined,
+  name: string,
+  image: ServiceImage,
+  ref: string,
+): string {
+  const units = serviceUnits({ ...o, images: { ...o?.images, [image]: ref } });
+  return units.find((u) => u.name === name)!.text;
+}
+
 export class FleetUnit extends FleetUnitResource {
   declare readonly text: pulumi.Output<string>;
   constructor(
     name: string,
     args: {
       unitName: string;
-      text: string;
+      text: pulumi.Input<string>;
       desiredState?: DesiredState;
       api: pulumi.Input<FleetApiAccess>;
     },
@@ -72,7 +83,7 @@ export class FleetUnit extends FleetUnitResource {
       {
         name: args.unitName,
         text: args.text,
-        options: parseUnitFile(args.text),
+        options: pulumi.output(args.text).apply(parseUnitFile),
         desiredState: args.desiredState ?? "launched",
         api: args.api,
       },
@@ -90,6 +101,11 @@ export interface LabServicesArgs {
   etcd: pulumi.Input<EtcdAccess>;
   fleetApi: pulumi.Input<FleetApiAccess>;
   units?: ServiceUnitOverrides;
+  /**
+   * Image references that are not known at program time (the lab registry's digests).
+   * Each unit waits only for its own image, so a changed image changes only its units.
+   */
+  images?: Partial<Record<ServiceImage, pulumi.Input<string>>>;
 }
 
 /** Lab data first, then the units: a sidekick that starts finds its data in etcd. */
@@ -112,14 +128,19 @@ export class LabServices extends pulumi.ComponentResource {
           { parent: this, dependsOn: opts?.dependsOn },
         ),
     );
-    this.units = serviceUnits(args.units).map(
-      (u) =>
-        new FleetUnit(
-          `${name}-${u.name}`,
-          { unitName: u.name, text: u.text, api: args.fleetApi },
-          { parent: this, dependsOn: this.data },
-        ),
-    );
+    // Rendered once for the names; each unit's text again once its image is known.
+    this.units = serviceUnits(args.units).map((u) => {
+      const image = args.images?.[u.image];
+      const text =
+        image === undefined
+          ? u.text
+          : pulumi.output(image).apply((ref) => unitText(args.units, u.name, u.image, ref));
+      return new FleetUnit(
+        `${name}-${u.name}`,
+        { unitName: u.name, text, api: args.fleetApi },
+        { parent: this, dependsOn: this.data },
+      );
+    });
     this.registerOutputs({});
   }
 }

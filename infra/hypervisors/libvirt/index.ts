@@ -31,7 +31,25 @@ export const driver: HypervisorDriver = {
     const v = virsh(hv.uri);
     return v.tryRun(["uri"]) !== undefined && detectDomainType(v) === "qemu";
   },
-  createLab(name, spec, machines, opts) {
+  createNetwork(name, spec, opts) {
+    const hv = hypervisorSettings(spec, "libvirt");
+    // A bridge is the host's: libvirt attaches the VMs to it and makes nothing.
+    if (hv.network.mode === "bridge") return [];
+    return [
+      new LibvirtNetwork(
+        `${name}-network`,
+        {
+          uri: hv.uri,
+          name: spec.network.name,
+          mode: hv.network.mode,
+          gateway: spec.network.gateway,
+          netmask: spec.network.netmask,
+        },
+        { parent: opts.parent },
+      ),
+    ];
+  },
+  createLab(name, spec, machines, opts, network) {
     const hv = hypervisorSettings(spec, "libvirt");
     const ro: pulumi.CustomResourceOptions = { parent: opts.parent };
     const shared: pulumi.Resource[] = [];
@@ -52,26 +70,10 @@ export const driver: HypervisorDriver = {
     );
     shared.push(base);
 
-    let attach: { network: string } | { bridge: string };
-    const deps: pulumi.Resource[] = [base];
-    if (hv.network.mode === "bridge") {
-      attach = { bridge: hv.network.bridge };
-    } else {
-      const net = new LibvirtNetwork(
-        `${name}-network`,
-        {
-          uri: hv.uri,
-          name: spec.network.name,
-          mode: hv.network.mode,
-          gateway: spec.network.gateway,
-          netmask: spec.network.netmask,
-        },
-        ro,
-      );
-      shared.push(net);
-      deps.push(net);
-      attach = { network: spec.network.name };
-    }
+    const deps: pulumi.Resource[] = [base, ...network];
+    shared.push(...network);
+    const attach =
+      hv.network.mode === "bridge" ? { bridge: hv.network.bridge } : { network: spec.network.name };
 
     const timeout = readinessTimeoutSec();
     const handles = machines.map(({ node, ignition }) => {

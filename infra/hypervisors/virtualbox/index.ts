@@ -30,7 +30,10 @@ export const driver: HypervisorDriver = {
   kind: "virtualbox",
   // VirtualBox runs 64-bit guests only with VT-x/AMD-V: its VMs are never emulated.
   emulates: () => false,
-  createLab(name, spec, machines, opts) {
+  // The host-only interface is the host's own (docs/virtualbox.md): nothing to make;
+  // each node checks that it exists and holds the gateway.
+  createNetwork: () => [],
+  createLab(name, spec, machines, opts, network) {
     const hv = hypervisorSettings(spec, "virtualbox");
     const ro: pulumi.CustomResourceOptions = { parent: opts.parent };
     const base = new VirtualBoxBaseImage(`${name}-base`, { source: baseSource(spec, hv) }, ro);
@@ -58,10 +61,10 @@ export const driver: HypervisorDriver = {
           ignitionHash: pulumi.unsecret(ignition.apply(ignitionHash)),
           readinessTimeoutSec: timeout,
         },
-        { ...ro, dependsOn: [base] },
+        { ...ro, dependsOn: [base, ...network] },
       );
       return { node, resource: vm, machineId: vm.vmUuid };
     });
-    return { machines: handles, shared: [base] };
+    return { machines: handles, shared: [base, ...network] };
   },
 };

@@ -7,6 +7,8 @@ import { labSpecFromFile } from "../../../config";
 import type { HypervisorKind, LabSpec } from "../../../config/types";
 import { MockedResource, outputValue, pkiMocks } from "../../../pki/mocks";
 import type { LabMachines } from "../../types";
+import type { LabImageName, LocalImage } from "../../../registry/build";
+import { fixedLabImages } from "../../../testing/images";
 
 /**
  * Records each of `kind`'s resources in `created`; `outputs` maps a resource type
@@ -33,6 +35,7 @@ export function driverMocks(
 /** What planStack needs of the Lab component (cluster/lab.ts, which the test loads). */
 interface PlannedLab {
   machines?: LabMachines;
+  registry?: { refs(): Partial<Record<string, pulumi.Output<string>>> };
   nodes: { ignition: pulumi.Output<string> }[];
 }
 
@@ -42,17 +45,24 @@ interface PlannedLab {
  * is what was recorded of the driver's resources of that type.
  */
 export async function planStack<L extends PlannedLab>(
-  Lab: new (name: string, spec: LabSpec) => L,
+  Lab: new (
+    name: string,
+    spec: LabSpec,
+    opts: { images: (names: readonly LabImageName[]) => LocalImage[] },
+  ) => L,
   stack: string,
   created: MockedResource[],
 ): Promise<{ spec: LabSpec; lab: L; of: (type: string) => MockedResource[] }> {
   created.length = 0;
-  const spec = labSpecFromFile(stack);
-  const lab = new Lab(stack, spec);
+  // The driver's plan only: the services are infra/cluster/services.test.ts's, and
+  // would still be registering when the test ends.
+  const spec = { ...labSpecFromFile(stack), services: false };
+  const lab = new Lab(stack, spec, { images: fixedLabImages() });
   const machines = lab.machines?.machines ?? [];
   if (machines.length !== spec.nodes.length)
     throw new Error(`${stack}: planned ${machines.length} VMs for ${spec.nodes.length} nodes`);
   await Promise.all(machines.map((m) => outputValue(m.machineId)));
+  await Promise.all(Object.values(lab.registry?.refs() ?? {}).map((r) => outputValue(r!)));
   const prefix = `pulumi-nodejs:dynamic/${spec.hypervisor.kind}:`;
   return { spec, lab, of: (type) => created.filter((c) => c.type === `${prefix}${type}`) };
 }
