@@ -5,8 +5,10 @@
 # opt/com.coreos/config. Two stages, each cached by a hash of its inputs:
 #   os     debootstrap + packages + kernel/initramfs + etcd image archive (minutes;
 #          changes only with image/ or the package lists)
-#   final  the os root with the lab's container images already in docker's data root,
-#          then ext4 + qcow2 (about a minute; changes with every fleet/service image)
+#   final  the os root with the shared base layer of the lab's images already in
+#          docker's data root (a warm cache; every lab image itself comes from the lab
+#          registry at run time, as on Flatcar), then ext4 + qcow2 (about a minute;
+#          changes only with the base image)
 # Output: $FLEETLAB_IMAGE_CACHE/<hash>/rootfs.qcow2 (bare ext4, no partition table),
 #         vmlinuz, initrd.img, image.json (paths + cmdline + the images it holds).
 # Prints the output directory on the last line of stdout.
@@ -15,7 +17,7 @@
 #   --print-dir   only print where the image for the current inputs lives
 # Env:   FLEETLAB_ETCD_IMAGES    space-separated tags for the baked-in etcd image
 #        FLEETLAB_BAKE_IMAGES    images of this machine's docker to bake in (default:
-#                                the fleet agent and the service images, built first)
+#                                the base image every lab image starts from)
 #        FLEETLAB_IMAGE_CACHE    default /var/cache/fleetlab/test-image (world-readable:
 #                                libvirt runs QEMU as libvirt-qemu, which cannot enter /root)
 set -euo pipefail
@@ -34,10 +36,11 @@ boot_pkgs="dracut dracut-network curl dbus policycoreutils linux-image-amd64 ign
 # with systemd's NSS modules); without it every `sudo` waited 12 s for a DNS timeout.
 os_pkgs="systemd systemd-sysv udev kmod iproute2 openssh-server docker.io sudo ca-certificates less libnss-myhostname"
 etcd_pkgs="etcd-server etcd-client"
-# What the lab runs in containers besides etcd: the fleet agent (fleetlab:fleet.image's
-# default) and the service + sidekick images the service units name.
-default_bake=$FLEETLAB_FLEET_IMAGE
-for svc in dhcp www ldap sidekick; do default_bake+=" $FLEETLAB_IMAGE_REPO/$svc:$FLEETLAB_IMAGE_VERSION"; done
+# No lab image: like Flatcar, the stand-in ships Docker and the nodes pull the fleet
+# agent, service and sidekick images from the lab registry. Only their shared base
+# layer is baked, marked as pulled (warm_base_layer), so a node fetches each image's
+# own layers and not the same base five times over under emulation.
+default_bake=$FLEETLAB_BASE_IMAGE
 bake_images=${FLEETLAB_BAKE_IMAGES-$default_bake}
 
 os_hash() {
@@ -51,7 +54,7 @@ os_dir="$cache/os-$(os_hash)"
 # The final image changes with the exact content of every baked image (its ID).
 final_hash() {
   {
-    echo "$os_dir"
+    echo "$os_dir warm-base-v1"
     for img in $bake_images; do echo "$img $(dk image inspect -f '{{.Id}}' "$img" 2>/dev/null || echo missing)"; done
   } | sha256sum | cut -c1-16
 }
@@ -65,9 +68,8 @@ for tool in debootstrap mkfs.ext4 qemu-img jq dockerd; do
   command -v "$tool" >/dev/null || die "missing $tool: run scripts/setup.sh (packages in scripts/setup.d/libvirt.packages, docker.packages)"
 done
 if [ "$bake_images" = "$default_bake" ]; then
-  # Both builders are no-ops (one `docker image inspect`) when their inputs are unchanged.
-  phase "0 lab images (fleet agent, services)" \
-    bash -c "bash '$here/../fleet/build-image.sh' && bash '$here/../containers/build.sh'"
+  # A no-op (one `docker image inspect`) when the base image is there.
+  phase "0 base image" ensure_base_image
 fi
 out="$cache/$(final_hash)"
 if [ -f "$out/image.json" ]; then
@@ -190,6 +192,8 @@ phase "10 copy the os root" cp -a "$os_dir/root" "$root"
 # shellcheck disable=SC2086 # bake_images is a word list
 phase "11 bake images into /var/lib/docker (etcd $bake_images)" \
   bake_docker_images "$root" "$os_dir/etcd.tar" $bake_images
+# shellcheck disable=SC2086 # bake_images is a word list
+phase "11b mark their layers as pulled from the lab registry" warm_layers "$root" $bake_images
 mkdir -p "$work/out"
 phase "12 ext4 + qcow2" make_disk
 cp "$os_dir/vmlinuz" "$os_dir/initrd.img" "$work/out/"

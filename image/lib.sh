@@ -161,6 +161,30 @@ stop_bake_dockerd() {
   bake_pid=
 }
 
+# Tells the image's docker that it already holds the layers of the given images under
+# the blob digests the lab registry's manifests name (a push gzips each layer the same
+# way every time: infra/registry/client.ts). A pull then says "Already exists" for
+# them and fetches only the image's own layers. Docker keeps this as
+#   image/overlay2/distribution/diffid-by-digest/sha256/<blob hex>  -> diff ID
+#   image/overlay2/distribution/v2metadata-by-diffid/sha256/<diff hex> -> [{Digest,...}]
+# Args: root image...
+warm_layers() {
+  local root=$1 img diff digest size
+  shift
+  local dist="$root/var/lib/docker/image/overlay2/distribution"
+  mkdir -p "$dist/diffid-by-digest/sha256" "$dist/v2metadata-by-diffid/sha256"
+  for img in "$@"; do
+    while read -r diff digest size; do
+      [ -n "$digest" ] || continue
+      printf '%s' "$diff" >"$dist/diffid-by-digest/sha256/${digest#sha256:}"
+      printf '[{"Digest":"%s","SourceRepository":"","HMAC":""}]' "$digest" \
+        >"$dist/v2metadata-by-diffid/sha256/${diff#sha256:}"
+      echo "    $img: layer $diff is blob $digest ($size bytes)"
+    done < <(cd "$(dirname "${BASH_SOURCE[0]}")/.." &&
+      npx --no-install ts-node --transpile-only scripts/layer-blobs.ts "$img")
+  done
+}
+
 # Keeps the cache from growing by an image per change: the two newest final images
 # (a running lab may still use the previous one as its disks' backing file) and the
 # current os stage stay; older ones go.

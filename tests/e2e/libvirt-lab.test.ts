@@ -1,8 +1,9 @@
 // End to end on libvirt under TCG: the real Pulumi engine brings up the `local` stack
-// (pointed at the Debian stand-in image, fleetlab:services on) inside a network
-// namespace of the test's own, checks SSH, a 3-member etcd over TLS, the fleet agents
-// and the services they run (WWW, LDAP, DHCP answered from the lab network), previews
-// no changes, loads the host with two busy processes for a while (nothing may run
+// (pointed at the Debian stand-in image; fleetlab:services left at its default, on)
+// inside a network namespace of the test's own, checks SSH, a 3-member etcd over TLS,
+// the fleet agents and the services they run (WWW, LDAP, DHCP answered from the lab
+// network), that every lab image came from the lab registry by digest, previews no
+// changes, rolls out a rebuilt sidekick image (preview: exactly its units, no VM), loads the host with two busy processes for a while (nothing may run
 // twice; once the load stops the lab must be whole again by itself: every member
 // healthy, every agent registered, every service answering, each unit once), kills
 // the node that runs the most services and measures how long each of them is gone,
@@ -38,9 +39,10 @@ import { createNetns, Daemon, deleteNetns, Netns, must, startLibvirt, stopDaemon
 import { waitFor } from "../support/wait";
 import { FleetView } from "./fleet-view";
 import { httpGet, joinLabLan, LanClient, ldapBind, ldapDns, secondsUntil } from "./services";
-import { DEFAULT_SERVICE_UNIT_OPTIONS } from "../../units/services";
 import { journalTail, NODE_UNITS, nodeFloors, nodeTimeline } from "./timeline";
 import { createWorkspace, e2eConfig, E2eWorkspace, REPO } from "./workspace";
+import { stopRegistry } from "../../infra/registry/server";
+import { labImage } from "../../node/images";
 
 jest.setTimeout(60 * 60_000);
 
@@ -72,12 +74,19 @@ let image: { dir: string; cmdline: string };
 let sshKey: string;
 let stack: Stack;
 let config: Record<string, unknown>;
+/** FLEETLAB_REGISTRY_DIR of the test's stacks. */
+let registryBase: string | undefined;
+/** Puts the sidekick image the rollout test replaced back under its tag. */
+let restoreSidekick: (() => void) | undefined;
 /** This host's speed, measured before the lab boots (and again under load). */
 let idle: Calibration;
 
 /** What the tests after `up` need of the lab; set as soon as `up` succeeded. */
 interface LabState {
   nodeIps: Record<string, string>;
+  /** host:port of the lab registry, and each lab image's reference by digest in it. */
+  registry: string;
+  images: Record<string, string>;
   admin: EtcdClient;
   /** fleet's machines and unit states, from one etcd watch (never a request to a VM). */
   fleet: FleetView;
@@ -126,14 +135,18 @@ beforeAll(async () => {
   spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "fleetlab-e2e", "-f", sshKey]);
   // The program's own readiness bound (SSH per VM) follows the host like the test's.
   // A stuck lab's error quotes the nodes' journals, read over SSH with the lab's key.
+  registryBase = path.join(tmp, "registry");
   ws = await createWorkspace(tmp, ns.name, {
     FLEETLAB_READINESS_TIMEOUT_SEC: String(Math.round(boundMs(idle, 900_000) / 1000)),
     FLEETLAB_SSH_IDENTITY: sshKey,
+    // The stacks' lab registries (storage, logs, push socket) live in the test's tmp.
+    FLEETLAB_REGISTRY_DIR: registryBase,
   });
-  config = {
-    ...e2eConfig(image, { tag: TAG, sshKey: fs.readFileSync(`${sshKey}.pub`, "utf8").trim() }),
-    "fleetlab:services": true,
-  };
+  // No fleetlab:services: the default (on) is what is tested.
+  config = e2eConfig(image, {
+    tag: TAG,
+    sshKey: fs.readFileSync(`${sshKey}.pub`, "utf8").trim(),
+  });
   stack = await ws.stack(TAG, config);
 });
 
@@ -144,6 +157,10 @@ afterAll(async () => {
     forceClean(ns, `fleetlab-${TAG}`);
     forceClean(ns, `fleetlab-${FAIL_TAG}`);
   }
+  // A registry `destroy` did not stop (a failed test) is stopped here, by PID.
+  if (registryBase) await stopRegistry(path.join(registryBase, TAG));
+  if (tmp) await stopRegistry(path.join(tmp, "fail-registry", FAIL_TAG));
+  restoreSidekick?.();
   for (const d of [...daemons].reverse()) await stopDaemon(d);
   if (ns) deleteNetns(ns.name);
   const total = Object.values(phases).reduce((a, b) => a + b, 0);
@@ -236,7 +253,15 @@ test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy membe
     cert: outs.adminCert.value as string,
     key: outs.adminKey.value as string,
   });
-  lab = { nodeIps, admin, fleet: new FleetView(ns.prefix, admin) };
+  lab = {
+    nodeIps,
+    admin,
+    fleet: new FleetView(ns.prefix, admin),
+    registry: outs.registry.value as string,
+    images: outs.images.value as Record<string, string>,
+  };
+  expect(lab.registry).toBe("10.88.0.1:5000");
+  expect(Object.keys(lab.images).sort()).toEqual(["dhcp", "fleet", "ldap", "sidekick", "www"]);
   expect(Object.keys(nodeIps)).toHaveLength(3);
   for (const [name, ip] of Object.entries(nodeIps)) {
     // Logging in with the key proves Ignition wrote ~core/.ssh/authorized_keys.d/ignition.
@@ -392,8 +417,59 @@ test("the services answer on the lab network: the page, the directory, a DHCP re
   // The floor beside the start-up timeline: the same steps done bare on one node
   // (container, Node.js). Measured here, once the services answer, so its three
   // container starts do not slow the start-up they are the floor of.
-  const o = DEFAULT_SERVICE_UNIT_OPTIONS;
-  notes.floorsInVm = nodeFloors(ns, sshKey, ips()[0], o.images.sidekick);
+  notes.floorsInVm = nodeFloors(ns, sshKey, ips()[0], needLab().images.sidekick);
+});
+
+/** What each node's docker runs and holds: container images, and RepoDigests per image. */
+function nodeImages(ip: string): { running: string[]; repoDigests: string[] } {
+  const r = sshRuns(
+    ns,
+    sshKey,
+    ip,
+    "sudo docker ps --format '{{.Image}}'; echo ---; sudo docker image ls --digests --format '{{.Repository}}@{{.Digest}}'",
+    60_000,
+  );
+  if (!r.ok) throw new Error(`docker on ${ip} did not answer over SSH: ${r.out.slice(-300)}`);
+  const [running, held] = r.out.split("---\n");
+  const lines = (t: string) =>
+    t
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+  return { running: lines(running), repoDigests: lines(held ?? "") };
+}
+
+test("every lab image came from the lab registry, by digest: each node runs digests, the registry logged each node's pulls", () => {
+  const l = needLab();
+  const refs = Object.values(l.images);
+  for (const ref of refs)
+    expect(ref).toMatch(/^10\.88\.0\.1:5000\/fleetlab\/[a-z]+@sha256:[0-9a-f]{64}$/);
+  const seen: Record<string, unknown> = {};
+  for (const [name, ip] of Object.entries(l.nodeIps)) {
+    const imgs = nodeImages(ip);
+    seen[name] = imgs.running;
+    // Every container but etcd (baked in the stand-in, as on Flatcar from quay.io) runs
+    // a lab image by digest, and the node's docker has it from the registry.
+    const lab = imgs.running.filter((i) => !i.includes("/etcd"));
+    expect(lab.length).toBeGreaterThan(0);
+    for (const i of lab) {
+      expect(refs).toContain(i);
+      expect(imgs.repoDigests).toContain(i);
+    }
+  }
+  notes.imagesRunning = seen;
+  // The pull side's access log: each node fetched manifests by digest from it.
+  const log = fs.readFileSync(path.join(registryBase!, TAG, "pull.log"), "utf8");
+  for (const ip of ips())
+    expect(log).toMatch(
+      new RegExp(`${ip.replace(/\./g, "\\.")} .*"GET /v2/fleetlab/fleet/manifests/sha256:`),
+    );
+  notes.registryPulls = Object.fromEntries(
+    ips().map((ip) => [
+      ip,
+      log.split("\n").filter((x) => x.startsWith(`${ip} `) && x.includes("/blobs/sha256:")).length,
+    ]),
+  );
 });
 
 test("pulumi preview right after up shows no changes", async () => {
@@ -402,6 +478,68 @@ test("pulumi preview right after up shows no changes", async () => {
   notes.previewNoChangesSummary = pv.changeSummary;
   expect(pv.changeSummary.same).toBeGreaterThan(0);
   expect(pv.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn}`)).toEqual([]);
+});
+
+test("a rebuilt sidekick image rolls out on up by digest: preview lists exactly the sidekick units, no VM", async () => {
+  const l = needLab();
+  // A rebuilt sidekick: the same image plus a label, under the sidekick's tag. It keeps
+  // the build's context-hash label, so the program's build step takes it as up to date.
+  const tag = labImage("sidekick");
+  const docker = (...a: string[]) => {
+    const r = spawnSync("/usr/bin/docker", a, { encoding: "utf8", timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`docker ${a.join(" ")} failed: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const before = docker("image", "inspect", "-f", "{{.Id}}", "--", tag);
+  const ctx = fs.mkdtempSync(path.join(tmp, "rebuild-"));
+  fs.writeFileSync(
+    path.join(ctx, "Dockerfile"),
+    `FROM ${tag}\nLABEL org.fleetlab.e2e-rebuild="${process.pid}"\n`,
+  );
+  const rebuilt = docker("build", "-q", "-t", tag, ctx);
+  restoreSidekick = () => {
+    spawnSync("/usr/bin/docker", ["tag", before, tag]);
+    spawnSync("/usr/bin/docker", ["rmi", rebuilt]);
+  };
+  const pv = await timed("previewRollout", () => ws.previewJson(TAG));
+  notes.previewRolloutSummary = pv.changeSummary;
+  const changed = pv.steps
+    .filter((s) => s.op !== "same")
+    .map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+  expect(changed.sort()).toEqual(
+    [
+      "update e2e-registry-sidekick",
+      "update e2e-services-dhcp-sidekick.service",
+      "update e2e-services-ldap-sidekick.service",
+      "update e2e-services-www-sidekick.service",
+    ].sort(),
+  );
+  const up = await timed("upRollout", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
+  expect(up.summary.result).toBe("succeeded");
+  const outs = await stack.outputs();
+  const next = (outs.images.value as Record<string, string>).sidekick;
+  expect(next).not.toBe(l.images.sidekick);
+  for (const k of Object.keys(l.images))
+    if (k !== "sidekick")
+      expect((outs.images.value as Record<string, string>)[k]).toBe(l.images[k]);
+  l.images = outs.images.value as Record<string, string>;
+  // Each sidekick runs the new digest, where its service runs, and the services answer.
+  await waitLab(
+    "every sidekick runs the rebuilt image",
+    5 * 60_000,
+    () => {
+      const placed = l.fleet.activeUnits();
+      return SERVICES.every((svc) => {
+        const ip = placed[`${svc}-sidekick.service`];
+        return !!ip && placed[`${svc}.service`] === ip && nodeImages(ip).running.includes(next);
+      });
+    },
+    { intervalMs: 10_000 },
+  );
+  const answer = answers();
+  await waitLab("every service answers after the rollout", 5 * 60_000, () =>
+    SERVICES.every((s) => answer[s](ips())),
+  );
 });
 
 /** Every outage seen, per service (a round measures each service that ran on its victim). */
@@ -658,21 +796,25 @@ test("pulumi destroy leaves no domain, volume, network or pool of the lab", asyn
   lab = undefined;
   expect(d.summary.result).toBe("succeeded");
   expect(leftovers(ns, `fleetlab-${TAG}`)).toEqual([]);
+  // The lab registry went with it: no process, no storage.
+  expect(fs.existsSync(path.join(registryBase!, TAG))).toBe(false);
 });
 
 test("a node that never answers fails `up` with a clear error, and destroy still cleans up", async () => {
   const one = [{ name: "core-01", role: "etcd" }];
   const ws2 = await createWorkspace(path.join(tmp, "fail"), ns.name, {
     FLEETLAB_READINESS_TIMEOUT_SEC: "3",
+    FLEETLAB_REGISTRY_DIR: path.join(tmp, "fail-registry"),
   });
-  const failing = await ws2.stack(
-    FAIL_TAG,
-    e2eConfig(image, {
+  const failing = await ws2.stack(FAIL_TAG, {
+    ...e2eConfig(image, {
       tag: FAIL_TAG,
       sshKey: fs.readFileSync(`${sshKey}.pub`, "utf8").trim(),
       nodes: one,
     }),
-  );
+    // Services off: only the fleet agent's image is pushed to this lab's registry.
+    "fleetlab:services": false,
+  });
   const err = await timed("failedUp", () =>
     failing.up().then(
       () => undefined,
@@ -685,4 +827,5 @@ test("a node that never answers fails `up` with a clear error, and destroy still
   const d = await timed("destroyAfterFailure", () => failing.destroy());
   expect(d.summary.result).toBe("succeeded");
   expect(leftovers(ns, `fleetlab-${FAIL_TAG}`)).toEqual([]);
+  expect(fs.existsSync(path.join(tmp, "fail-registry", FAIL_TAG))).toBe(false);
 });
