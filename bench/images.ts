@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     );
     console.table({
       "base layer (shared)": { "tar MB": mb(base.tarBytes), "gzip MB": mb(base.gzipBytes) },
-      "minbase root (floor)": {
+      "minbase root, unstripped (floor)": {
         "tar MB": minbase ? mb(minbase.tarBytes) : "-",
         "gzip MB": minbase ? mb(minbase.gzipBytes) : "-",
       },
