@@ -426,7 +426,9 @@ function nodeImages(ip: string): { running: string[]; repoDigests: string[] } {
     ns,
     sshKey,
     ip,
-    "sudo docker ps --format '{{.Image}}'; echo ---; sudo docker image ls --digests --format '{{.Repository}}@{{.Digest}}'",
+    // Config.Image is what `docker run` was given (`docker ps` may show a digest
+    // reference as its repository alone).
+    "sudo docker ps -q | xargs -r sudo docker inspect -f '{{.Config.Image}}'; echo ---; sudo docker image ls --digests --format '{{.Repository}}@{{.Digest}}'",
     60_000,
   );
   if (!r.ok) throw new Error(`docker on ${ip} did not answer over SSH: ${r.out.slice(-300)}`);
@@ -437,6 +439,42 @@ function nodeImages(ip: string): { running: string[]; repoDigests: string[] } {
       .map((l) => l.trim())
       .filter(Boolean);
   return { running: lines(running), repoDigests: lines(held ?? "") };
+}
+
+/**
+ * Per node, from the registry's access log (combined format: ip - - [time] "GET path
+ * HTTP/1.1" status bytes ...): blobs fetched and their bytes, and per image the seconds
+ * from its manifest request to the start of its last blob request (the log has request
+ * start times, to the second: the last blob's transfer and the unpacking come after).
+ */
+function pullsPerNode(log: string, nodeIps: string[]) {
+  const line =
+    /^(\S+) \S+ \S+ \[([^\]]+)\] "GET \/v2\/fleetlab\/([a-z]+)\/(manifests|blobs)\/\S+ [^"]*" (\d{3}) (\d+)/;
+  const out: Record<
+    string,
+    { blobs: number; bytes: number; requestWindowSeconds: Record<string, number> }
+  > = {};
+  for (const ip of nodeIps) {
+    let blobs = 0;
+    let bytes = 0;
+    const spans: Record<string, number[]> = {};
+    for (const l of log.split("\n")) {
+      const m = line.exec(l);
+      if (!m || m[1] !== ip || m[5] !== "200") continue;
+      // 06/Dec/2026:17:05:01 +0000 -> "Dec 06 2026 17:05:01 +0000", which Date.parse reads.
+      const t = Date.parse(m[2].replace(/^(\d+)\/(\w+)\/(\d+):/, "$2 $1 $3 "));
+      if (!Number.isNaN(t)) (spans[m[3]] ??= []).push(t);
+      if (m[4] === "blobs") {
+        blobs++;
+        bytes += Number(m[6]);
+      }
+    }
+    const requestWindowSeconds = Object.fromEntries(
+      Object.entries(spans).map(([img, ts]) => [img, (Math.max(...ts) - Math.min(...ts)) / 1000]),
+    );
+    out[ip] = { blobs, bytes, requestWindowSeconds };
+  }
+  return out;
 }
 
 test("every lab image came from the lab registry, by digest: each node runs digests, the registry logged each node's pulls", () => {
@@ -464,12 +502,8 @@ test("every lab image came from the lab registry, by digest: each node runs dige
     expect(log).toMatch(
       new RegExp(`${ip.replace(/\./g, "\\.")} .*"GET /v2/fleetlab/fleet/manifests/sha256:`),
     );
-  notes.registryPulls = Object.fromEntries(
-    ips().map((ip) => [
-      ip,
-      log.split("\n").filter((x) => x.startsWith(`${ip} `) && x.includes("/blobs/sha256:")).length,
-    ]),
-  );
+  notes.registryPulls = pullsPerNode(log, ips());
+  say(`registry pulls per node: ${JSON.stringify(notes.registryPulls)}`);
 });
 
 test("pulumi preview right after up shows no changes", async () => {
