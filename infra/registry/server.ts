@@ -117,12 +117,21 @@ function writeFiles(s: RegistryServer): void {
   fs.writeFileSync(p.key, s.keyPem, { mode: 0o600 });
   fs.chmodSync(p.key, 0o600);
   for (const role of ROLES) {
-    const addr = role === "pull" ? hostPort(s.pull) : p.socket;
-    fs.writeFileSync(
-      p.config(role),
-      renderRegistryConfig({ role, addr, storageDir: p.storage, certPath: p.cert, keyPath: p.key }),
-    );
+    fs.writeFileSync(p.config(role), sideConfig(s, role));
   }
+}
+
+/** The config file of one side of the registry `s`. */
+function sideConfig(s: RegistryServer, role: RegistryRole): string {
+  const p = registryPaths(s.dir);
+  const addr = role === "pull" ? hostPort(s.pull) : p.socket;
+  return renderRegistryConfig({
+    role,
+    addr,
+    storageDir: p.storage,
+    certPath: p.cert,
+    keyPath: p.key,
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -177,13 +186,7 @@ export async function ensureRegistry(s: RegistryServer, boundMs = 30_000): Promi
   const p = registryPaths(s.dir);
   if (registryRunning(s.dir)) {
     const now = fs.existsSync(p.config("pull")) ? fs.readFileSync(p.config("pull"), "utf8") : "";
-    const want = renderRegistryConfig({
-      role: "pull",
-      addr: hostPort(s.pull),
-      storageDir: p.storage,
-      certPath: p.cert,
-      keyPath: p.key,
-    });
+    const want = sideConfig(s, "pull");
     const certNow = fs.existsSync(p.cert) ? fs.readFileSync(p.cert, "utf8") : "";
     if (now === want && certNow === s.certPem) return;
   }

@@ -47,6 +47,16 @@ function tinyImage(name: string, files: Record<string, string>): string {
   return ref;
 }
 
+/** Pushes the local image `ref` as fleetlab/<name>:1 through the push socket. */
+const pushTiny = (name: string, ref: string) =>
+  pushImage({
+    socket: registryPaths(server.dir).socket,
+    image: ref,
+    name,
+    tag: "1",
+    cacheFile: path.join(tmp, "layers.json"),
+  });
+
 const curl = (url: string, ...args: string[]) =>
   spawnSync("curl", ["-sS", "--max-time", "10", ...args, "--", url], { encoding: "utf8" });
 
@@ -131,14 +141,7 @@ test("a push through the socket gives a content digest; pushed again, the same d
 });
 
 test("a real OCI client (skopeo) pulls by digest with the lab CA trusted, and fails without it", async () => {
-  const ref = tinyImage("s", { "s.txt": "skopeo\n" });
-  const { digest } = await pushImage({
-    socket: registryPaths(server.dir).socket,
-    image: ref,
-    name: "skopeo",
-    tag: "1",
-    cacheFile: path.join(tmp, "layers.json"),
-  });
+  const { digest } = await pushTiny("skopeo", tinyImage("s", { "s.txt": "skopeo\n" }));
   const certDir = fs.mkdtempSync(path.join(tmp, "certs-"));
   fs.copyFileSync(path.join(tmp, "ca.pem"), path.join(certDir, "ca.crt"));
   const src = `docker://127.0.0.1:${server.pull.port}/fleetlab/skopeo@${digest}`;
@@ -178,13 +181,7 @@ test("the pull side refuses a push: our client and docker's", async () => {
 
 test("the machine's docker pulls the pushed image by digest from the pull side", async () => {
   const ref = tinyImage("c", { "c.txt": "pulled\n" });
-  const { digest } = await pushImage({
-    socket: registryPaths(server.dir).socket,
-    image: ref,
-    name: "pulled",
-    tag: "1",
-    cacheFile: path.join(tmp, "layers.json"),
-  });
+  const { digest } = await pushTiny("pulled", ref);
   const remote = `127.0.0.1:${server.pull.port}/fleetlab/pulled@${digest}`;
   images.push(remote);
   docker("pull", "--", remote);
