@@ -7,7 +7,7 @@ import { TIMING_DEFAULTS } from "./config/defaults";
 import { clientEndpoints, initialCluster as computeInitialCluster } from "./ignition";
 import { fleetApiEndpoints as computeFleetApiEndpoints } from "./ignition/fleet";
 import { driverFor } from "./hypervisors";
-import { buildLabImages } from "./registry";
+import { buildLabImages, mirrorSource } from "./registry";
 
 /**
  * The stack's LabSpec. Timing keys the stack leaves unset default by how the VMs will
@@ -47,6 +47,7 @@ const lab = new Lab(spec.stack, spec, {
     );
     return buildLabImages(names);
   },
+  mirror: (name, ref) => mirrorSource(name, ref, (m) => pulumi.log.info(`fleetlab: ${m}`)),
 });
 
 export const environment = spec.environment;

@@ -5,7 +5,7 @@ import { ENVIRONMENTS, labSpecFromFile } from "../config";
 import type { HypervisorDriver, MachineInput } from "../hypervisors";
 import { describeCert, verifySignedBy } from "../pki/certs";
 import { MockedResource, pkiMocks, outputValue as value } from "../pki/mocks";
-import { fixedLabImages } from "../testing/images";
+import { fixedLabImages, fixedMirror } from "../testing/images";
 
 const created: MockedResource[] = [];
 
@@ -73,7 +73,11 @@ describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
       },
     };
     // Services off: they are services.test.ts's, and would register past this test's end.
-    const lab = new Lab(stack, { ...spec, services: false }, { driver, images: fixedLabImages() });
+    const lab = new Lab(
+      stack,
+      { ...spec, services: false },
+      { driver, images: fixedLabImages(), mirror: fixedMirror },
+    );
     expect(lab.machines).toEqual({ machines: [], shared: [] });
     expect(seen.map((m) => m.node.name)).toEqual(spec.nodes.map((n) => n.name));
     for (const m of seen) expect(await pulumi.isSecret(m.ignition)).toBe(true);
@@ -83,14 +87,20 @@ describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
       expect(lab.registry).toBeUndefined();
       return;
     }
-    // A lab with a registry: its CA where Docker looks, the fleet agent by digest.
+    // A lab with a registry: its CA where Docker looks, the fleet agent and etcd by digest.
     const hp = lab.registry!.hostPort;
     expect(hp).toBe(`${spec.network.gateway}:5000`);
     const paths = ignition.storage.files.map((f: { path: string }) => f.path);
     expect(paths).toContain(`/etc/docker/certs.d/${hp}/ca.crt`);
     const fleetRef = await value(lab.registry!.images.fleet.ref);
     expect(fleetRef).toMatch(new RegExp(`^${hp}/fleetlab/fleet@sha256:[0-9a-f]{64}$`));
-    expect(JSON.stringify(ignition.systemd.units)).toContain(fleetRef);
+    const units = JSON.stringify(ignition.systemd.units);
+    expect(units).toContain(fleetRef);
+    const etcdRef = await value(lab.registry!.images.etcd!.ref);
+    expect(etcdRef).toMatch(new RegExp(`^${hp}/fleetlab/etcd@sha256:[0-9a-f]{64}$`));
+    expect(units).toContain(etcdRef);
+    // Every node runs etcd's mirror, its member and its etcdctl alike: no other reference.
+    expect(units).not.toContain(spec.etcd.image);
   });
 
   it("calls no driver when fleetlab:machines is false", async () => {

@@ -14,6 +14,7 @@ import {
   registryAddress,
   type LabImageName,
   type LocalImage,
+  type MirroredImageName,
 } from "../registry";
 import { createLabServices } from "./services";
 
@@ -24,7 +25,13 @@ export interface LabOptions extends pulumi.ComponentResourceOptions {
    * The lab images on this host's docker, asked for only when the lab has a registry:
    * the program passes buildLabImages; tests pass fixed ones (no docker under mocks).
    */
-  images?: (names: readonly LabImageName[]) => LocalImage[];
+  images?: (names: readonly LabImageName[]) => LocalImage<LabImageName>[];
+  /**
+   * An image the lab runs but does not build (etcd's: fleetlab:etcdImage) on this host's
+   * docker, to mirror into the lab registry; the program passes mirrorSource. Without it
+   * (tests) the nodes pull etcd from where the spec names it.
+   */
+  mirror?: (name: MirroredImageName, ref: string) => LocalImage<MirroredImageName>;
   /** The lab registry's directory (tests); default: registryDir(stack). */
   registryDir?: string;
 }
@@ -42,7 +49,7 @@ export class Lab extends pulumi.ComponentResource {
   constructor(
     name: string,
     spec: LabSpec,
-    { driver: driverOverride, images, registryDir, ...opts }: LabOptions = {},
+    { driver: driverOverride, images, mirror, registryDir, ...opts }: LabOptions = {},
   ) {
     super("fleetlab:lab:Lab", name, {}, opts);
     this.pki = createLabPki(spec, this);
@@ -66,7 +73,10 @@ export class Lab extends pulumi.ComponentResource {
           address,
           pki: this.pki,
           // Only what the lab runs: no service image is built or pushed with services off.
-          images: images(spec.services ? LAB_IMAGES : ["fleet"]),
+          images: [
+            ...images(spec.services ? LAB_IMAGES : ["fleet"]),
+            ...(mirror ? [mirror("etcd", spec.etcd.image)] : []),
+          ],
           dir: registryDir,
         },
         { parent: this, dependsOn: network },
@@ -75,8 +85,13 @@ export class Lab extends pulumi.ComponentResource {
     const registry = this.registry;
     const nodeRegistry = registry
       ? pulumi
-          .all([this.pki.ca.certPem, registry.images.fleet.ref])
-          .apply(([caPem, fleetImage]) => ({ hostPort: registry.hostPort, caPem, fleetImage }))
+          .all([this.pki.ca.certPem, registry.images.fleet.ref, registry.images.etcd?.ref])
+          .apply(([caPem, fleetImage, etcdImage]) => ({
+            hostPort: registry.hostPort,
+            caPem,
+            fleetImage,
+            etcdImage,
+          }))
       : undefined;
     this.nodes = spec.nodes.map((node) => {
       const cert = this.pki.nodes.get(node.name)!;

@@ -15,8 +15,9 @@ export type LabImageName = (typeof LAB_IMAGES)[number];
 const ROOT = path.join(__dirname, "..", "..");
 const DOCKER = "/usr/bin/docker";
 
-export interface LocalImage {
-  name: LabImageName;
+/** An image on this host's docker, to push to the lab registry as fleetlab/<name>. */
+export interface LocalImage<N extends string = string> {
+  name: N;
   /** The tag the build scripts give it on this host's docker. */
   ref: string;
   /** Its image ID: changes exactly when its content does. */
@@ -38,7 +39,9 @@ function run(what: string, file: string, args: string[]): void {
 }
 
 /** Builds what changed of `names` (fleet/build-image.sh, containers/build.sh) and returns them. */
-export function buildLabImages(names: readonly LabImageName[] = LAB_IMAGES): LocalImage[] {
+export function buildLabImages(
+  names: readonly LabImageName[] = LAB_IMAGES,
+): LocalImage<LabImageName>[] {
   if (names.includes("fleet"))
     run("fleet/build-image.sh", "bash", [path.join(ROOT, "fleet", "build-image.sh")]);
   const services = names.filter((n) => n !== "fleet");

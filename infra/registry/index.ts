@@ -8,6 +8,7 @@ import { resourceClass } from "../dynamic";
 import { CERT_VALIDITY_DAYS, LabCert, type LabPki } from "../pki";
 import { hostPort, type RegistryAddress } from "./address";
 import type { LabImageName, LocalImage } from "./build";
+import type { MirroredImageName } from "./mirror";
 import {
   labImageProvider,
   registryServerProvider,
@@ -18,6 +19,10 @@ import { registryDir, registryPaths } from "./server";
 
 export { registryAddress, hostPort, type RegistryAddress } from "./address";
 export { buildLabImages, LAB_IMAGES, type LabImageName, type LocalImage } from "./build";
+export { mirrorSource, MIRRORED_IMAGES, type MirroredImageName } from "./mirror";
+
+/** Every image the lab registry holds: the lab's own and the mirrored ones. */
+export type RegistryImageName = LabImageName | MirroredImageName;
 export { labRegistryIgnition } from "./ignition";
 
 const RegistryServerResource = resourceClass<RegistryServerInputs>({
@@ -55,8 +60,11 @@ export interface LabRegistryArgs {
   spec: LabSpec;
   address: RegistryAddress;
   pki: LabPki;
-  /** The lab images on this host's docker (buildLabImages): the fleet agent's at least. */
-  images: LocalImage[];
+  /**
+   * The images on this host's docker to push: the lab's own (buildLabImages), the fleet
+   * agent's at least, and the mirrored ones (mirrorSource).
+   */
+  images: LocalImage<RegistryImageName>[];
   /** The stack's registry directory; default registryDir(spec.stack). */
   dir?: string;
 }
@@ -64,8 +72,8 @@ export interface LabRegistryArgs {
 export class LabRegistry extends pulumi.ComponentResource {
   readonly hostPort: string;
   readonly dir: string;
-  /** One per lab image the lab runs: the fleet agent's, and the services' when on. */
-  readonly images: { fleet: LabImage } & Partial<Record<LabImageName, LabImage>>;
+  /** One per image the lab runs: the fleet agent's, the services' when on, etcd's when mirrored. */
+  readonly images: { fleet: LabImage } & Partial<Record<RegistryImageName, LabImage>>;
   /** The registry processes on the management host. */
   readonly server: pulumi.CustomResource;
 
@@ -112,7 +120,7 @@ export class LabRegistry extends pulumi.ComponentResource {
   }
 
   /** Each image's reference by digest (what units and Ignition name). */
-  refs(): Partial<Record<LabImageName, pulumi.Output<string>>> {
+  refs(): Partial<Record<RegistryImageName, pulumi.Output<string>>> {
     return Object.fromEntries(Object.entries(this.images).map(([n, i]) => [n, i!.ref]));
   }
 }

@@ -48,7 +48,7 @@ export async function planStack<L extends PlannedLab>(
   Lab: new (
     name: string,
     spec: LabSpec,
-    opts: { images: (names: readonly LabImageName[]) => LocalImage[] },
+    opts: { images: (names: readonly LabImageName[]) => LocalImage<LabImageName>[] },
   ) => L,
   stack: string,
   created: MockedResource[],
