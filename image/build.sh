@@ -15,7 +15,10 @@
 #
 # Usage: image/build.sh [--print-dir]
 #   --print-dir   only print where the image for the current inputs lives
-# Env:   FLEETLAB_ETCD_IMAGES    space-separated tags for the baked-in etcd image
+# Env:   FLEETLAB_ETCD_IMAGES    space-separated tags for the stand-in etcd image (default
+#                                fleetlab-standin/etcd:bookworm), baked in and loaded
+#                                into this machine's docker, where the lab registry's
+#                                mirror takes it from
 #        FLEETLAB_BAKE_IMAGES    images of this machine's docker to bake in (default:
 #                                the base image every lab image starts from)
 #        FLEETLAB_IMAGE_CACHE    default /var/cache/fleetlab/test-image (world-readable:
@@ -25,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=image/lib.sh
 . "$here/lib.sh"
 
-etcd_tags=${FLEETLAB_ETCD_IMAGES:-$(default_etcd_image "$here/..")}
+etcd_tags=${FLEETLAB_ETCD_IMAGES:-$STANDIN_ETCD_IMAGE}
 cache=${FLEETLAB_IMAGE_CACHE:-/var/cache/fleetlab/test-image}
 suite=bookworm
 mirror=http://deb.debian.org/debian
@@ -73,8 +76,19 @@ if [ "$bake_images" = "$default_bake" ]; then
   # A no-op (one `docker image inspect`) when the base image is there.
   phase "0 base image" ensure_base_image
 fi
+# The lab registry mirrors etcd from this machine's docker (infra/registry/mirror.ts):
+# it needs the stand-in there, the same image (same ID) the nodes hold, so a node's
+# pull by digest finds it present and fetches only the manifest.
+host_etcd_image() {
+  local tag
+  # shellcheck disable=SC2086 # etcd_tags is a word list
+  for tag in $etcd_tags; do
+    dk image inspect "$tag" >/dev/null 2>&1 || { dk load -q -i "$os_dir/etcd.tar" >&2 && return; }
+  done
+}
 out="$cache/$(final_hash)"
 if [ -f "$out/image.json" ]; then
+  phase "0b stand-in etcd image on this machine's docker" host_etcd_image
   log "test image up to date: $out"
   echo "$out"
   exit 0
@@ -186,6 +200,7 @@ else
   build_os
 fi
 kver=$(cat "$os_dir/kver")
+phase "0b stand-in etcd image on this machine's docker" host_etcd_image
 
 phase "10 copy the os root" cp -a "$os_dir/root" "$root"
 # Flatcar pulls the lab's images from registries; the stand-in has none. Loading them

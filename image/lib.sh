@@ -15,14 +15,12 @@ phase() {
   log "phase $name done in $((SECONDS - t0))s"
 }
 
-# The etcd image tag the lab's Ignition runs, read from the foundation's config
-# defaults so the preloaded image matches whatever the stacks ask for.
-default_etcd_image() {
-  local repo=$1 tag
-  tag=$(grep -rhoE '"quay\.io/coreos/etcd:v[0-9.]+"' "$repo/infra/config" "$repo"/Pulumi*.yaml 2>/dev/null |
-    tr -d '"' | sort -u | xargs)
-  echo "${tag:-quay.io/coreos/etcd:v3.5.17}"
-}
+# The stand-in's etcd image: Debian's etcd packages in a minbase root, under a name of
+# its own. Not quay.io's tag: it is loaded into this machine's docker too (the lab
+# registry mirrors etcd from there), and under quay.io's name a real lab made on this
+# machine later would mirror Debian's etcd in place of the release it asked for. The
+# e2e stack names it in fleetlab:etcdImage (image.json's etcdImages).
+STANDIN_ETCD_IMAGE=fleetlab-standin/etcd:bookworm
 
 # This machine's docker engine (the one the images were built in): dk.
 # shellcheck source=containers/lib.sh

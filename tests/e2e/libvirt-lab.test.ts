@@ -39,8 +39,15 @@ import { createNetns, Daemon, deleteNetns, Netns, must, startLibvirt, stopDaemon
 import { waitFor } from "../support/wait";
 import { FleetView } from "./fleet-view";
 import { httpGet, joinLabLan, LanClient, ldapBind, ldapDns, secondsUntil } from "./services";
-import { journalTail, NODE_UNITS, nodeFloors, nodeTimeline } from "./timeline";
-import { createWorkspace, e2eConfig, E2eWorkspace, REPO } from "./workspace";
+import {
+  journalTail,
+  NODE_UNITS,
+  nodeFloors,
+  nodePulls,
+  nodeTimeline,
+  type NodePull,
+} from "./timeline";
+import { createWorkspace, e2eConfig, E2eWorkspace, REPO, type StandinImage } from "./workspace";
 import { stopRegistry } from "../../infra/registry/server";
 import { labImage } from "../../node/images";
 
@@ -70,7 +77,7 @@ let tmp: string;
 let ns: Netns;
 let daemons: Daemon[] = [];
 let ws: E2eWorkspace;
-let image: { dir: string; cmdline: string };
+let image: StandinImage;
 let sshKey: string;
 let stack: Stack;
 let config: Record<string, unknown>;
@@ -103,7 +110,7 @@ function needLab(): LabState {
   return lab;
 }
 
-function buildImage(): { dir: string; cmdline: string } {
+function buildImage(): StandinImage {
   const r = spawnSync("bash", [path.join(REPO, "image", "build.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -113,8 +120,9 @@ function buildImage(): { dir: string; cmdline: string } {
   const dir = r.stdout.trim().split("\n").pop()!;
   const meta = JSON.parse(fs.readFileSync(path.join(dir, "image.json"), "utf8")) as {
     cmdline: string;
+    etcdImages: string[];
   };
-  return { dir, cmdline: meta.cmdline };
+  return { dir, cmdline: meta.cmdline, etcdImage: meta.etcdImages[0] };
 }
 
 // The whole file's wall time, failover rounds and waits included.
@@ -482,28 +490,45 @@ test("every lab image came from the lab registry, by digest: each node runs dige
   const refs = Object.values(l.images);
   for (const ref of refs)
     expect(ref).toMatch(/^10\.88\.0\.1:5000\/fleetlab\/[a-z]+@sha256:[0-9a-f]{64}$/);
-  const seen: Record<string, unknown> = {};
+  const seen: Record<string, string[]> = {};
   for (const [name, ip] of Object.entries(l.nodeIps)) {
     const imgs = nodeImages(ip);
     seen[name] = imgs.running;
-    // Every container but etcd (baked in the stand-in, as on Flatcar from quay.io) runs
-    // a lab image by digest, and the node's docker has it from the registry.
-    const lab = imgs.running.filter((i) => !i.includes("/etcd"));
-    expect(lab.length).toBeGreaterThan(0);
-    for (const i of lab) {
+    // Every container, etcd's included, runs an image of the lab registry by digest, and
+    // the node's docker holds it under that digest (it pulled it from there).
+    expect(imgs.running.length).toBeGreaterThan(1);
+    for (const i of imgs.running) {
       expect(refs).toContain(i);
       expect(imgs.repoDigests).toContain(i);
     }
+    expect(imgs.running).toContain(l.images.etcd);
   }
   notes.imagesRunning = seen;
-  // The pull side's access log: each node fetched manifests by digest from it.
+  // The pull side's access log: each node fetched the fleet agent's and etcd's manifests
+  // by digest from it. etcd's layer is baked into the stand-in (its image ID matches the
+  // mirror's), so a node fetches etcd's manifest and nothing more.
   const log = fs.readFileSync(path.join(registryBase!, TAG, "pull.log"), "utf8");
   for (const ip of ips())
-    expect(log).toMatch(
-      new RegExp(`${ip.replace(/\./g, "\\.")} .*"GET /v2/fleetlab/fleet/manifests/sha256:`),
-    );
+    for (const name of ["fleet", "etcd"])
+      expect(log).toMatch(
+        new RegExp(`${ip.replace(/\./g, "\\.")} .*"GET /v2/fleetlab/${name}/manifests/sha256:`),
+      );
   notes.registryPulls = pullsPerNode(log, ips());
   say(`registry pulls per node: ${JSON.stringify(notes.registryPulls)}`);
+  // The pull time under emulation, beside its floor: on one node, the service images it
+  // does not run (their own layers; the base is baked), pulled and removed again.
+  const [node, ip] = Object.entries(l.nodeIps)[0];
+  const absent = SERVICES.map((s) => l.images[s]).filter((r) => !seen[node].includes(r));
+  const pulls = nodePulls(ns, sshKey, ip, absent);
+  notes.pullTimes = { node, pulls };
+  expect(pulls).not.toHaveProperty("error");
+  for (const [name, p] of Object.entries(pulls as Record<string, NodePull>))
+    say(
+      `pull on ${node}: ${name} ${p.bytes} B, docker pull ${p.pullSeconds} s, floor (curl | unpigz | tar) ${p.floorSeconds} s`,
+    );
+  expect(Object.keys(pulls).sort()).toEqual(
+    SERVICES.filter((s) => absent.includes(l.images[s])).sort(),
+  );
 });
 
 test("pulumi preview right after up shows no changes", async () => {

@@ -143,3 +143,57 @@ export function nodeFloors(
   }
   return out;
 }
+
+export interface NodePull {
+  /** `docker pull` of the image by digest, the node holding its base layer only. */
+  pullSeconds: number;
+  /** The floor: the same layers fetched with curl and unpacked with unpigz | tar. */
+  floorSeconds: number;
+  /** Compressed bytes of those layers (what both fetched). */
+  bytes: number;
+}
+
+/**
+ * Pull time on one node under emulation, with its floor, for lab images the node does
+ * not run (`refs`: `<host:port>/fleetlab/<name>@sha256:<hex>`). Each image is pulled
+ * by docker, timed, and removed again (the lab's later failover must not find it
+ * warm); then its own layers (all but the first: the shared base, baked in) are fetched
+ * from the same registry with curl and unpacked into a scratch directory, timed: what
+ * a pull is at least. One SSH session, run after the services answer.
+ */
+export function nodePulls(
+  ns: Netns,
+  key: string,
+  ip: string,
+  refs: string[],
+): Record<string, NodePull> | { error: string } {
+  const parts = refs.map((r) =>
+    /^([0-9.]+:\d+)\/fleetlab\/([a-z]+)@(sha256:[0-9a-f]{64})$/.exec(r),
+  );
+  if (parts.some((p) => !p)) return { error: `not a lab registry reference: ${refs.join(" ")}` };
+  // `date +%s%3N`: milliseconds (GNU date, as on Flatcar). The manifest lists the config's
+  // digest first, then the layers base first.
+  const one = (hp: string, name: string, digest: string) =>
+    [
+      `ref=${hp}/fleetlab/${name}@${digest}; ca=/etc/docker/certs.d/${hp}/ca.crt`,
+      `t0=$(date +%s%3N); docker pull -q "$ref" >/dev/null; t1=$(date +%s%3N); docker rmi -f "$ref" >/dev/null`,
+      `m=$(curl -sf --cacert "$ca" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "https://${hp}/v2/fleetlab/${name}/manifests/${digest}")`,
+      `d=$(mktemp -d); b=0; t2=$(date +%s%3N)`,
+      `for l in $(echo "$m" | grep -o 'sha256:[0-9a-f]\\{64\\}' | tail -n +3); do curl -sf --cacert "$ca" "https://${hp}/v2/fleetlab/${name}/blobs/$l" -o "$d/blob"; b=$((b + $(stat -c %s "$d/blob"))); unpigz <"$d/blob" | tar -x -C "$d"; rm -f "$d/blob"; done`,
+      `t3=$(date +%s%3N); rm -rf "$d"; echo "${name} $((t1 - t0)) $((t3 - t2)) $b"`,
+    ].join("; ");
+  const script = parts.map((p) => one(p![1], p![2], p![3])).join("; ");
+  const r = sshRuns(ns, key, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`, FLOORS_SSH_MS);
+  if (!r.ok) return { error: r.out.slice(-300) };
+  const out: Record<string, NodePull> = {};
+  for (const l of r.out.split("\n")) {
+    const m = /^([a-z]+) (\d+) (\d+) (\d+)$/.exec(l.trim());
+    if (m)
+      out[m[1]] = {
+        pullSeconds: Number(m[2]) / 1000,
+        floorSeconds: Number(m[3]) / 1000,
+        bytes: Number(m[4]),
+      };
+  }
+  return out;
+}

@@ -92,8 +92,16 @@ export async function createWorkspace(
 }
 
 /** The `local` stack's config, pointed at the test image and given test-only names. */
+/** The test image (image/build.sh): where it is, its kernel command line, its etcd image. */
+export interface StandinImage {
+  dir: string;
+  cmdline: string;
+  /** The stand-in etcd image, on the nodes and on this machine's docker (for the mirror). */
+  etcdImage: string;
+}
+
 export function e2eConfig(
-  image: { dir: string; cmdline: string },
+  image: StandinImage,
   opts: { tag: string; sshKey: string; nodes?: unknown[] },
 ): Record<string, unknown> {
   const local = YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8")) as {
@@ -116,6 +124,9 @@ export function e2eConfig(
   c["fleetlab:hypervisor"] = hv;
   c["fleetlab:network"] = { ...(c["fleetlab:network"] as object), name: `fleetlab-${opts.tag}` };
   c["fleetlab:sshKeys"] = [opts.sshKey];
+  // Debian's etcd under a stand-in name (quay.io is out of reach here): the lab registry
+  // mirrors it from this machine's docker as it would mirror quay.io's image.
+  c["fleetlab:etcdImage"] = image.etcdImage;
   // Three emulated (TCG) VMs on a 2-CPU host stall for seconds at a time: with etcd's
   // and fleet's defaults members keep re-electing leaders and agents fence themselves.
   // Pinned to the program's emulated profile (what an emulated lab gets when it leaves
