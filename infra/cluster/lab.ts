@@ -15,6 +15,7 @@ import {
   type LabImageName,
   type LocalImage,
   type MirroredImageName,
+  type RegistryImageName,
 } from "../registry";
 import { createLabServices } from "./services";
 
@@ -52,33 +53,33 @@ export class Lab extends pulumi.ComponentResource {
     { driver: driverOverride, images, mirror, registryDir, ...opts }: LabOptions = {},
   ) {
     super("fleetlab:lab:Lab", name, {}, opts);
-    this.pki = createLabPki(spec, this);
     // fleetlab:machines=false renders the lab (PKI, Ignition, outputs) without VMs.
     const driver = !spec.machines
       ? null
       : driverOverride === undefined
         ? driverFor(spec.hypervisor.kind)
         : driverOverride;
-    // The network first: the registry listens on the host's address in it, and the
-    // nodes' Ignition names images by the digests the registry gives.
-    const network = driver ? driver.createNetwork(name, spec, { parent: this }) : [];
     const address = driver ? registryAddress(spec) : undefined;
+    // The images first, before any resource: a failed build or an etcd image this host
+    // cannot get ends the run with nothing made. Only what the lab runs: no service image
+    // is built or pushed with services off.
+    let local: LocalImage<RegistryImageName>[] = [];
     if (address) {
       if (!images)
         throw new Error(`Lab ${name}: a lab with a registry needs its images (LabOptions.images)`);
+      local = [
+        ...images(spec.services ? LAB_IMAGES : ["fleet"]),
+        ...(mirror ? [mirror("etcd", spec.etcd.image)] : []),
+      ];
+    }
+    this.pki = createLabPki(spec, this);
+    // The network next: the registry listens on the host's address in it, and the
+    // nodes' Ignition names images by the digests the registry gives.
+    const network = driver ? driver.createNetwork(name, spec, { parent: this }) : [];
+    if (address) {
       this.registry = new LabRegistry(
         `${name}-registry`,
-        {
-          spec,
-          address,
-          pki: this.pki,
-          // Only what the lab runs: no service image is built or pushed with services off.
-          images: [
-            ...images(spec.services ? LAB_IMAGES : ["fleet"]),
-            ...(mirror ? [mirror("etcd", spec.etcd.image)] : []),
-          ],
-          dir: registryDir,
-        },
+        { spec, address, pki: this.pki, images: local, dir: registryDir },
         { parent: this, dependsOn: network },
       );
     }
