@@ -41,7 +41,12 @@ ensure_dockerd() {
   (
     flock -w 90 9 || { echo "ensure_dockerd: lock $FLEETLAB_CACHE/dockerd.lock busy" >&2; exit 1; }
     if ! dk info >/dev/null 2>&1; then
-      if ! pgrep -x dockerd >/dev/null; then
+      # The machine's engine writes /var/run/docker.pid; a private dockerd (the test
+      # image's bake engine, a test's own) has a pid file of its own and must not be
+      # mistaken for it, or we would wait for an engine nobody starts.
+      local pid
+      pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+      if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
         echo "    starting dockerd (log: $FLEETLAB_DOCKERD_LOG)" >&2
         # setsid: the engine must outlive the shell (and the test) that started it.
         setsid nohup /usr/sbin/dockerd >>"$FLEETLAB_DOCKERD_LOG" 2>&1 </dev/null &
