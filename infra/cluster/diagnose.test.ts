@@ -4,12 +4,22 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { describeNodes, journalAccessFromEnv, journalArgs, nodeJournal } from "./diagnose";
+import {
+  describeNodes,
+  inspectNodes,
+  journalAccessFromEnv,
+  journalArgs,
+  journalTail,
+  nodeJournal,
+} from "./diagnose";
 
 let dir: string;
 let argvLog: string;
+type Answer = "journal" | "denied" | "hang" | "pull-refused";
 /** The test double that gives `answer`. */
-const ssh = (answer: "journal" | "denied" | "hang") => path.join(dir, `ssh-${answer}`);
+const ssh = (answer: Answer) => path.join(dir, `ssh-${answer}`);
+const REG = "10.88.0.1:5000";
+const REF = `${REG}/fleetlab/fleet@sha256:${"0".repeat(64)}`;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "diagnose-"));
   argvLog = path.join(dir, "argv");
@@ -26,9 +36,23 @@ case "$(basename "$0")" in
     ;;
   ssh-denied) echo 'core@10.1.0.11: Permission denied (publickey).' >&2; exit 255 ;;
   ssh-hang) exec sleep 30 ;;
+  ssh-pull-refused)
+    # An agent whose pull failed, then a new try that hangs, then systemd's noise:
+    # docker's reason is more than the shown lines back.
+    echo '# etcd-member.service'
+    echo '2026-12-02T10:00:00+0000 core-02 docker[812]: {"level":"info","msg":"ready to serve client requests"}'
+    echo '# fleet-agent.service'
+    echo "2026-12-02T10:00:01+0000 core-02 docker[901]: Unable to find image '${REF}' locally"
+    echo '2026-12-02T10:00:01+0000 core-02 docker[901]: docker: Error response from daemon: Get "https://${REG}/v2/": dial tcp ${REG}: connect: connection refused.'
+    echo "2026-12-02T10:00:01+0000 core-02 docker[901]: See 'docker run --help'."
+    for n in 1 2 3 4 5 6 7 8 9; do
+      echo "2026-12-02T10:00:0$n+0000 core-02 systemd[1]: fleet-agent.service: Scheduled restart job, restart counter is at $n."
+    done
+    echo "2026-12-02T10:00:09+0000 core-02 docker[907]: Unable to find image '${REF}' locally"
+    ;;
 esac
 `;
-  for (const answer of ["journal", "denied", "hang"] as const) {
+  for (const answer of ["journal", "denied", "hang", "pull-refused"] as const) {
     writeFileSync(ssh(answer), script);
     chmodSync(ssh(answer), 0o755);
   }
@@ -49,11 +73,14 @@ test("ssh's argv: options first, `--`, the lab user at the node, one fixed remot
       "admin@kvm1",
     ]),
   );
+  // The lines shown, or more: those read for docker's reason (60 unless told).
   expect(args[args.length - 1]).toBe(
     "'sh' '-c' '" +
-      "echo '\\''# etcd-member.service'\\''; journalctl --no-pager -q -o short-iso -n 5 -u etcd-member.service; " +
-      "echo '\\''# fleet-agent.service'\\''; journalctl --no-pager -q -o short-iso -n 5 -u fleet-agent.service'",
+      "echo '\\''# etcd-member.service'\\''; journalctl --no-pager -q -o short-iso -n 60 -u etcd-member.service; " +
+      "echo '\\''# fleet-agent.service'\\''; journalctl --no-pager -q -o short-iso -n 60 -u fleet-agent.service'",
   );
+  expect(journalArgs("10.1.0.11", { lines: 5, scan: 20 }).pop()).toContain(" -n 20 ");
+  expect(journalArgs("10.1.0.11", { lines: 80, scan: 20 }).pop()).toContain(" -n 80 ");
 });
 
 test("an identity or jump host that ssh would read as an option is refused", () => {
@@ -104,4 +131,79 @@ test("the program's journal access: FLEETLAB_SSH_IDENTITY, else ssh's own", () =
     identity: "/home/u/.ssh/lab",
   });
   expect(journalAccessFromEnv({})).toEqual({ identity: undefined });
+});
+
+test("the error shows the last lines of each unit, whatever more was read", () => {
+  const unit = (name: string, n: number) => [
+    `# ${name}`,
+    ...Array.from({ length: n }, (_, k) => `line ${k} of ${name}`),
+  ];
+  const text = [...unit("etcd-member.service", 3), ...unit("fleet-agent.service", 30), ""].join(
+    "\n",
+  );
+  expect(journalTail(text, 2).split("\n")).toEqual([
+    "      # etcd-member.service",
+    "      line 1 of etcd-member.service",
+    "      line 2 of etcd-member.service",
+    "      # fleet-agent.service",
+    "      line 28 of fleet-agent.service",
+    "      line 29 of fleet-agent.service",
+  ]);
+  expect(journalTail("")).toBe("");
+});
+
+test("a node that cannot pull from the lab registry: a line under it with the cause and the fix", async () => {
+  const creds = { caPem: "", certPem: "", keyPem: "" };
+  const out = await describeNodes(
+    [{ ip: "10.1.0.12" }],
+    [],
+    creds as never,
+    { ssh: ssh("pull-refused") },
+    REG,
+  );
+  const lines = out.split("\n");
+  expect(lines[0]).toBe("  10.1.0.12: agent NOT registered; no etcd member");
+  expect(lines[1]).toBe(
+    `    cannot pull from the lab registry ${REG}: nothing accepts connections at ${REG}: the registry is not running or listens elsewhere, or a firewall rejects the port; ` +
+      `docker said in fleet-agent.service at 2026-12-02T10:00:01+0000: Get "https://${REG}/v2/": dial tcp ${REG}: connect: connection refused; ` +
+      `fix: on the management host, \`pulumi up\` starts the registry again if it is down; a firewall on the management host must let the lab network reach 5000/tcp; ` +
+      `check from the node: curl --cacert /etc/docker/certs.d/${REG}/ca.crt https://${REG}/v2/ (it answers {})`,
+  );
+  // docker's own line is past the shown tail: only the line above tells.
+  expect(lines.slice(2).join("\n")).not.toContain("connection refused");
+  expect(lines.slice(2).filter((l) => l.includes("restart counter"))).toHaveLength(7);
+  const [report] = await inspectNodes(
+    [{ ip: "10.1.0.12" }],
+    [],
+    creds as never,
+    { ssh: ssh("pull-refused") },
+    REG,
+  );
+  expect(report.pulls.map((p) => [p.registry, p.cause, p.unit])).toEqual([
+    [REG, "refused", "fleet-agent.service"],
+  ]);
+  // Another registry's node, or no registry given: no such line.
+  for (const other of ["10.88.0.1:5001", undefined]) {
+    const plain = await describeNodes(
+      [{ ip: "10.1.0.12" }],
+      [],
+      creds as never,
+      { ssh: ssh("pull-refused") },
+      other,
+    );
+    expect(plain).not.toContain("cannot pull");
+  }
+});
+
+test("a journal that cannot be read has no pull line, only how to read it", async () => {
+  const creds = { caPem: "", certPem: "", keyPem: "" };
+  const [r] = await inspectNodes(
+    [{ ip: "10.1.0.11" }],
+    [],
+    creds as never,
+    { ssh: ssh("denied") },
+    REG,
+  );
+  expect(r.pulls).toEqual([]);
+  expect(r.text.split("\n")[1]).toMatch(/^ {4}journal not read over SSH/);
 });

@@ -118,6 +118,7 @@ export class Lab extends pulumi.ComponentResource {
         this.machines,
         { parent: this },
         registry?.refs(),
+        registry && { hostPort: registry.hostPort, caPem: this.pki.ca.certPem },
       );
     } else if (spec.services) {
       pulumi.log.warn(

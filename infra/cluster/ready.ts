@@ -7,7 +7,14 @@ import { dynamicProvider, resourceClass, UNTYPED_DYNAMIC, type DiffRules } from 
 import { Deadline } from "../hypervisors/common/deadline";
 import { readinessTimeoutSec } from "../hypervisors/common/readiness";
 import { fleetApiClient, FleetApiTcpAccess } from "../services/providers";
-import { describeNodes, journalAccessFromEnv } from "./diagnose";
+import {
+  inspectNodes,
+  journalAccessFromEnv,
+  registryAnswers,
+  type JournalAccess,
+  type NodeReport,
+} from "./diagnose";
+import { PULL_CAUSE_IN_SHORT } from "./pulls";
 
 export interface FleetReadyInputs {
   /** Every node's API URL, tried in order while they do not answer. */
@@ -20,8 +27,23 @@ export interface FleetReadyInputs {
   etcdUrls?: Record<string, string>;
   timeoutMs: number;
   pollMs: number;
-  /** On giving up, read each node's journal over SSH (the program; not unit tests). */
-  readJournals?: boolean;
+  /**
+   * On giving up, read each node's journal over SSH: true for the program's own access
+   * (journalAccessFromEnv), or the access to use (tests: an ssh test double).
+   */
+  readJournals?: boolean | JournalAccess;
+  /**
+   * The lab registry the nodes pull the agent's image from, and the lab CA: on giving
+   * up, the management host asks it once, and a node whose journal shows it cannot pull
+   * from it is named with the cause and the fix.
+   */
+  registry?: LabRegistryAccess;
+}
+
+/** The lab registry as the nodes reach it (host:port), with the CA its certificate is of. */
+export interface LabRegistryAccess {
+  hostPort: string;
+  caPem?: string;
 }
 
 /**
@@ -36,6 +58,8 @@ const FLEET_READY_RULES: DiffRules<FleetReadyInputs> = {
   timeoutMs: "ignore",
   pollMs: "ignore",
   readJournals: "ignore",
+  // Where to look when the wait fails; the engine is no less ready for a new address.
+  registry: "ignore",
 };
 
 /** Bounded poll of GET /machines until every node IP is there; a clear error if not. */
@@ -56,19 +80,43 @@ export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
   }, i.pollMs);
   if (all !== undefined) return all;
   const missing = i.nodeIps.filter((ip) => !seen.includes(ip));
-  const nodes = await describeNodes(
-    i.nodeIps.map((ip) => ({ ip, etcdUrl: i.etcdUrls?.[ip] })),
-    seen,
-    i.api,
-    i.readJournals ? journalAccessFromEnv() : undefined,
-  );
+  const reg = i.registry;
+  const [nodes, probe] = await Promise.all([
+    inspectNodes(
+      i.nodeIps.map((ip) => ({ ip, etcdUrl: i.etcdUrls?.[ip] })),
+      seen,
+      i.api,
+      i.readJournals === true ? journalAccessFromEnv() : i.readJournals || undefined,
+      reg?.hostPort,
+    ),
+    reg?.caPem ? registryAnswers({ hostPort: reg.hostPort, caPem: reg.caPem }) : undefined,
+  ]);
+  const reason = lastError
+    ? `${lastError}`
+    : `no agent registered for ${missing.join(", ")} at ${client.endpoint}`;
+  const pulls = reg ? pullHeadline(nodes, reg.hostPort) : undefined;
   throw new Error(
     `the lab's fleet engine is not ready after ${Math.round(i.timeoutMs / 1000)} s: ` +
-      (lastError
-        ? `${lastError}`
-        : `no agent registered for ${missing.join(", ")} at ${client.endpoint}`) +
-      `\nwhat each node shows:\n${nodes}\n` +
+      (pulls ? `${pulls}\n${reason}` : reason) +
+      (probe ? `\n${probe.text}` : "") +
+      `\nwhat each node shows:\n${nodes.map((n) => n.text).join("\n")}\n` +
       "an unhealthy etcd member: journalctl -u etcd-member.service on that node; an agent not registered beside a healthy member: journalctl -u fleet-agent.service; then run pulumi up again (it waits again)",
+  );
+}
+
+/**
+ * The nodes that cannot pull from the lab registry, and why in short, for the first
+ * line of the error; undefined when none can be seen to fail.
+ */
+export function pullHeadline(nodes: NodeReport[], hostPort: string): string | undefined {
+  const failing = nodes.filter((n) => n.pulls.length > 0);
+  if (failing.length === 0) return undefined;
+  const why = failing.map((n) => PULL_CAUSE_IN_SHORT[n.pulls[0].cause]);
+  const same = why.every((w) => w === why[0]);
+  const who = failing.map((n, k) => (same ? n.ip : `${n.ip} (${why[k]})`)).join(", ");
+  return (
+    `${failing.length === 1 ? "node" : "nodes"} ${who} cannot pull from the lab registry ${hostPort}` +
+    (same ? ` (${why[0]})` : "")
   );
 }
 
@@ -106,6 +154,7 @@ export class FleetReady extends resourceClass<FleetReadyInputs>({
       nodeIps: string[];
       machineIds: pulumi.Input<string>[];
       etcdUrls?: Record<string, string>;
+      registry?: pulumi.Input<LabRegistryAccess>;
     },
     opts?: pulumi.CustomResourceOptions,
   ) {

@@ -16,7 +16,8 @@ import { DATA_SETS } from "../../labdata/keys";
 import { serviceUnits } from "../../units/services";
 import { parseDhcpData } from "../../labdata/dhcp/parse";
 import type { LabSpec } from "../config/types";
-import { checkDhcpServesLab, servicesData, servicesDataPaths } from "./services";
+import { createLabPki } from "../pki";
+import { checkDhcpServesLab, createLabServices, servicesData, servicesDataPaths } from "./services";
 import { fixedLabImages } from "../testing/images";
 
 const created: MockedResource[] = [];
@@ -163,6 +164,47 @@ describe("fleetlab:services", () => {
         true,
       ]);
     }
+  });
+
+  it("hands the lab registry's address and the lab CA to the wait for the engine", async () => {
+    const spec = { ...base, services: true };
+    class Parent extends pulumi.ComponentResource {
+      constructor(name: string) {
+        super("test:index:Parent", name);
+      }
+    }
+    const made = (name: string, registry?: Parameters<typeof createLabServices>[6]) => {
+      const parent = new Parent(name);
+      const pki = createLabPki(spec, parent);
+      const machines = fakeDriver(spec.hypervisor.kind).createLab(
+        name,
+        spec,
+        spec.nodes.map((node) => ({ node, ignition: pulumi.output("{}") })),
+        { parent },
+        [],
+      );
+      const services = createLabServices(
+        name,
+        spec,
+        pki,
+        machines,
+        { parent },
+        undefined,
+        registry && { ...registry, caPem: pki.ca.certPem },
+      );
+      return { pki, services };
+    };
+    const withRegistry = made("with-registry", { hostPort: "10.88.0.1:5000" });
+    const without = made("without-registry");
+    await Promise.all(
+      [withRegistry, without].flatMap((m) => m.services.units.map((u) => value(u.urn))),
+    );
+    const ready = (name: string) => created.find((c) => c.name === `${name}-fleet-ready`)!;
+    expect(ready("with-registry").inputs.registry).toEqual({
+      hostPort: "10.88.0.1:5000",
+      caPem: await value(withRegistry.pki.ca.certPem),
+    });
+    expect(ready("without-registry").inputs).not.toHaveProperty("registry");
   });
 
   it("points LabData at every etcd member and FleetUnit at every node's TLS API, admin cert as a secret", async () => {

@@ -58,6 +58,11 @@ export function createLabServices(
   opts: pulumi.ComponentResourceOptions,
   /** The images by digest in the lab registry; without, the units name the tags. */
   images?: Partial<Record<ServiceImage, pulumi.Output<string>>>,
+  /**
+   * The lab registry the nodes pull from (host:port) and the lab CA: a wait that gives
+   * up then names the nodes that cannot pull from it, and says if it answers here.
+   */
+  registry?: { hostPort: string; caPem?: pulumi.Input<string> },
 ): LabServices {
   // Data problems stop the program here, before any resource is registered.
   const data = servicesData(spec);
@@ -70,6 +75,7 @@ export function createLabServices(
       nodeIps: spec.nodes.map((n) => n.ip),
       machineIds: lab.machines.map((m) => m.machineId),
       etcdUrls: Object.fromEntries(etcdMembers(spec).map((n) => [n.ip, clientUrl(spec, n)])),
+      registry: registry && pulumi.output(registry),
     },
     { ...opts, dependsOn: machines },
   );
