@@ -756,7 +756,9 @@ test("on a busy host (two busy processes beside the VMs), nothing runs twice; on
   // One busy process per core, like other work on a shared host; each bounded by
   // `timeout`, stopped by PID below. The lab may fence and move units meanwhile (its
   // timings are the test stack's, not a loaded host's); it must never run a unit twice.
-  const loadSeconds = 180;
+  // 90 s: four agent lease TTLs (22 s) and 18 etcd election timeouts (5 s) of the
+  // emulated profile, at a calibration factor of 5-6; the earlier 180 s cost CI time.
+  const loadSeconds = 90;
   const load = startLoad(2, loadSeconds + 60);
   notes.load = { pids: load.pids, seconds: loadSeconds };
   let mostCopies = 0;
