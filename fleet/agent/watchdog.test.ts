@@ -38,6 +38,8 @@ describe("the watcher's timing rule", () => {
 // The script itself, run by bash with the agent a `sleep` and, on PATH, a stand-in
 // `systemctl` that records its arguments (systemd's own answers: tests/fleet/hung-agent).
 describe("the watcher script", () => {
+  // jest's 5 s default would cut the bounded waits below short on a loaded host.
+  jest.setTimeout(60_000);
   let dir: string;
   let calls: string;
   let hb: string;
@@ -80,7 +82,8 @@ describe("the watcher script", () => {
     p.stderr.on("data", (d) => (out += d));
     const exit = new Promise<number | null>((r) => p.on("exit", (code) => r(code)));
     started.push(p);
-    await waitFor("the watcher removed the stale heartbeat", () => !existsSync(hb), 5_000, 20);
+    // Bounds, not timings: a loaded CI host (jest workers beside VMs) starts bash slowly.
+    await waitFor("the watcher removed the stale heartbeat", () => !existsSync(hb), 30_000, 20);
     return { p, exit, output: () => out };
   }
   const started: ReturnType<typeof spawn>[] = [];
@@ -101,7 +104,7 @@ describe("the watcher script", () => {
   it("stops the units bound to the agent's unit once per missed deadline, then kills a hung agent", async () => {
     const w = await start(1_000);
     writeFileSync(hb, `${uptimeMs() - 10}\n`);
-    await waitFor("units stopped", () => recorded().length >= 2, 5_000, 20);
+    await waitFor("units stopped", () => recorded().length >= 2, 30_000, 20);
     expect(recorded().slice(0, 2)).toEqual([
       "show --property=BoundBy --value -- fleet-agent.service",
       "stop --no-block -- a.service b.service",
