@@ -269,7 +269,14 @@ test("pulumi up boots 3 VMs from Ignition; SSH answers; etcd has 3 healthy membe
     images: outs.images.value as Record<string, string>,
   };
   expect(lab.registry).toBe("10.88.0.1:5000");
-  expect(Object.keys(lab.images).sort()).toEqual(["dhcp", "fleet", "ldap", "sidekick", "www"]);
+  expect(Object.keys(lab.images).sort()).toEqual([
+    "dhcp",
+    "etcd",
+    "fleet",
+    "ldap",
+    "sidekick",
+    "www",
+  ]);
   expect(Object.keys(nodeIps)).toHaveLength(3);
   for (const [name, ip] of Object.entries(nodeIps)) {
     // Logging in with the key proves Ignition wrote ~core/.ssh/authorized_keys.d/ignition.
