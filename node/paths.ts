@@ -41,3 +41,6 @@ export const FLEET_AGENT_CONTAINER = "fleet-agent";
 export const FLEET_RUN_DIR = "/run/fleet";
 export const NETWORKD_FILE = "/etc/systemd/network/00-fleetlab.network";
 export const SSH_USER = "core";
+
+/** Where Docker (Flatcar's included) reads the CA of the registry at host:port. */
+export const certsDirPath = (hostPort: string): string => `/etc/docker/certs.d/${hostPort}/ca.crt`;

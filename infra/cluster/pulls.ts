@@ -16,7 +16,9 @@
 // that got the image another way (docker load) writes no such line, so its old failure
 // is still reported until it scrolls out of the lines read; the line names docker's
 // words and when it said them, which tells a stale one apart.
-import { certsDirPath } from "../registry/ignition";
+// From node/, not registry/ignition.ts: the readiness provider is serialized by Pulumi,
+// and what it captures must stay out of the Ignition renderers' module graph.
+import { certsDirPath } from "../../node/paths";
 
 export type PullCause =
   | "refused"

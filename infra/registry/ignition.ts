@@ -4,8 +4,9 @@
 import { file, type IgnitionExtras, type IgnitionFile } from "../ignition";
 import { DEFAULTS } from "../config/keys";
 import type { LabSpec } from "../config/types";
+import { certsDirPath } from "../../node/paths";
 
-export const certsDirPath = (hostPort: string): string => `/etc/docker/certs.d/${hostPort}/ca.crt`;
+export { certsDirPath };
 
 export function registryCaFile(hostPort: string, caPem: string): IgnitionFile {
   if (!/^[^/\s]+:\d{1,5}$/.test(hostPort))
