@@ -8,6 +8,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
 import { repoRoot } from "../../scripts/lab/env";
 import { ENVIRONMENTS } from "../../infra/config/types";
+import { labImage } from "../../node/images";
 import {
   changeCounts,
   countByType,
@@ -37,6 +38,11 @@ describe.each(ENVIRONMENTS)("preview of stack %s", (stackName) => {
   beforeAll(async () => {
     project = tempProject(repoRoot, [stackName]);
     stack = await project.open(stackName);
+    // The lab registry mirrors fleetlab:etcdImage from this machine's docker, pulling it
+    // first when missing; quay.io is out of reach here. Any image the machine holds will
+    // do for a preview (it only inspects it): the fleet agent's, which the program
+    // builds before it looks for etcd's.
+    await stack.setConfig("fleetlab:etcdImage", { value: labImage("fleet") });
   }, ENGINE_TIMEOUT_MS);
 
   afterAll(async () => {
