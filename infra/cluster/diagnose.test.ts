@@ -5,15 +5,26 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs"
 import { tmpdir } from "os";
 import * as path from "path";
 import {
-  describeNodes,
   inspectNodes,
   journalAccessFromEnv,
   journalArgs,
+  journalLines,
   journalTail,
-  nodeJournal,
+  readJournal,
+  type JournalAccess,
 } from "./diagnose";
 
 let dir: string;
+
+/** The journal of one node as the error shows it. */
+const nodeJournal = async (ip: string, a: JournalAccess) => journalLines(await readJournal(ip, a));
+
+/** The error's lines of one node. */
+const describeNode = async (ip: string, a: JournalAccess, registry?: string) => {
+  const creds = { caPem: "", certPem: "", keyPem: "" };
+  const [r] = await inspectNodes([{ ip }], [], creds as never, a, registry);
+  return r.text;
+};
 let argvLog: string;
 type Answer = "journal" | "denied" | "hang" | "pull-refused";
 /** The test double that gives `answer`. */
@@ -116,11 +127,8 @@ test("a node that does not answer is given up on within the bound", async () => 
   expect(Date.now() - t0).toBeLessThan(10_000);
 });
 
-test("describeNodes puts each node's journal under its line", async () => {
-  const creds = { caPem: "", certPem: "", keyPem: "" };
-  const out = await describeNodes([{ ip: "10.1.0.11" }], [], creds as never, {
-    ssh: ssh("journal"),
-  });
+test("each node's journal goes under its line", async () => {
+  const out = await describeNode("10.1.0.11", { ssh: ssh("journal") });
   expect(out.split("\n")[0]).toBe("  10.1.0.11: agent NOT registered; no etcd member");
   expect(out.split("\n")[1]).toBe("      # etcd-member.service");
   expect(readFileSync(argvLog, "utf8")).toContain("core@10.1.0.11\n");
@@ -154,13 +162,7 @@ test("the error shows the last lines of each unit, whatever more was read", () =
 
 test("a node that cannot pull from the lab registry: a line under it with the cause and the fix", async () => {
   const creds = { caPem: "", certPem: "", keyPem: "" };
-  const out = await describeNodes(
-    [{ ip: "10.1.0.12" }],
-    [],
-    creds as never,
-    { ssh: ssh("pull-refused") },
-    REG,
-  );
+  const out = await describeNode("10.1.0.12", { ssh: ssh("pull-refused") }, REG);
   const lines = out.split("\n");
   expect(lines[0]).toBe("  10.1.0.12: agent NOT registered; no etcd member");
   expect(lines[1]).toBe(
@@ -184,13 +186,7 @@ test("a node that cannot pull from the lab registry: a line under it with the ca
   ]);
   // Another registry's node, or no registry given: no such line.
   for (const other of ["10.88.0.1:5001", undefined]) {
-    const plain = await describeNodes(
-      [{ ip: "10.1.0.12" }],
-      [],
-      creds as never,
-      { ssh: ssh("pull-refused") },
-      other,
-    );
+    const plain = await describeNode("10.1.0.12", { ssh: ssh("pull-refused") }, other);
     expect(plain).not.toContain("cannot pull");
   }
 });

@@ -160,13 +160,11 @@ export function journalTail(text: string, lines = SHOWN): string {
 }
 
 /**
- * The last journal lines of a node's etcd member and agent, indented for the error
- * that ends a wait; bounded in time and size. Never throws: when the journal cannot be
- * read, the line says why and how to read it by hand.
+ * A node's journal as the error shows it: the last `lines` of its etcd member and agent,
+ * or, when it could not be read, why and how to read it by hand.
  */
-export async function nodeJournal(ip: string, a: JournalAccess = {}): Promise<string> {
-  const r = await readJournal(ip, a);
-  return "text" in r ? journalTail(r.text, a.lines) : `    ${r.unread}`;
+export function journalLines(r: JournalRead, lines?: number): string {
+  return "text" in r ? journalTail(r.text, lines) : `    ${r.unread}`;
 }
 
 /** The line under a node whose docker cannot pull from the lab registry. */
@@ -238,31 +236,11 @@ export async function inspectNodes(
       const etcd = health ? `etcd member ${health}` : "no etcd member";
       const pulls =
         read && "text" in read && registry ? registryPullFailures(read.text, registry) : [];
-      const tail = !read
-        ? []
-        : "text" in read
-          ? [journalTail(read.text, journal?.lines)]
-          : [`    ${read.unread}`];
+      const tail = read ? [journalLines(read, journal?.lines)] : [];
       const text = [`  ${n.ip}: ${agent}; ${etcd}`, ...pulls.map(pullLine), ...tail]
         .filter((l) => l !== "")
         .join("\n");
       return { ip: n.ip, text, pulls };
     }),
   );
-}
-
-/**
- * One line per node: its IP, whether its agent registered, its etcd member's health;
- * with `journal`, the last journal lines of its etcd member and agent under it, and a
- * line per unit whose docker cannot pull from the lab registry at `registry`.
- */
-export async function describeNodes(
-  nodes: NodeProbe[],
-  registered: string[],
-  c: FleetApiCredentials,
-  journal?: JournalAccess,
-  registry?: string,
-): Promise<string> {
-  const reports = await inspectNodes(nodes, registered, c, journal, registry);
-  return reports.map((r) => r.text).join("\n");
 }
