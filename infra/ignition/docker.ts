@@ -22,6 +22,26 @@ export const DOCKER_WANTS_LINK: IgnitionLink = {
 };
 
 /**
+ * CPU for the lab's own daemons first. Under cgroup v2 (Flatcar's, and the test
+ * image's) runc turns a container's `--cpu-shares` into cpu.weight as
+ * 1 + (shares - 2) * 9999 / 262142, so Docker's default 1024 shares become a weight of
+ * 39, below the 100 that docker.service and containerd.service have beside it in
+ * system.slice. A node pulling images (the unpacking runs in those daemons) then starved
+ * its etcd member and fleet agent: on the emulated e2e lab two agents of three missed
+ * their renewals while their first service images unpacked, fenced, and every unit
+ * moved to the third node. 26214 shares give a weight of 1000, ten times a daemon's,
+ * so the lease holder and the quorum keep their time whatever the workloads do.
+ */
+export const HOST_CONTAINER_CPU_SHARES = 26214;
+
+/**
+ * The weight of the units that run those containers, for what runs in the unit's own
+ * cgroup: the fleet agent's watcher (a missed deadline there stops every fleet unit) and
+ * etcd's join script (bounded waits on its peers).
+ */
+export const HOST_UNIT_CPU_WEIGHT = 1000;
+
+/**
  * `docker run` options for fleetlab's host-level containers (the etcd member, its join
  * helper and the fleet agent). Flatcar runs Docker with SELinux support and SELinux
  * permissive by default; an admin may turn enforcing on (Flatcar's "SELinux on Flatcar
@@ -30,6 +50,11 @@ export const DOCKER_WANTS_LINK: IgnitionLink = {
  * the unlabelled bind mounts (/var/lib/etcd, /etc/fleetlab/tls, /run/fleet), which is
  * exactly what these containers are for. `label=disable` runs them without label
  * separation (Docker's `--security-opt` reference), as host daemons run; relabelling
- * the mounts with `:z` instead would change labels on host paths others use.
+ * the mounts with `:z` instead would change labels on host paths others use. The CPU
+ * shares are above.
  */
-export const HOST_CONTAINER_OPTS = ["--security-opt", "label=disable"];
+export const HOST_CONTAINER_OPTS = [
+  "--security-opt",
+  "label=disable",
+  `--cpu-shares=${HOST_CONTAINER_CPU_SHARES}`,
+];

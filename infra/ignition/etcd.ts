@@ -13,7 +13,7 @@ import {
   NODE_KEY_PATH,
   TLS_DIR,
 } from "../../node/paths";
-import { HOST_CONTAINER_OPTS } from "./docker";
+import { HOST_CONTAINER_OPTS, HOST_UNIT_CPU_WEIGHT } from "./docker";
 import { execLine, renderEnvFile, renderUnit } from "../../node/systemd";
 import { agentEnv, type AgentEnvValues } from "../../fleet/agent/config";
 
@@ -104,6 +104,7 @@ export function etcdMemberUnit(spec: LabSpec, node: NodeSpec): string {
       Wants: "network-online.target",
     },
     Service: {
+      CPUWeight: HOST_UNIT_CPU_WEIGHT,
       // The first start may pull the image.
       TimeoutStartSec: 0,
       Restart: "always",

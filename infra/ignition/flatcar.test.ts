@@ -98,4 +98,13 @@ describe("Docker on the node", () => {
       "docker run --rm --net=host --security-opt label=disable ",
     );
   });
+
+  it("gives etcd, its join helper and the fleet agent CPU before the daemons that pull images", () => {
+    const ign = render(faculty);
+    for (const unit of [ETCD_UNIT, FLEET_AGENT_UNIT]) {
+      expect(unitText(ign, unit)).toContain(" --cpu-shares=26214 ");
+      expect(unitText(ign, unit)).toMatch(/^CPUWeight=1000$/m);
+    }
+    expect(fileText(ign, "/opt/fleetlab/bin/etcd-join")).toContain(" --cpu-shares=26214 ");
+  });
 });

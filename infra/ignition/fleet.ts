@@ -12,7 +12,7 @@ import {
   FLEET_WATCHDOG_SCRIPT,
   TLS_DIR,
 } from "../../node/paths";
-import { HOST_CONTAINER_OPTS } from "./docker";
+import { HOST_CONTAINER_OPTS, HOST_UNIT_CPU_WEIGHT } from "./docker";
 import { execLine, renderUnit } from "../../node/systemd";
 import { agentEnv, DEFAULT_TIMING, timingForTtl } from "../../fleet/agent/config";
 import { watcherCommand } from "../../fleet/agent/watchdog";
@@ -94,6 +94,7 @@ export function fleetAgentUnit(spec: LabSpec, node: NodeSpec): string {
       Wants: "network-online.target",
     },
     Service: {
+      CPUWeight: HOST_UNIT_CPU_WEIGHT,
       TimeoutStartSec: 0,
       Restart: "always",
       RestartSec: 5,
