@@ -80,10 +80,16 @@ fi
 # it needs the stand-in there, the same image (same ID) the nodes hold, so a node's
 # pull by digest finds it present and fetches only the manifest.
 host_etcd_image() {
-  local tag
+  local tag want
+  # The image ID is the config's sha256 (docker_archive names the config file by it).
+  want=sha256:$(tar -xOf "$os_dir/etcd.tar" manifest.json | jq -r '.[0].Config | rtrimstr(".json")')
   # shellcheck disable=SC2086 # etcd_tags is a word list
   for tag in $etcd_tags; do
-    dk image inspect "$tag" >/dev/null 2>&1 || { dk load -q -i "$os_dir/etcd.tar" >&2 && return; }
+    # Load when the tag is missing or names another build's etcd (a rebuilt os stage,
+    # another cache): the mirror would push that one, and every node would pull its
+    # layers instead of finding the baked image by its ID.
+    [ "$(dk image inspect -f '{{.Id}}' "$tag" 2>/dev/null)" = "$want" ] ||
+      { dk load -q -i "$os_dir/etcd.tar" >&2 && return; }
   done
 }
 out="$cache/$(final_hash)"
