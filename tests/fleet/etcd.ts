@@ -24,6 +24,8 @@ export interface EtcdMember {
   clientURL: string;
   clientPort: number;
   proc?: ChildProcess;
+  /** The end of etcd's stderr (it logs errors only), for the error when it never serves. */
+  stderr?: string;
 }
 
 /** Client TLS for the cluster: server cert (SAN 127.0.0.1) + CA that signs client certs. */
@@ -90,8 +92,12 @@ export class EtcdCluster {
             ]
           : []),
       ],
-      { stdio: "ignore" },
+      { stdio: ["ignore", "ignore", "pipe"] },
     );
+    m.stderr = "";
+    m.proc.stderr!.on("data", (d: Buffer) => {
+      m.stderr = (m.stderr + d.toString()).slice(-2000);
+    });
   }
 
   killMember(i: number): void {
@@ -114,7 +120,13 @@ export class EtcdCluster {
           await new Promise((r) => setTimeout(r, 200));
         }
       }
-      throw new Error(`etcd cluster not healthy within ${timeoutMs} ms`);
+      // What each member said or how it ended: a port taken between freePort() and
+      // etcd's bind, a slow start and a crash look alike from the client's side.
+      const why = this.members.map(
+        (m) =>
+          `${m.name} (${m.clientURL}): ${m.proc ? (m.proc.exitCode ?? m.proc.signalCode ?? "running") : "stopped by the test"}; ${m.stderr?.trim() || "nothing on stderr"}`,
+      );
+      throw new Error(`etcd cluster not healthy within ${timeoutMs} ms\n${why.join("\n")}`);
     } finally {
       c.close();
     }
