@@ -24,7 +24,7 @@ export interface EtcdMember {
   clientURL: string;
   clientPort: number;
   proc?: ChildProcess;
-  /** The end of etcd's stderr (it logs errors only), for the error when it never serves. */
+  /** The end of etcd's stderr (errors, and raft's own INFO lines), for the error when it never serves. */
   stderr?: string;
 }
 
