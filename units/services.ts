@@ -5,10 +5,11 @@
 //   - every sidekick MachineOf its service (it shares the service's directory);
 //   - LDAP replicas Conflicts with each other, so two never share a machine;
 //   - WWW anywhere.
-import { execLine, renderUnit, UnitSections } from "../node/systemd";
+import { execLine } from "../node/systemd";
 import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../node/paths";
 import { AUTO_INTERFACES } from "../containers/dhcp/interfaces";
 import { labImage } from "../node/images";
+import { renderUnitDefinition, type XFleetOptions } from "./unit";
 
 /** The images the service units run. */
 export const SERVICE_IMAGES = ["dhcp", "www", "ldap", "sidekick"] as const;
@@ -70,7 +71,7 @@ interface ContainerSpec {
   image: ServiceImage;
   images: ServiceUnitOptions["images"];
   command?: string[];
-  xfleet: Record<string, string | string[]>;
+  xfleet: XFleetOptions;
   /** Sidekicks: the service unit they belong to (BindsTo + After). */
   bindsTo?: string;
 }
@@ -78,14 +79,15 @@ interface ContainerSpec {
 /** A unit that runs one container and removes it on stop (no state on the node). */
 function containerUnit(c: ContainerSpec): FleetUnitFile {
   const deps = c.bindsTo ? `${DOCKER_UNIT} ${c.bindsTo}` : DOCKER_UNIT;
-  const sections: UnitSections = {
-    Unit: {
+  const text = renderUnitDefinition({
+    name: c.unit,
+    unit: {
       Description: c.description,
       Requires: DOCKER_UNIT,
       BindsTo: c.bindsTo,
       After: deps,
     },
-    Service: {
+    service: {
       // docker pulls on first start; never let systemd kill that as a slow start.
       TimeoutStartSec: 0,
       Restart: "always",
@@ -100,10 +102,9 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
       ]),
       ExecStop: execLine([DOCKER, "stop", c.container]),
     },
-  };
-  // fleet treats a unit without [X-Fleet] as placeable anywhere; omit an empty one.
-  if (Object.keys(c.xfleet).length > 0) sections["X-Fleet"] = c.xfleet;
-  return { name: c.unit, text: renderUnit(sections), image: c.image };
+    xfleet: c.xfleet,
+  });
+  return { name: c.unit, text, image: c.image };
 }
 
 const runDir = (svc: string) => ["-v", `${RUN_ROOT}/${svc}:${RUN_ROOT}/${svc}`];
@@ -131,7 +132,7 @@ function sidekick(
     image: "sidekick",
     images: o.images,
     command: [svc],
-    xfleet: { MachineOf: serviceUnit },
+    xfleet: { machineOf: serviceUnit },
     bindsTo: serviceUnit,
   });
 }
@@ -146,7 +147,7 @@ export function dhcpUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       args: [["--net=host"], runDir("dhcp")],
       image: "dhcp",
       images: o.images,
-      xfleet: { MachineMetadata: "lan=true" },
+      xfleet: { machineMetadata: { lan: "true" } },
     }),
     sidekick(o, "dhcp", "dhcp.service", "dhcp", [
       ["-e", `FLEETLAB_DHCP_INTERFACES=${o.dhcpInterface}`],
@@ -189,7 +190,7 @@ export function ldapUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       images: o.images,
       // Replicas publish the same port, and one machine holding two would make a
       // machine failure take both: keep them apart.
-      xfleet: n > 1 ? { Conflicts: "ldap@*.service" } : {},
+      xfleet: n > 1 ? { conflicts: "ldap@*.service" } : {},
     }),
     sidekick(o, "ldap", unit, container),
   ]);

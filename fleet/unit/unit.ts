@@ -62,12 +62,23 @@ export function optionProblem(o: UnitOption): string | undefined {
 
 /** Parse unit-file text. Comment lines (# ;) are dropped, `\` continues a line. */
 export function parseUnitFile(text: string): UnitOption[] {
+  return parseUnitFileLines(text).map((l) => l.option);
+}
+
+/** An option and the line it starts on (1-based), so a checker can point at it. */
+export interface UnitLine {
+  option: UnitOption;
+  line: number;
+}
+
+/** parseUnitFile, keeping each option's line. */
+export function parseUnitFileLines(text: string): UnitLine[] {
   if (Buffer.byteLength(text) > MAX_UNIT_BYTES) {
     throw new UnitError(
       `unit file is ${Buffer.byteLength(text)} bytes, over the ${MAX_UNIT_BYTES}-byte limit: split it or move data out of the unit`,
     );
   }
-  const options: UnitOption[] = [];
+  const options: UnitLine[] = [];
   let section: string | undefined;
   const lines = text.split(/\r?\n/);
   const bad = lines.findIndex((l) => UNSAFE_CHAR.test(l));
@@ -110,7 +121,7 @@ export function parseUnitFile(text: string): UnitOption[] {
     const o = { section, name, value: line.slice(eq + 1).trim() };
     const p = optionProblem(o);
     if (p) throw new UnitError(`line ${lineNo}: ${p}`);
-    options.push(o);
+    options.push({ option: o, line: lineNo });
   }
   return options;
 }
