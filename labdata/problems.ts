@@ -61,8 +61,10 @@ export class ConfigError extends Error {
 
 export function formatProblems(stack: string, problems: Problem[]): string {
   const n = problems.length;
+  // A unit file's problem is in that file, not in the stack file: say where to look.
+  const files = [...new Set(problems.map((p) => p.file ?? `Pulumi.${stack}.yaml`))];
   return report(
-    `stack "${stack}": ${plural(n, "config problem")} (Pulumi.${stack}.yaml)`,
+    `stack "${stack}": ${plural(n, "config problem")} (${files.map(printable).join(", ")})`,
     problems,
   );
 }

@@ -3,6 +3,7 @@
 // the PKI's admin client cert. Only with fleetlab:services (and machines) set.
 import * as pulumi from "@pulumi/pulumi";
 import { servicesData } from "../config/data";
+import { labUnitFiles } from "../config/units";
 import type { LabSpec } from "../config/types";
 import { clientEndpoints, clientUrl, etcdMembers } from "../ignition";
 import { fleetApiEndpoints } from "../ignition/fleet";
@@ -81,7 +82,14 @@ export function createLabServices(
   );
   return new LabServices(
     `${name}-services`,
-    { data: data.paths, hashes: data.hashes, etcd: etcdAccess(spec, pki), fleetApi, images },
+    {
+      data: data.paths,
+      hashes: data.hashes,
+      etcd: etcdAccess(spec, pki),
+      fleetApi,
+      images,
+      extraUnits: labUnitFiles(spec),
+    },
     { ...opts, dependsOn: [ready, ...machines] },
   );
 }

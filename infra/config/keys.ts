@@ -143,6 +143,18 @@ export const STACK_KEYS = {
     description:
       "TCP port of the lab registry, which the management host serves (TLS, read-only) only on the address the nodes reach it at: the lab network's gateway (local) or the host-only address (dev).",
   },
+  unitsDir: {
+    type: "string",
+    default: "units",
+    description:
+      "Directory (relative to the project) of plain fleet unit files (<name>.service, <name>@.service templates, with [X-Fleet]); each is submitted to the lab's fleet with the services (docs/units.md).",
+  },
+  units: {
+    type: "object",
+    default: {},
+    description:
+      'Per unit file in fleetlab:unitsDir: {instances: N or [names]} for a template (tftp@.service -> tftp@1.service ...), desiredState: launched|loaded|inactive (default launched), e.g. {"tftp@.service": {instances: 2}}.',
+  },
 } as const satisfies Record<string, ConfigKey>;
 
 export type StackKey = keyof typeof STACK_KEYS;

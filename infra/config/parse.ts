@@ -13,6 +13,7 @@ import { parseNetwork } from "./network";
 import { parseNodeDefaults, parseNodes } from "./nodes";
 import { Raw, Reader } from "./read";
 import { sshPublicKeyProblem } from "./ssh";
+import { parseUnits } from "./units";
 import { ENVIRONMENTS, EtcdSpec, FLATCAR_CHANNELS, LabDataSpec, LabSpec } from "./types";
 
 // A registry reference with an explicit tag, a digest, or both (docker pins to the
@@ -108,6 +109,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
   const machines = r.boolean(fullKey("machines"), raw.machines, DEFAULTS.machines);
   // Services on wherever there are machines to run them, unless the stack says not.
   const services = r.boolean(fullKey("services"), raw.services, machines);
+  const units = parseUnits(r, raw.unitsDir, raw.units);
   const registryPort = r.integer(
     fullKey("registryPort"),
     raw.registryPort,
@@ -150,6 +152,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
     data,
     machines,
     services,
+    units,
     registry: { port: registryPort },
     timing: { profile, defaulted: TIMING_KEYS.filter((k) => raw[k] === undefined) },
   };

@@ -140,6 +140,22 @@ export interface LabDataSpec {
   www: string;
 }
 
+/** What the stack says about one unit file of fleetlab:unitsDir (fleetlab:units). */
+export interface UnitFileSettings {
+  /** A template's instances, e.g. ["1", "2"] for tftp@1.service and tftp@2.service. */
+  instances?: string[];
+  /** What fleet should make of the unit (of each instance); default launched. */
+  desiredState?: "inactive" | "loaded" | "launched";
+}
+
+/** Plain fleet unit files submitted with the services (units/files.ts). */
+export interface UnitsSpec {
+  /** The directory, relative to the project or absolute. */
+  dir: string;
+  /** Keyed by file name, e.g. tftp@.service. */
+  files: Record<string, UnitFileSettings>;
+}
+
 export interface LabSpec {
   stack: string;
   environment: Environment;
@@ -156,6 +172,8 @@ export interface LabSpec {
   machines: boolean;
   /** true: the lab data and service units (DHCP, WWW, LDAP) are pushed into the lab. */
   services: boolean;
+  /** Unit files of the admin's own, submitted with the services. */
+  units: UnitsSpec;
   /** The lab registry on the management host (infra/registry). */
   registry: { port: number };
   /** Which timing defaults applied (defaults.ts TIMING_DEFAULTS) to the timing keys the stack left unset. */

@@ -6,6 +6,7 @@ import { DATA_SETS, DataSetName } from "../../labdata/keys";
 import { DataPaths, loadDataSet } from "../../labdata/load";
 import { parseUnitFile, DesiredState } from "../../fleet/unit/unit";
 import { serviceUnits, type ServiceImage, type ServiceUnitOverrides } from "../../units/services";
+import type { LabUnit } from "../../units/unit";
 import { resourceClass, UNTYPED_DYNAMIC } from "../dynamic";
 import {
   EtcdAccess,
@@ -106,12 +107,18 @@ export interface LabServicesArgs {
    * Each unit waits only for its own image, so a changed image changes only its units.
    */
   images?: Partial<Record<ServiceImage, pulumi.Input<string>>>;
+  /**
+   * Units of the admin's own (unit files, infra/config/units.ts; or the typed API,
+   * units/unit.ts), checked already: one FleetUnit each, beside the services'.
+   */
+  extraUnits?: LabUnit[];
 }
 
 /** Lab data first, then the units: a sidekick that starts finds its data in etcd. */
 export class LabServices extends pulumi.ComponentResource {
   readonly data: LabData[];
   readonly units: FleetUnit[];
+  readonly extraUnits: FleetUnit[];
   constructor(name: string, args: LabServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleetlab:services:LabServices", name, {}, opts);
     const data = args.data ?? args.dataDir;
@@ -141,6 +148,15 @@ export class LabServices extends pulumi.ComponentResource {
         { parent: this, dependsOn: this.data },
       );
     });
+    // They read no lab data: they wait only for what the services run on.
+    this.extraUnits = (args.extraUnits ?? []).map(
+      (u) =>
+        new FleetUnit(
+          `${name}-${u.name}`,
+          { unitName: u.name, text: u.text, desiredState: u.desiredState, api: args.fleetApi },
+          { parent: this, dependsOn: opts?.dependsOn },
+        ),
+    );
     this.registerOutputs({});
   }
 }

@@ -2,7 +2,7 @@
 // nginx container with its sidekick): data sets land in etcd and units in the fleet
 // registry; a page edit previews as one in-place LabData update and is served after
 // `up`; destroy removes the data and the units.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -85,6 +85,53 @@ test("a unit change previews as an in-place update of that unit alone (fleet's r
   await stack.up();
   const unit = await new Registry(env.client).getUnit("www.service");
   expect(JSON.stringify(unit?.options)).toContain("8081:8080");
+});
+
+test("an admin's unit file: added is one create, edited one update (a text diff), a desiredState one update, removed one delete", async () => {
+  const reg = new Registry(env.client);
+  const units = join(tmp, "units");
+  mkdirSync(units);
+  const file = join(units, "hello.service");
+  const hello = (word: string) =>
+    `[Unit]\nDescription=hello\n\n[Service]\nExecStart=/bin/echo ${word}\n\n[X-Fleet]\nMachineOf=www.service\n`;
+  writeFileSync(file, hello("one"));
+  await stack.setConfig("unitsDir", { value: units });
+  expect(changeCounts(await stack.preview())).toEqual({ create: 1, same: expect.any(Number) });
+  await stack.up();
+  expect(await reg.getUnit("hello.service")).toMatchObject({ desiredState: "launched" });
+
+  writeFileSync(file, hello("two"));
+  const edit = await stack.preview({ diff: true });
+  expect(changeCounts(edit)).toEqual({ update: 1, same: expect.any(Number) });
+  expect(edit.stdout).toMatch(/-\s*ExecStart=\/bin\/echo one/);
+  expect(edit.stdout).toMatch(/\+\s*ExecStart=\/bin\/echo two/);
+  await stack.up();
+  expect(JSON.stringify((await reg.getUnit("hello.service"))?.options)).toContain("echo two");
+
+  await stack.setConfig("units", {
+    value: JSON.stringify({ "hello.service": { desiredState: "loaded" } }),
+  });
+  expect(changeCounts(await stack.preview())).toEqual({ update: 1, same: expect.any(Number) });
+  await stack.up();
+  expect(await reg.getUnit("hello.service")).toMatchObject({ desiredState: "loaded" });
+
+  // A bad file stops the preview with its file, line, option and fix, and up changes nothing.
+  writeFileSync(
+    join(units, "bad.service"),
+    "[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobl=true\n",
+  );
+  await expect(stack.preview()).rejects.toThrow(
+    /units\/bad\.service: line 4 \[X-Fleet\] Globl = "true": is not an \[X-Fleet\] option[^\n]*\n\s*fix: did you mean Global\?/,
+  );
+  await expect(stack.up()).rejects.toThrow(/units\/bad\.service/);
+  expect(await reg.getUnit("bad.service")).toBeUndefined();
+  rmSync(join(units, "bad.service"));
+
+  await stack.removeConfig("units");
+  rmSync(file);
+  expect(changeCounts(await stack.preview())).toEqual({ delete: 1, same: expect.any(Number) });
+  await stack.up();
+  expect(await reg.getUnit("hello.service")).toBeUndefined();
 });
 
 test("destroy removes the data sets and the units", async () => {
