@@ -38,8 +38,9 @@ const LAB_DATA_RULES: DiffRules<LabDataInputs> = {
   etcd: "update",
 };
 
-async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<T> {
-  const client = new Etcd3({
+/** A client of etcd as the access says (TLS with the admin cert when it has one). */
+export function etcdClient(e: EtcdAccess): Etcd3 {
+  return new Etcd3({
     hosts: e.endpoints,
     dialTimeout: 5000,
     credentials: e.caPem
@@ -50,6 +51,10 @@ async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<
         }
       : undefined,
   });
+}
+
+async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<T> {
+  const client = etcdClient(e);
   try {
     return await f(client);
   } finally {
