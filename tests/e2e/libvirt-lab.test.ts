@@ -350,6 +350,35 @@ test("fleetctl list-machines shows the 3 nodes; the engine runs every service un
   );
   for (const svc of SERVICES)
     expect(placed[`${svc}-sidekick.service`]).toBe(placed[`${svc}.service`]);
+  // `npm run lab -- status` as an admin runs it on the management host: no flags, the
+  // access from the stack's outputs (the test's backend and passphrase in ws.env).
+  const status = ns.exec(
+    "env",
+    [
+      ...Object.entries(ws.env).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      ...["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "lab.ts")],
+      ...["status", TAG],
+    ],
+    { timeoutMs: 180_000 },
+  );
+  expect([status.status, status.stderr.match(/^lab: .*/m)?.[0]]).toEqual([0, undefined]);
+  const [machineTable, unitTable] = status.stdout.trim().split("\n\n");
+  const cells = (t: string) =>
+    t
+      .split("\n")
+      .slice(1)
+      .map((row) => row.split(/\s+/));
+  expect(
+    cells(machineTable)
+      .map((c) => c[1])
+      .sort(),
+  ).toEqual(ips().sort());
+  const units = Object.fromEntries(cells(unitTable).map((c) => [c[0], c]));
+  for (const u of SERVICE_UNITS) {
+    expect([u, ...units[u].slice(1, 3)]).toEqual([u, "launched", "launched"]);
+    expect(ips()).toContain(units[u][3].split("/")[1]);
+  }
   // And still (or again) after they started: starting them loads the nodes.
   await waitLab("every node's agent registered after the units started", 5 * 60_000, () =>
     everyAgentRegistered(l),

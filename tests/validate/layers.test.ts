@@ -15,7 +15,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   labdata: ["node"],
   fleet: ["node"],
   containers: ["node", "labdata"],
-  units: ["node", "fleet", "containers"],
+  // labdata also holds the validation kit (problems, "did you mean"): unit files use it.
+  units: ["node", "labdata", "fleet", "containers"],
   infra: ["node", "labdata", "fleet", "containers", "units"],
   scripts: ["node", "labdata", "fleet", "containers", "units", "infra"],
   bench: ["node", "labdata", "fleet", "containers", "units", "infra", "scripts", "tests"],
