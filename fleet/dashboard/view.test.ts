@@ -184,8 +184,9 @@ describe("changes", () => {
     expect(changes(before, buildView(snapshot()), T)).toEqual([]);
   });
 
-  test("a killed machine: it left, and its unit moved to the survivor", () => {
-    const after = buildView(
+  // A's units rescheduled onto B after A died.
+  const bothOnB = () =>
+    buildView(
       snapshot({
         machines: [machine(B, "10.0.0.2")],
         schedule: [
@@ -195,6 +196,9 @@ describe("changes", () => {
         states: [],
       }),
     );
+
+  test("a killed machine: it left, and its unit moved to the survivor", () => {
+    const after = bothOnB();
     expect(changes(before, after, T)).toEqual([
       { at: T, kind: "left", machine: A, text: "machine aaaaaaaa left" },
       {
@@ -210,16 +214,7 @@ describe("changes", () => {
 
   test("a move seen in two steps (lease gone, then rescheduled) is still one move", () => {
     const gone = buildView(snapshot({ machines: [machine(B, "10.0.0.2")], states: [] }));
-    const moved = buildView(
-      snapshot({
-        machines: [machine(B, "10.0.0.2")],
-        schedule: [
-          { unit: "web.service", machineID: B, target: "launched" },
-          { unit: "db.service", machineID: B, target: "launched" },
-        ],
-        states: [],
-      }),
-    );
+    const moved = bothOnB();
     expect(changes(before, gone, T).map((c) => c.kind)).toEqual(["left"]);
     expect(changes(gone, moved, T + 1).map((c) => [c.kind, c.unit, c.from, c.to])).toEqual([
       ["moved", "web.service", A, B],
