@@ -190,6 +190,50 @@ describe("unit files", () => {
     ]);
   });
 
+  it.each([
+    ["an empty file", "", "the file has no options"],
+    ["a service with nothing to run", "[X-Fleet]\nGlobal=true\n", "has no ExecStart="],
+  ])("%s is refused: systemd would not start it", (_, text, problem) => {
+    const r = check([file("a.service", text)]);
+    expect(r.problems).toEqual([
+      expect.objectContaining({
+        file: "units/a.service",
+        key: "[Service]",
+        problem: expect.stringContaining(problem),
+      }),
+    ]);
+  });
+
+  it("reads CRLF line ends and a byte-order mark as systemd does", () => {
+    const r = check([file("a.service", "\ufeff[Service]\r\nExecStart=/bin/true\r\n")]);
+    expect(r.problems).toEqual([]);
+  });
+
+  it("names the line of an unknown specifier, expanded for the instance", () => {
+    const r = check([
+      file("a.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nConflicts=%z\n"),
+    ]);
+    expect(r.problems).toEqual([expect.objectContaining({ key: "line 4 [X-Fleet] Conflicts" })]);
+  });
+
+  it("reports the problems of a bad directory as the user reads them", () => {
+    const r = check(
+      [
+        file(
+          "a.service",
+          "[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobl=true\nMachineOf=ww.service\n",
+        ),
+        file(
+          "b.service",
+          "[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobal=true\nReplaces=www.service\n",
+        ),
+        file("c@.service", TFTP),
+      ],
+      { "c@.service": { instances: ["1", "2"] } },
+    );
+    expect(shown(r.problems)).toMatchSnapshot();
+  });
+
   it("a file may not take a lab unit's name", () => {
     const r = check([file("www.service", "[Service]\nExecStart=/bin/true\n")]);
     expect(r.problems).toEqual([

@@ -126,6 +126,23 @@ function parseFile(f: UnitFileText, settings: UnitFileSettings | undefined): Par
     };
   }
   const n = parseUnitName(f.name);
+  // fleet would store it and the node's systemd refuse it ("Service has no ExecStart=,
+  // ExecStop=, or SuccessAction="): the unit would fail there, out of the admin's sight.
+  const runs = lines.some(
+    (l) =>
+      l.option.section === "Service" && /^(ExecStart|ExecStop|SuccessAction)$/.test(l.option.name),
+  );
+  if (n.suffix === "service" && !runs)
+    return {
+      file: f.file,
+      key: "[Service]",
+      value: undefined,
+      problem:
+        lines.length === 0
+          ? "the file has no options"
+          : "has no ExecStart=, so systemd would refuse to start the unit",
+      fix: "add a [Service] section with the command to run, e.g. ExecStart=/usr/bin/docker run --rm --name=<name> <image>",
+    };
   const state = settings?.desiredState ?? "launched";
   const units = n.isTemplate
     ? [
@@ -187,7 +204,7 @@ function checkXFleet(p: Parsed): { problems: Problem[]; xfleet: Map<string, XFle
           where.length > 0
             ? `line ${where.map((l) => l.line).join(", ")} [X-Fleet] ${[...new Set(where.map((l) => l.option.name))].join(", ")}`
             : "unit",
-        value: where.length === 1 ? where[0].option.value : undefined,
+        value: where.map((l) => `${l.option.name}=${l.option.value}`).join(" ") || undefined,
         problem: message,
         fix: "keep one of the options that fleet cannot combine (fleet/README.md lists the rules)",
       });

@@ -106,11 +106,14 @@ describe("labUnitFiles", () => {
   });
 
   it("reports a bad file and a stale setting together, as one ConfigError", () => {
-    fs.writeFileSync(path.join(project, "units", "a.service"), "[X-Fleet]\nGlobal=yes\n");
+    fs.writeFileSync(
+      path.join(project, "units", "a.service"),
+      "[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobal=yes\n",
+    );
     const spec = parse({ units: { "b.service": {} } });
     expect(configProblems(() => labUnitFiles(spec, project)).map((p) => p.key)).toEqual([
       "fleetlab:units.b.service",
-      "line 2 [X-Fleet] Global",
+      "line 4 [X-Fleet] Global",
     ]);
   });
 });
