@@ -23,4 +23,5 @@ export const AGENT_ENV = {
   recordLog: "FLEET_RECORD_LOG",
   bindsTo: "FLEET_BINDS_TO",
   heartbeatFile: "FLEET_HEARTBEAT_FILE",
+  rebalance: "FLEET_REBALANCE",
 } as const;

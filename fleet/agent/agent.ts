@@ -32,7 +32,7 @@ export type AgentOptions = Pick<
   | "bindsTo"
   | "heartbeatFile"
 > &
-  Partial<Pick<AgentConfig, "watchdogPollMs">> & {
+  Partial<Pick<AgentConfig, "watchdogPollMs" | "rebalance">> & {
     reconcileMs?: number;
     /** run the engine candidate in this agent (default true) */
     engine?: boolean;
@@ -94,6 +94,7 @@ export class Agent {
         {
           reconcileMs: opts.reconcileMs ?? 1000,
           debounceMs: 50,
+          rebalance: opts.rebalance,
           log: opts.log,
         },
       );

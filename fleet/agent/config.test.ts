@@ -59,6 +59,18 @@ test("config errors name the variable and the fix", () => {
   expect(() => parseMetadata("role")).toThrow(/FLEET_METADATA: "role" is not key=value/);
 });
 
+test("rebalancing is off unless the lab turns it on, and the variable is written only then", () => {
+  const base = { endpoints: ["https://10.1.0.2:2379"], publicIP: "10.1.0.2", metadata: {} };
+  expect(agentEnv(base)).not.toHaveProperty(AGENT_ENV.rebalance);
+  expect(configFromEnv(agentEnv(base), read).rebalance).toBe(false);
+  const on = agentEnv({ ...base, rebalance: true });
+  expect(on[AGENT_ENV.rebalance]).toBe("true");
+  expect(configFromEnv(on, read).rebalance).toBe(true);
+  expect(() => configFromEnv({ ...on, [AGENT_ENV.rebalance]: "yes" }, read)).toThrow(
+    /FLEET_REBALANCE=yes must be true or false/,
+  );
+});
+
 test("units written for systemd can be bound to the agent's own unit", () => {
   const opts = [{ section: "Service", name: "ExecStart", value: "/bin/true" }];
   expect(withBinding(opts)).toBe(opts);

@@ -70,6 +70,8 @@ export interface AgentConfig {
    * renewal; with it, the timings are checked against the watcher's rule at start
    */
   heartbeatFile?: string;
+  /** the engine moves units to machines with fewer (scheduler.ts rebalance); off in fleet */
+  rebalance: boolean;
 }
 
 /** "role=etcd,lan=true" -> {role: "etcd", lan: "true"} */
@@ -130,6 +132,9 @@ export function configFromEnv(
   const problem = heartbeatFile && watchdogTimingProblem({ ...t, ...watchdog });
   if (problem) throw new Error(`timings (${AGENT_ENV.leaseTTL}): ${problem}`);
   const apiCert = env[AGENT_ENV.apiCert];
+  const rebalance = env[AGENT_ENV.rebalance] ?? "false";
+  if (!/^(true|false)$/.test(rebalance))
+    throw new Error(`${AGENT_ENV.rebalance}=${rebalance} must be true or false`);
   return {
     etcd: {
       endpoints,
@@ -156,6 +161,7 @@ export function configFromEnv(
     recordLog: env[AGENT_ENV.recordLog],
     bindsTo: env[AGENT_ENV.bindsTo] || undefined,
     heartbeatFile,
+    rebalance: rebalance === "true",
   };
 }
 
@@ -175,6 +181,8 @@ export interface AgentEnvValues {
   timing?: Pick<typeof DEFAULT_TIMING, "leaseTTL" | "renewMs" | "fenceMarginMs" | "reconcileMs">;
   /** host:port of the TCP API, served with the node's cert to clients of the lab CA */
   apiListen?: string;
+  /** the engine rebalances (written only when true, so other labs' Ignition stays the same) */
+  rebalance?: boolean;
 }
 
 /**
@@ -202,6 +210,7 @@ export function agentEnv(v: AgentEnvValues): Record<string, string> {
     env[AGENT_ENV.fenceMarginMs] = String(v.timing.fenceMarginMs);
     env[AGENT_ENV.reconcileMs] = String(v.timing.reconcileMs);
   }
+  if (v.rebalance) env[AGENT_ENV.rebalance] = "true";
   if (v.apiListen) {
     env[AGENT_ENV.apiListen] = v.apiListen;
     env[AGENT_ENV.apiCert] = cert;

@@ -11,6 +11,8 @@ import { schedule, SchedUnit } from "./scheduler";
 export interface EngineOptions {
   reconcileMs: number;
   debounceMs: number;
+  /** move units to a machine that has fewer (scheduler.ts rebalance); fleet never did */
+  rebalance?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -87,7 +89,7 @@ export class Engine {
     const leaseOf = new Map(machines.map((m) => [m.id, m.lease]));
     // The contents' hash rides on each placement: a replaced unit's agents see it change.
     const hashOf = new Map(units.map((u) => [u.name, unitHash(u.options)]));
-    const result = schedule(sched, machines, current);
+    const result = schedule(sched, machines, current, { rebalance: this.opts.rebalance });
 
     const k = (p: { unit: string; machineID: string }) => `${p.machineID}/${p.unit}`;
     const have = new Map(current.map((p) => [k(p), p]));

@@ -5,7 +5,7 @@
 //
 // As in fleet, the constraints (agent/state.go AbleToRun) are kept apart from the choice
 // (engine/scheduler.go Decide). schedule() runs the steps in order on one Board:
-// keepValid, placeRest, resolveReplaces; each asks constraintsFor() which machines may
+// keepValid, placeRest, resolveReplaces (and rebalance, when the lab asks); each asks constraintsFor() which machines may
 // take a unit, and only schedule()'s own board is ever written.
 import { DesiredState, globMatch, XFleet } from "../unit";
 
@@ -299,6 +299,71 @@ export function resolveReplaces(
   }
 }
 
+// Units whose MachineOf names `name`, and theirs in turn: they move with it.
+function followersOf(name: string, active: readonly SchedUnit[]): string[] {
+  const out: string[] = [];
+  for (let i = -1; i < out.length; i++) {
+    const leader = i < 0 ? name : out[i];
+    for (const u of active)
+      if (u.xfleet.machineOf.includes(leader) && u.name !== name && !out.includes(u.name))
+        out.push(u.name);
+  }
+  return out;
+}
+
+// A unit the rebalance may move: one machine of its own choosing, no peers it must
+// follow, no Replaces either way (those already move by their own rule).
+function movable(u: SchedUnit, pass: Pass): boolean {
+  const x = u.xfleet;
+  return (
+    !x.global &&
+    !x.machineID &&
+    x.machineOf.length === 0 &&
+    x.replaces.length === 0 &&
+    !pass.replacers.has(u.name)
+  );
+}
+
+/**
+ * Step 4, only when asked (fleet never moved a healthy unit): at most one move per
+ * pass, of a unit with the units that follow it (MachineOf), from the most loaded
+ * machine to the least loaded able one, and only when the target would still hold
+ * fewer units than the source held before. Every move lowers the sum of the squared
+ * loads, so moves end, and two machines can never hand a unit back and forth. A
+ * machine that comes back after a failure gets work again this way.
+ */
+export function rebalance(active: readonly SchedUnit[], pass: Pass): void {
+  const { board } = pass;
+  const load = (id: string) => board.onMachine.get(id)!.size;
+  const byName = new Map(active.map((u) => [u.name, u]));
+  const sources = [...pass.machines].sort((a, b) => load(b.id) - load(a.id));
+  for (const from of sources) {
+    for (const name of [...board.onMachine.get(from.id)!].sort()) {
+      const u = byName.get(name)!;
+      if (!movable(u, pass)) continue;
+      const group = [name, ...followersOf(name, active)];
+      if (!group.every((g) => board.onMachine.get(from.id)!.has(g))) continue;
+      group.forEach((g) => evict(board, g, from.id));
+      const targets = ableMachines(u, pass).ok.filter(
+        (m) => m.id !== from.id && load(m.id) < load(from.id),
+      );
+      if (targets.length > 0) {
+        const to = leastLoaded(targets, board);
+        put(board, name, to);
+        const followersFit = group
+          .slice(1)
+          .every((f) => ableMachines(byName.get(f)!, pass).ok.some((m) => m.id === to));
+        if (followersFit) {
+          group.slice(1).forEach((f) => put(board, f, to));
+          return;
+        }
+        evict(board, name, to);
+      }
+      group.forEach((g) => put(board, g, from.id));
+    }
+  }
+}
+
 // The board as the registry's placements, in unit order.
 function toPlacements(active: readonly SchedUnit[], board: Board): Placement[] {
   return active.flatMap((u) =>
@@ -315,6 +380,7 @@ export function schedule(
   units: readonly SchedUnit[],
   machines: readonly SchedMachine[],
   current: readonly Placement[],
+  opts: { rebalance?: boolean } = {},
 ): ScheduleResult {
   const pass = startPass(units, machines);
   const reasons: Record<string, string> = {};
@@ -324,5 +390,6 @@ export function schedule(
   const pending = order.filter((u) => u.xfleet.global || !kept.has(u.name));
   placeRest(pending, pass, reasons);
   resolveReplaces(active, pass, reasons);
+  if (opts.rebalance) rebalance(active, pass);
   return { placements: toPlacements(active, pass.board), reasons };
 }

@@ -118,6 +118,13 @@ export const STACK_KEYS = {
     declared: false,
     description: `fleet machine lease TTL (s); a dead node's units move after about this long: ${hardware.fleetLeaseTtlSec}, or ${emulated.fleetLeaseTtlSec} under emulation.`,
   },
+  fleetRebalance: {
+    type: "boolean",
+    // fleet never moved a healthy unit; users who want it say so.
+    default: false,
+    description:
+      "true: the fleet engine moves a unit (with its sidekick) to a machine with fewer units when that lowers the imbalance, one move at a time, so a machine that comes back after a failure gets work again; each move stops the unit before it starts elsewhere (docs/services.md). false: fleet's rule, units stay where they run.",
+  },
   data: {
     type: "object",
     default: { dhcp: "data/dhcp.yaml", ldap: "data/ldap", www: "data/www" },

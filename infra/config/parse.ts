@@ -80,6 +80,7 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
       2,
       MAX_LEASE_TTL_SEC,
     ),
+    rebalance: r.boolean(fullKey("fleetRebalance"), raw.fleetRebalance, DEFAULTS.fleetRebalance),
   };
   // An agent renews through etcd; while etcd elects a new leader (1 to 2 election
   // timeouts after losing one) nothing renews. The agent fences after 70% of the TTL

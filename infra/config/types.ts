@@ -131,6 +131,8 @@ export interface FleetSpec {
    * agent renews 5 times per TTL and fences at 70% of it (fleet/agent/config.ts).
    */
   leaseTtlSec: number;
+  /** The engine moves units to machines with fewer (fleet/engine/scheduler.ts rebalance). */
+  rebalance: boolean;
 }
 
 /** Directories on the management host holding the data pushed into the lab. */

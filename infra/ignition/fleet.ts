@@ -61,6 +61,7 @@ export function fleetAgentCommand(spec: LabSpec, node: NodeSpec): string[][] {
     // PKI's admin cert). Only when fleetlab:services is true, so a lab without services
     // boots exactly as before.
     apiListen: servesFleetApi(spec) ? `${node.ip}:${FLEET_API_PORT}` : undefined,
+    rebalance: spec.fleet.rebalance,
   });
   const mounts = [
     `${DBUS_SOCKET}:${DBUS_SOCKET}`,
