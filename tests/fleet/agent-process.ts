@@ -23,6 +23,13 @@ export function spawnAgent(
     metadata?: string;
     logFile: string;
     timing?: { leaseTTL: number; renewMs: number; fenceMarginMs: number };
+    /**
+     * The agent's argv after node: default fleet/main.ts through ts-node; the
+     * benchmark runs the bundle the nodes run (build/fleet-image/lib/fleet.js).
+     */
+    entry?: string[];
+    /** more of the agent's environment (e.g. FLEET_REBALANCE) */
+    env?: Record<string, string>;
   },
 ): AgentProcess {
   const id = machineID(n);
@@ -47,10 +54,11 @@ export function spawnAgent(
           [AGENT_ENV.fenceMarginMs]: String(t.fenceMarginMs),
         }
       : {}),
+    ...extra.env,
   };
   const proc = spawn(
     process.execPath,
-    ["-r", "ts-node/register", join(ROOT, "fleet", "main.ts"), "agent"],
+    [...(extra.entry ?? ["-r", "ts-node/register", join(ROOT, "fleet", "main.ts")]), "agent"],
     { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
   );
   const output: string[] = [];
