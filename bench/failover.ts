@@ -20,11 +20,10 @@ import { cpus, tmpdir } from "os";
 import { join } from "path";
 import { DEFAULT_TIMING } from "../fleet/agent/config";
 import { AGENT_ENV } from "../node/env";
-import { FleetService } from "../fleet/api/service";
 import { connect, Registry } from "../fleet/registry/registry";
 import { spawnAgent, type AgentProcess } from "../tests/fleet/agent-process";
 import { EtcdCluster } from "../tests/fleet/etcd";
-import { intervals, overlaps, readEvents } from "../tests/fleet/harness";
+import { intervals, overlaps, readEvents, submitSleepers } from "../tests/fleet/harness";
 import { waitFor } from "../tests/support/wait";
 
 const ROOT = join(__dirname, "..");
@@ -113,12 +112,7 @@ async function rebalancing(etcd: EtcdCluster, dir: string) {
   };
   try {
     await waitFor("3 machines", async () => (await reg.listMachines()).length === 3, 60_000, 250);
-    const svc = new FleetService(reg);
-    for (const u of units)
-      await svc.putUnit(u, {
-        desiredState: "launched",
-        options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
-      });
+    await submitSleepers(reg, units);
     await waitFor("2 units a machine", balanced, 60_000, 100);
     const moves: number[] = [];
     const toBalanced: number[] = [];
@@ -176,12 +170,7 @@ async function main(): Promise<void> {
     const machines = async () => (await reg.listMachines()).length;
     live = Array.from({ length: AGENTS }, spawn);
     await waitFor(`${AGENTS} machines`, async () => (await machines()) === AGENTS, 60_000, 250);
-    const svc = new FleetService(reg);
-    for (const u of UNITS)
-      await svc.putUnit(u, {
-        desiredState: "launched",
-        options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
-      });
+    await submitSleepers(reg, UNITS);
     await waitFor(
       "every unit active",
       async () =>

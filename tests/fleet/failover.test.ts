@@ -4,12 +4,11 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { DEFAULT_TIMING } from "../../fleet/agent/config";
-import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { spawnAgent, AgentProcess } from "./agent-process";
 import { EtcdCluster } from "./etcd";
 import { waitFor } from "../support/wait";
-import { readEvents } from "./harness";
+import { readEvents, submitSleepers } from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -18,23 +17,16 @@ const dir = mkdtempSync(join(tmpdir(), "fleet-failover-"));
 const logFile = join(dir, "events.jsonl");
 let agents: AgentProcess[] = [];
 let reg: Registry;
-let svc: FleetService;
 const UNITS = ["u1.service", "u2.service", "u3.service", "u4.service", "u5.service", "u6.service"];
 
 beforeAll(async () => {
   await etcd.start();
   reg = new Registry(connect({ endpoints: etcd.endpoints }));
-  svc = new FleetService(reg);
   agents = [1, 2, 3].map((n) =>
     spawnAgent(n, dir, etcd.endpoints, { logFile, timing: DEFAULT_TIMING }),
   );
   await waitFor("3 machines", async () => (await reg.listMachines()).length === 3, 60_000, 250);
-  for (const u of UNITS) {
-    await svc.putUnit(u, {
-      desiredState: "launched",
-      options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
-    });
-  }
+  await submitSleepers(reg, UNITS);
   await waitFor(
     "all units active",
     async () =>

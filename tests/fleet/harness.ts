@@ -4,6 +4,7 @@ import { readFileSync } from "fs";
 import { Agent } from "../../fleet/agent/agent";
 import { RecordedEvent, RecordingSystemd } from "../../fleet/agent/systemd";
 import { connect, Registry } from "../../fleet/registry/registry";
+import { FleetService } from "../../fleet/api/service";
 
 export const FAST = { leaseTTL: 3, renewMs: 500, fenceMarginMs: 1000, reconcileMs: 500 };
 
@@ -90,4 +91,14 @@ export function overlaps(iv: ReturnType<typeof intervals>): string[] {
     }
   }
   return bad;
+}
+
+/** Submits each name as a launched unit that only sleeps, through the API's service layer. */
+export async function submitSleepers(reg: Registry, names: readonly string[]): Promise<void> {
+  const svc = new FleetService(reg);
+  for (const u of names)
+    await svc.putUnit(u, {
+      desiredState: "launched",
+      options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
+    });
 }

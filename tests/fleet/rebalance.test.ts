@@ -4,13 +4,12 @@
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { FleetService } from "../../fleet/api/service";
 import { connect, Registry } from "../../fleet/registry/registry";
 import { AGENT_ENV } from "../../node/env";
 import { waitFor } from "../support/wait";
 import { spawnAgent, AgentProcess } from "./agent-process";
 import { EtcdCluster } from "./etcd";
-import { FAST, intervals, overlaps, readEvents } from "./harness";
+import { FAST, intervals, overlaps, readEvents, submitSleepers } from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -51,12 +50,7 @@ async function round(rebalance: boolean): Promise<{ live: AgentProcess[]; logFil
   const live = [spawn(), spawn(), spawn()];
   agents.push(...live);
   await waitFor("3 machines", async () => (await reg.listMachines()).length === 3, 60_000, 250);
-  const svc = new FleetService(reg);
-  for (const u of UNITS)
-    await svc.putUnit(u, {
-      desiredState: "launched",
-      options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }],
-    });
+  await submitSleepers(reg, UNITS);
   await waitFor("2 units a machine", async () => (await loads(live)).join() === "2,2,2", 30_000);
   const victim = live.shift()!;
   const killedAt = Date.now();
