@@ -27,7 +27,14 @@ export function table(header: string[], rows: string[][]): string {
     .join("\n");
 }
 
-const short = (id?: string) => (id ? id.slice(0, 8) : "-");
+/** A machine ID as fleetctl shows it: its first 8 characters, or "-" for none. */
+export const short = (id?: string) => (id ? id.slice(0, 8) : "-");
+
+/** Machine metadata as list-machines shows it: k=v,k=v, or "-" for none. */
+export const metadataText = (m: Record<string, string>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",") || "-";
 
 /**
  * Every flag, with the placeholder of its value (undefined: a boolean flag). Any
@@ -195,15 +202,11 @@ const COMMANDS: Command[][] = [
       flags: [],
       operands: "",
       run: async ({ c, out }) => {
-        const meta = (m: Record<string, string>) =>
-          Object.entries(m)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(",") || "-";
         const ms = await c.listMachines();
         out(
           table(
             ["MACHINE", "IP", "METADATA"],
-            ms.map((m) => [short(m.id) + "...", m.primaryIP, meta(m.metadata)]),
+            ms.map((m) => [short(m.id) + "...", m.primaryIP, metadataText(m.metadata)]),
           ),
         );
       },

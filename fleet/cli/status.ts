@@ -5,7 +5,7 @@
 import type { FleetClient } from "../api/client";
 import type { UnitEntity } from "../api/service";
 import type { Machine, UnitState } from "../registry/registry";
-import { table } from "./fleetctl";
+import { metadataText, short, table } from "./fleetctl";
 
 export interface ClusterStatus {
   machines: Machine[];
@@ -22,8 +22,6 @@ export async function fetchStatus(c: FleetClient): Promise<ClusterStatus> {
   return { machines, units, states };
 }
 
-const short = (id: string) => `${id.slice(0, 8)}...`;
-
 /** Both tables, machines and units sorted by name as fleetctl lists them. */
 export function formatStatus(s: ClusterStatus): string {
   const byId = new Map(s.machines.map((m) => [m.id, m]));
@@ -31,13 +29,7 @@ export function formatStatus(s: ClusterStatus): string {
     ["MACHINE", "IP", "METADATA"],
     [...s.machines]
       .sort((a, b) => a.primaryIP.localeCompare(b.primaryIP, "en", { numeric: true }))
-      .map((m) => [
-        short(m.id),
-        m.primaryIP,
-        Object.entries(m.metadata)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(",") || "-",
-      ]),
+      .map((m) => [`${short(m.id)}...`, m.primaryIP, metadataText(m.metadata)]),
   );
   // A unit's state as its machine's agent last reported it; a unit reported by a
   // machine it no longer belongs to (moving) shows its target's report, or none.
@@ -55,7 +47,7 @@ export function formatStatus(s: ClusterStatus): string {
           u.desiredState,
           u.currentState,
           u.machineID
-            ? `${short(u.machineID)}/${m?.primaryIP ?? "(gone)"}`
+            ? `${short(u.machineID)}.../${m?.primaryIP ?? "(gone)"}`
             : u.reason
               ? `- (${u.reason})`
               : "-",
