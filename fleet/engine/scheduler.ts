@@ -300,13 +300,12 @@ export function resolveReplaces(
 }
 
 // Units whose MachineOf names `name`, and theirs in turn: they move with it.
-function followersOf(name: string, active: readonly SchedUnit[]): string[] {
+// `direct` maps a unit to the units whose MachineOf names it (built once per pass).
+function followersOf(name: string, direct: ReadonlyMap<string, string[]>): string[] {
   const out: string[] = [];
   for (let i = -1; i < out.length; i++) {
-    const leader = i < 0 ? name : out[i];
-    for (const u of active)
-      if (u.xfleet.machineOf.includes(leader) && u.name !== name && !out.includes(u.name))
-        out.push(u.name);
+    for (const f of direct.get(i < 0 ? name : out[i]) ?? [])
+      if (f !== name && !out.includes(f)) out.push(f);
   }
   return out;
 }
@@ -335,13 +334,20 @@ function movable(u: SchedUnit, pass: Pass): boolean {
 export function rebalance(active: readonly SchedUnit[], pass: Pass): void {
   const { board } = pass;
   const load = (id: string) => board.onMachine.get(id)!.size;
+  const loads = pass.machines.map((m) => load(m.id));
+  // A move needs the target below the source after the source gave up at least one
+  // unit: with a spread under 2 none can help, and a balanced lab stops here each pass.
+  if (loads.length < 2 || Math.max(...loads) - Math.min(...loads) < 2) return;
   const byName = new Map(active.map((u) => [u.name, u]));
+  const direct = new Map<string, string[]>();
+  for (const u of active)
+    for (const peer of u.xfleet.machineOf) direct.set(peer, [...(direct.get(peer) ?? []), u.name]);
   const sources = [...pass.machines].sort((a, b) => load(b.id) - load(a.id));
   for (const from of sources) {
     for (const name of [...board.onMachine.get(from.id)!].sort()) {
       const u = byName.get(name)!;
       if (!movable(u, pass)) continue;
-      const group = [name, ...followersOf(name, active)];
+      const group = [name, ...followersOf(name, direct)];
       if (!group.every((g) => board.onMachine.get(from.id)!.has(g))) continue;
       group.forEach((g) => evict(board, g, from.id));
       const targets = ableMachines(u, pass).ok.filter(
