@@ -61,8 +61,10 @@ export function readUnitFiles(
   const problems: Problem[] = [];
   const files: UnitFileText[] = [];
   for (const name of fs.readdirSync(dir).sort()) {
+    if (NOT_UNITS.test(name)) continue;
     const full = path.join(dir, name);
-    if (NOT_UNITS.test(name) || fs.statSync(full).isDirectory()) continue;
+    const st = fs.statSync(full);
+    if (st.isDirectory()) continue;
     const file = path.join(shown, name);
     try {
       parseUnitName(name);
@@ -76,7 +78,7 @@ export function readUnitFiles(
       });
       continue;
     }
-    if (!fs.statSync(full).isFile()) {
+    if (!st.isFile()) {
       problems.push({
         file,
         key: "file name",
