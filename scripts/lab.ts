@@ -55,8 +55,12 @@ async function openStack(stackName: string, verb: Verb): Promise<Stack> {
   try {
     return await LocalWorkspace.selectStack({ stackName, workDir }, ws);
   } catch (e) {
+    // Only a missing stack is the user's to fix by bringing it up; anything else (a
+    // wrong passphrase, an unreadable backend) goes out as the CLI said it.
+    const missing = (e as Error).message.split("\n").find((l) => /error: no stack named/.test(l));
+    if (!missing) throw e;
     throw new Error(
-      `stack ${stackName} does not exist on ${backend}: bring it up first with \`npm run lab -- up ${stackName}\`\n${(e as Error).message.split("\n").find((l) => /error:/.test(l)) ?? ""}`,
+      `stack ${stackName} does not exist on ${backend}: bring it up first with \`npm run lab -- up ${stackName}\`\n${missing}`,
     );
   }
 }
