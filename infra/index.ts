@@ -8,6 +8,7 @@ import { clientEndpoints, initialCluster as computeInitialCluster } from "./igni
 import { fleetApiEndpoints as computeFleetApiEndpoints } from "./ignition/fleet";
 import { driverFor } from "./hypervisors";
 import { buildLabImages, mirrorSource } from "./registry";
+import { labHop } from "./reach";
 
 /**
  * The stack's LabSpec. Timing keys the stack leaves unset default by how the VMs will
@@ -31,6 +32,8 @@ function loadSpec(): LabSpec {
         `fleetlab: the VMs run under QEMU software emulation (no usable KVM), so the unset timings take emulation-safe values: ${chosen.join(", ")}. Set them in Pulumi.${spec.stack}.yaml to choose others.`,
       );
     }
+    // A remote hypervisor host that cannot be used stops the run here, with nothing made.
+    if (spec.machines) driverFor(spec.hypervisor.kind).checkHost(spec);
     return spec;
   } catch (err) {
     // RunError: Pulumi prints the message alone, without a JavaScript stack trace.
@@ -61,6 +64,8 @@ export const caCert = lab.pki.ca.certPem;
 export const adminCert = lab.pki.admin.certPem;
 export const adminKey = pulumi.secret(lab.pki.admin.keyPem);
 export const machinesCreated = lab.machines !== undefined;
+/** The hypervisor host's SSH the lab is reached through (faculty); absent for a lab on this host. */
+export const hypervisorSsh = labHop(spec);
 /** https://<node ip>:49153 per node when the agents serve the API on TCP (fleetlab:services). */
 export const fleetApiEndpoints = computeFleetApiEndpoints(spec);
 export const servicesCreated = lab.services !== undefined;

@@ -3,9 +3,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { labSpecFromPulumi, loadStackFile } from "./config";
 import { pkiMocks, outputValue as value } from "./pki/mocks";
+import { DRIVERS } from "./hypervisors";
 
 // The real drivers plan their VMs under the mocks; nothing runs virsh at program time
-// (faculty's domainType is kvm, so there is no host to ask either).
+// (faculty's domainType is kvm, so there is no host to ask either). The remote host
+// check would log in to the faculty's server: here it is only seen to be asked, once,
+// before the program goes on (tests/e2e/faculty-reach.test.ts runs it for real).
+const checkHost = jest.spyOn(DRIVERS.libvirt, "checkHost").mockImplementation(() => undefined);
 
 function engineConfig(stack: string): Record<string, string> {
   const raw = loadStackFile(stack);
@@ -29,6 +33,11 @@ jest.setTimeout(60_000);
 
 test("the faculty program exports names, IPs, roles, endpoints and a secret admin key", async () => {
   const out = await runProgram("faculty", engineConfig("faculty"));
+  expect(checkHost).toHaveBeenCalledTimes(1);
+  expect(checkHost.mock.calls[0][0].hypervisor).toMatchObject({
+    uri: expect.stringMatching(/^qemu\+ssh:/),
+  });
+  expect(out.hypervisorSsh).toEqual({ host: "fleetlab@kvm.faculty.example" });
   expect(out.nodes).toEqual(["core-01", "core-02", "core-03", "worker-01"]);
   expect(out.nodeRoles).toEqual({
     "core-01": "etcd",

@@ -92,7 +92,7 @@ async function run(verb: Verb, stack: Stack): Promise<void> {
     }
     case "status": {
       const access = labAccess(stack.name, await stack.outputs());
-      console.log(formatStatus(await fetchStatus(fleetApiClient(access.fleetApi))));
+      console.log(formatStatus(await fetchStatus(await fleetApiClient(access.fleetApi))));
       break;
     }
     case "dashboard":
@@ -112,7 +112,7 @@ async function dashboard(access: LabAccess): Promise<void> {
     throw new Error(
       `FLEETLAB_DASHBOARD_PORT=${JSON.stringify(raw)} is not a TCP port: use 1-65535, or 0 for any free port`,
     );
-  const client = etcdClient(access.etcd);
+  const client = await etcdClient(access.etcd);
   const d = await serveDashboard(new Registry(client), { port }).catch((e: unknown) => {
     client.close();
     if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;

@@ -66,6 +66,7 @@ describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
     const driver: HypervisorDriver = {
       kind: spec.hypervisor.kind,
       emulates: () => false,
+      checkHost: () => undefined,
       createNetwork: () => [],
       createLab: (_name, _spec, machines) => {
         seen.push(...machines);
@@ -108,6 +109,7 @@ describe.each(ENVIRONMENTS)("stack %s under mocks", (stack) => {
     const driver: HypervisorDriver = {
       kind: spec.hypervisor.kind,
       emulates: () => false,
+      checkHost: () => undefined,
       createNetwork: () => [],
       createLab: () => {
         throw new Error("driver called");

@@ -7,6 +7,7 @@ import { dynamicProvider, resourceClass, UNTYPED_DYNAMIC, type DiffRules } from 
 import { Deadline } from "../hypervisors/common/deadline";
 import { readinessTimeoutSec } from "../hypervisors/common/readiness";
 import { fleetApiClient, FleetApiTcpAccess } from "../services/providers";
+import { jumpSpec } from "../reach/hop";
 import {
   inspectNodes,
   journalAccessFromEnv,
@@ -65,7 +66,7 @@ const FLEET_READY_RULES: DiffRules<FleetReadyInputs> = {
 /** Bounded poll of GET /machines until every node IP is there; a clear error if not. */
 export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
   // One client for the whole wait: it keeps asking the node that answered last.
-  const client = fleetApiClient(i.api);
+  const client = await fleetApiClient(i.api);
   let seen: string[] = [];
   let lastError = "";
   const all = await new Deadline(i.timeoutMs).poll(async () => {
@@ -86,7 +87,13 @@ export async function waitForFleet(i: FleetReadyInputs): Promise<string[]> {
       i.nodeIps.map((ip) => ({ ip, etcdUrl: i.etcdUrls?.[ip] })),
       seen,
       i.api,
-      i.readJournals === true ? journalAccessFromEnv() : i.readJournals || undefined,
+      i.readJournals === true
+        ? {
+            ...journalAccessFromEnv(),
+            // Nodes behind a remote hypervisor host: ssh jumps through it (the user's ssh config).
+            ...(i.api.via && { via: jumpSpec(i.api.via) }),
+          }
+        : i.readJournals || undefined,
       reg?.hostPort,
     ),
     reg?.caPem ? registryAnswers({ hostPort: reg.hostPort, caPem: reg.caPem }) : undefined,

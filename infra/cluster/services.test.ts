@@ -73,6 +73,7 @@ function fakeDriver(kind: HypervisorDriver["kind"]): HypervisorDriver {
   return {
     kind,
     emulates: () => false,
+    checkHost: () => undefined,
     createNetwork: () => [],
     createLab: (name, _spec, machines, opts) => ({
       machines: machines.map((m) => ({

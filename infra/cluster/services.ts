@@ -12,6 +12,7 @@ import type { LabPki } from "../pki";
 import { EtcdAccess, FleetApiTcpAccess, LabServices } from "../services";
 import type { ServiceImage } from "../../units/services";
 import { FleetReady } from "./ready";
+import { labHop } from "../reach/hop";
 
 // The data the services read and its check against the lab network live with the
 // config (infra/config/data.ts), which runs them before any resource exists.
@@ -30,7 +31,12 @@ function adminCredentials(
 
 /** etcd as the management host reaches it: every member, admin cert (secret). */
 export function etcdAccess(spec: LabSpec, pki: LabPki): pulumi.Output<EtcdAccess> {
-  return adminCredentials(pki).apply((c) => ({ endpoints: clientEndpoints(spec), ...c }));
+  const via = labHop(spec);
+  return adminCredentials(pki).apply((c) => ({
+    endpoints: clientEndpoints(spec),
+    ...c,
+    ...(via && { via }),
+  }));
 }
 
 /**
@@ -43,7 +49,8 @@ export function fleetApiAccess(
   pki: LabPki,
 ): pulumi.Output<Extract<FleetApiTcpAccess, { urls: string[] }>> {
   const urls = fleetApiEndpoints(spec);
-  return adminCredentials(pki).apply((c) => ({ urls, ...c }));
+  const via = labHop(spec);
+  return adminCredentials(pki).apply((c) => ({ urls, ...c, ...(via && { via }) }));
 }
 
 /**

@@ -34,6 +34,13 @@ export interface HypervisorDriver {
    */
   emulates(spec: LabSpec): boolean;
   /**
+   * What can be checked of the hypervisor host before any resource exists, on `up` and
+   * on `preview`: throws an error that names the key, the value and the fix. Hosts the
+   * program reaches over the network (a remote KVM server) are checked here; a host
+   * that is this machine is checked by the providers as they run.
+   */
+  checkHost(spec: LabSpec): void;
+  /**
    * Create the lab network, if the settings ask for one: what must exist before the
    * management host holds the network's gateway address (the lab registry listens
    * there, and the VMs' Ignition names images in it). Empty when the network is the

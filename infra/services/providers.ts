@@ -9,10 +9,13 @@ import { deleteDataSet, writeDataSet } from "../../labdata/writer";
 import { FleetClient } from "../../fleet/api/client";
 import { UnitOption, DesiredState } from "../../fleet/unit/unit";
 import { dynamicProvider, type DiffRules } from "../dynamic";
+import { reachUrls, type SshHop } from "../reach";
 
 /** etcd as seen from the management host: client URLs and PEM texts (TLS when given). */
 export interface EtcdAccess {
   endpoints: string[];
+  /** The hypervisor host's SSH, when the nodes are behind it (infra/reach). */
+  via?: SshHop;
   caPem?: string;
   certPem?: string;
   keyPem?: string;
@@ -39,9 +42,9 @@ const LAB_DATA_RULES: DiffRules<LabDataInputs> = {
 };
 
 /** A client of etcd as the access says (TLS with the admin cert when it has one). */
-export function etcdClient(e: EtcdAccess): Etcd3 {
+export async function etcdClient(e: EtcdAccess): Promise<Etcd3> {
   return new Etcd3({
-    hosts: e.endpoints,
+    hosts: await reachUrls(e.via, e.endpoints),
     dialTimeout: 5000,
     credentials: e.caPem
       ? {
@@ -54,7 +57,7 @@ export function etcdClient(e: EtcdAccess): Etcd3 {
 }
 
 async function withEtcd<T>(e: EtcdAccess, f: (c: Etcd3) => Promise<T>): Promise<T> {
-  const client = etcdClient(e);
+  const client = await etcdClient(e);
   try {
     return await f(client);
   } finally {
@@ -96,15 +99,20 @@ export interface FleetApiCredentials {
  * The fleet API over TCP: every node's URL, tried in order while they do not answer
  * (fleet/api/client.ts), so a dead node does not stop `pulumi up`/`destroy`.
  */
-export type FleetApiTcpAccess = FleetApiCredentials & { urls: string[] };
+export type FleetApiTcpAccess = FleetApiCredentials & {
+  urls: string[];
+  /** The hypervisor host's SSH, when the nodes are behind it (infra/reach). */
+  via?: SshHop;
+};
 
 /** The fleet API as seen from the management host (fleet/api/client.ts targets). */
 export type FleetApiAccess = { socket: string } | FleetApiTcpAccess;
 
 /** The client for an access: every URL with the admin cert, or the node's socket. */
-export function fleetApiClient(a: FleetApiAccess): FleetClient {
+export async function fleetApiClient(a: FleetApiAccess): Promise<FleetClient> {
   if ("socket" in a) return new FleetClient({ socket: a.socket });
-  return new FleetClient({ urls: a.urls, ca: a.caPem, cert: a.certPem, key: a.keyPem });
+  const urls = await reachUrls(a.via, a.urls);
+  return new FleetClient({ urls, ca: a.caPem, cert: a.certPem, key: a.keyPem });
 }
 
 export interface FleetUnitInputs {
@@ -131,8 +139,8 @@ const FLEET_UNIT_RULES: DiffRules<FleetUnitInputs> = {
   api: "ignore",
 };
 
-const submit = (u: FleetUnitInputs) =>
-  fleetApiClient(u.api).putUnit(u.name, u.desiredState, u.options);
+const submit = async (u: FleetUnitInputs) =>
+  (await fleetApiClient(u.api)).putUnit(u.name, u.desiredState, u.options);
 
 export const fleetUnitProvider = dynamicProvider<FleetUnitInputs, object>({
   rules: FLEET_UNIT_RULES,
@@ -143,5 +151,5 @@ export const fleetUnitProvider = dynamicProvider<FleetUnitInputs, object>({
     return {};
   },
   update: (_olds, news) => submit(news),
-  delete: (olds) => fleetApiClient(olds.api).deleteUnit(olds.name),
+  delete: async (olds) => (await fleetApiClient(olds.api)).deleteUnit(olds.name),
 });

@@ -3,11 +3,12 @@
 // secret in the state), the same access the program itself builds for the services
 // (infra/cluster/services.ts), so they see what `pulumi up` saw.
 import type { OutputMap } from "@pulumi/pulumi/automation";
+import type { SshHop } from "../../infra/reach";
 import type { EtcdAccess, FleetApiTcpAccess } from "../../infra/services/providers";
 
 export interface LabAccess {
   fleetApi: FleetApiTcpAccess;
-  etcd: Required<EtcdAccess>;
+  etcd: Required<Omit<EtcdAccess, "via">> & Pick<EtcdAccess, "via">;
 }
 
 /** The access of stack `stack`, or an error that says what to run first. */
@@ -33,8 +34,25 @@ export function labAccess(stack: string, outputs: OutputMap): LabAccess {
     throw new Error(
       `stack ${stack}: the outputs caCert, adminCert and adminKey must hold PEM texts (${missing.map(([k]) => k).join(", ")} do not); run \`npm run lab -- up ${stack}\` again`,
     );
+  // A lab behind a remote hypervisor host is reached through its SSH, as `up` reached it.
+  const via = hopOutput(value("hypervisorSsh"));
   return {
-    fleetApi: { urls, ...creds },
-    etcd: { endpoints: strings("etcdEndpoints"), ...creds },
+    fleetApi: { urls, ...creds, ...(via && { via }) },
+    etcd: { endpoints: strings("etcdEndpoints"), ...creds, ...(via && { via }) },
   };
+}
+
+/** The stack's `hypervisorSsh` output: the hop, or undefined for a lab on this host. */
+function hopOutput(v: unknown): SshHop | undefined {
+  if (v === undefined || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+  const host = str("host");
+  if (!host || host.startsWith("-"))
+    throw new Error(
+      `the stack's output hypervisorSsh = ${JSON.stringify(v)} names no SSH host; run \`npm run lab -- up\` again`,
+    );
+  const port = str("port");
+  const identity = str("identity");
+  return { host, ...(port && { port }), ...(identity && { identity }) };
 }

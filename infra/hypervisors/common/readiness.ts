@@ -61,14 +61,20 @@ export interface WaitOptions {
   label: string;
   /** What to check first on this hypervisor, said on timeout. */
   hint: string;
+  /**
+   * Where this host reaches the node's port 22, when not at the node's address: a
+   * forward through the hypervisor host (infra/reach) for a lab behind its NAT.
+   */
+  reach?: (ip: string, port: number) => Promise<{ host: string; port: number }>;
 }
 
 export async function waitForSsh(ip: string, opts: WaitOptions): Promise<number> {
   const deadline = new Deadline(opts.timeoutMs);
   const interval = opts.intervalMs ?? 2000;
+  const to = opts.reach ? await opts.reach(ip, 22) : { host: ip, port: 22 };
   const up = await deadline.poll(
     async () =>
-      (await probeSsh(ip, 22, Math.min(5000, interval * 2))) === "ssh"
+      (await probeSsh(to.host, to.port, Math.min(5000, interval * 2))) === "ssh"
         ? deadline.elapsed()
         : undefined,
     interval,

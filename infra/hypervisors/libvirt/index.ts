@@ -10,6 +10,8 @@ import { detectDomainType } from "./host";
 import { LibvirtBaseImage, LibvirtNetwork, LibvirtNode, LibvirtPool } from "./providers";
 import type { BaseSource } from "./shared";
 import { virsh } from "./virsh";
+import { checkRemoteHost } from "./preflight";
+import { hopOfUri } from "../../reach/hop";
 
 export function baseSource(spec: LabSpec, hv: LibvirtSettings): BaseSource {
   const img = hv.image;
@@ -30,6 +32,11 @@ export const driver: HypervisorDriver = {
     // connection that does not answer says nothing about the host.
     const v = virsh(hv.uri);
     return v.tryRun(["uri"]) !== undefined && detectDomainType(v) === "qemu";
+  },
+  checkHost(spec) {
+    const hv = hypervisorSettings(spec, "libvirt");
+    const hop = hopOfUri(hv.uri);
+    if (hop) checkRemoteHost(hv, hop);
   },
   createNetwork(name, spec, opts) {
     const hv = hypervisorSettings(spec, "libvirt");

@@ -11,6 +11,7 @@ import {
   tailConsole,
 } from "./host";
 import { probeSsh, waitForSsh } from "../common/readiness";
+import { hopOfUri, reachAddress } from "../../reach";
 import { Undo } from "../common/undo";
 import { checkConnection, virsh, Virsh } from "./virsh";
 import { domainXml, DomainType, volumeXml } from "./xml";
@@ -90,8 +91,13 @@ async function checkFree(v: Virsh, p: NodeProps): Promise<void> {
       `fleetlab:nodes ${p.name}.mac = ${p.mac} is already used by libvirt domain ${owner}: pick another mac or remove ${owner}`,
     );
   }
-  // Anything that answers (even with a refusal) on the node's address means the IP is taken.
-  if ((await probeSsh(p.ip, 22, 1500)) !== "silent") {
+  // Anything that answers (even with a refusal) on the node's address means the IP is
+  // taken. Through a remote server's SSH only a banner shows: ssh's forward accepts every
+  // connection here and closes it when the far end refuses.
+  const hop = hopOfUri(p.uri);
+  const to = await reachAddress(hop, p.ip, 22);
+  const probe = await probeSsh(to.host, to.port, 1500);
+  if (hop ? probe === "ssh" : probe !== "silent") {
     throw new Error(
       `fleetlab:nodes ${p.name}.ip = ${p.ip} already answers on the lab network: pick a free address for ${p.name}`,
     );
@@ -165,6 +171,8 @@ export async function createNode(p: NodeProps): Promise<NodeState> {
       label: `node ${p.name} (libvirt domain on ${p.uri})`,
       hint: `Check that Ignition ran (fw_cfg key ${p.fwCfgKey}) and the node's static IP is on the lab network.`,
       diagnose: () => tailConsole(p.uri, consoleLog),
+      // A remote server's lab network is behind its NAT: ask through its SSH.
+      reach: (ip, port) => reachAddress(hopOfUri(p.uri), ip, port),
     });
     // Ignition must run on the first boot only (Flatcar's bootloader drops the flag the
     // same way); the new definition applies from the next boot on.

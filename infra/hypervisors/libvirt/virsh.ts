@@ -33,6 +33,7 @@ const GRAMMAR: Grammar = {
     "pool-start": 1,
     "pool-autostart": 1,
     "pool-info": 1,
+    "pool-list": 0,
     "pool-refresh": 1,
     "pool-delete": 1,
     "pool-destroy": 1,

@@ -30,6 +30,9 @@ export const driver: HypervisorDriver = {
   kind: "virtualbox",
   // VirtualBox runs 64-bit guests only with VT-x/AMD-V: its VMs are never emulated.
   emulates: () => false,
+  // VirtualBox is always this machine: its providers check VBoxManage and the
+  // host-only interface as they run, with the same kind of message.
+  checkHost: () => undefined,
   // The host-only interface is the host's own (docs/virtualbox.md): nothing to make;
   // each node checks that it exists and holds the gateway.
   createNetwork: () => [],

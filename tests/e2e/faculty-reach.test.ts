@@ -1,0 +1,370 @@
+// The faculty topology without VMs: a KVM server namespace (its own libvirtd and an
+// sshd on its veth address, the lab's NATed network only there, a "node" namespace
+// plugged into that network's bridge with a real etcd over TLS and an sshd) and a
+// management namespace whose only route is the server's SSH address. From the
+// management side, the program's own code: the remote host checks (each bad input a
+// clear error), the lab network created and deleted over qemu+ssh, and infra/reach's
+// tunnel carrying SSH readiness and etcd to the node. The ssh on PATH there is the real
+// OpenSSH client with a config of the test's (known_hosts of its own), nothing else.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { makeCA, makeCert } from "../fleet/tls";
+import { waitFor } from "../support/wait";
+import type { ReachCase, ReachInput } from "./faculty-reach-main";
+import {
+  createNetns,
+  Daemon,
+  deleteNetns,
+  must,
+  Netns,
+  startDaemon,
+  startLibvirt,
+  stopDaemon,
+} from "./netns";
+
+jest.setTimeout(5 * 60_000);
+
+const SFX = String(process.pid % 100000);
+const SERVER = "10.251.0.1";
+const MGMT = "10.251.0.2";
+const LAB = { name: `fl-reach-${SFX}`, gateway: "10.41.0.1", netmask: "255.255.255.0" };
+const NODE_IP = "10.41.0.11";
+const POOL = `fl-reach-${SFX}`;
+const REPO = path.join(__dirname, "..", "..");
+
+let tmp: string;
+let srv: Netns;
+let mgmt: Netns;
+let node: Netns;
+const daemons: Daemon[] = [];
+const nodeDaemons: Daemon[] = [];
+let bridge = "";
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000 });
+  return must(
+    { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" },
+    `${cmd} ${args.join(" ")}`,
+  );
+}
+
+function sshdConfig(name: string, listen: string, extra: string[] = []): string {
+  const file = path.join(tmp, `${name}.conf`);
+  fs.writeFileSync(
+    file,
+    [
+      `ListenAddress ${listen}`,
+      `HostKey ${tmp}/host_key`,
+      `AuthorizedKeysFile ${tmp}/authorized_keys`,
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "StrictModes no",
+      `PidFile ${tmp}/${name}.pid`,
+      ...extra,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+/**
+ * A directory with `ssh`: the real OpenSSH client with a config of the test's, which
+ * names the known_hosts it checks the server against. First on PATH, it is the ssh
+ * both the program and libvirt run (libvirt passes PATH to ssh, not other variables).
+ */
+function clientConfig(name: string, knownHosts: string): string {
+  const file = path.join(tmp, `ssh-${name}.conf`);
+  const bin = path.join(tmp, `bin-${name}`);
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh -F ${file} "$@"\n`, {
+    mode: 0o755,
+  });
+  fs.writeFileSync(
+    file,
+    `UserKnownHostsFile ${knownHosts}\nGlobalKnownHostsFile /dev/null\nLogLevel ERROR\n`,
+  );
+  return bin;
+}
+
+const uri = (port = 22, key = "id", user = "root") =>
+  `qemu+ssh://${user}@${SERVER}${port === 22 ? "" : `:${port}`}/system?keyfile=${tmp}/${key}`;
+
+/** One step of the management side, inside the management namespace. */
+function mgmtStep(input: ReachInput): Record<string, unknown> {
+  const r = spawnSync(
+    "ip",
+    [
+      "netns",
+      "exec",
+      mgmt.name,
+      process.execPath,
+      "-r",
+      "ts-node/register/transpile-only",
+      path.join(__dirname, "faculty-reach-main.ts"),
+      JSON.stringify(input),
+    ],
+    {
+      cwd: REPO,
+      encoding: "utf8",
+      timeout: 120_000,
+      env: { ...process.env, PATH: `${input.sshBin}:${process.env.PATH}` },
+    },
+  );
+  const last = (r.stdout ?? "").trim().split("\n").pop() ?? "";
+  let out: Record<string, unknown>;
+  try {
+    out = JSON.parse(last) as Record<string, unknown>;
+  } catch {
+    throw new Error(`management step ${input.step} printed no result (${r.status}): ${r.stderr}`);
+  }
+  if (out.error) throw new Error(`management step ${input.step}: ${String(out.error)}`);
+  return out;
+}
+
+let input: ReachInput;
+
+/** A process that still runs (a zombie no one reaped holds no connection: not alive). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-reach-"));
+  fs.chmodSync(tmp, 0o755);
+  srv = createNetns(`fl-srv-${SFX}`);
+  mgmt = createNetns(`fl-mgmt-${SFX}`);
+  node = createNetns(`fl-node-${SFX}`);
+  // server <-> management: one veth, a /30, nothing else.
+  sh("ip", ["link", "add", `flS${SFX}`, "type", "veth", "peer", "name", `flM${SFX}`]);
+  sh("ip", ["link", "set", `flS${SFX}`, "netns", srv.name]);
+  sh("ip", ["link", "set", `flM${SFX}`, "netns", mgmt.name]);
+  sh("ip", ["-n", srv.name, "addr", "add", `${SERVER}/30`, "dev", `flS${SFX}`]);
+  sh("ip", ["-n", mgmt.name, "addr", "add", `${MGMT}/30`, "dev", `flM${SFX}`]);
+  sh("ip", ["-n", srv.name, "link", "set", `flS${SFX}`, "up"]);
+  sh("ip", ["-n", mgmt.name, "link", "set", `flM${SFX}`, "up"]);
+
+  for (const k of ["host_key", "other_host_key", "id", "other_id"])
+    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", k, "-f", path.join(tmp, k)]);
+  fs.copyFileSync(path.join(tmp, "id.pub"), path.join(tmp, "authorized_keys"));
+  const pub = (k: string) =>
+    fs
+      .readFileSync(path.join(tmp, `${k}.pub`), "utf8")
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
+  fs.writeFileSync(
+    path.join(tmp, "known_hosts"),
+    `${SERVER} ${pub("host_key")}\n[${SERVER}]:2222 ${pub("host_key")}\n`,
+  );
+  fs.writeFileSync(path.join(tmp, "known_hosts.changed"), `${SERVER} ${pub("other_host_key")}\n`);
+  fs.writeFileSync(path.join(tmp, "known_hosts.empty"), "");
+  fs.mkdirSync("/run/sshd", { recursive: true });
+  daemons.push(
+    startDaemon(
+      srv,
+      "/usr/sbin/sshd",
+      ["-D", "-e", "-f", sshdConfig("sshd", `${SERVER}:22`)],
+      tmp,
+      "sshd",
+    ),
+  );
+  // A second sshd whose sessions find no programs: a server without virsh.
+  daemons.push(
+    startDaemon(
+      srv,
+      "/usr/sbin/sshd",
+      ["-D", "-e", "-f", sshdConfig("sshd-nopath", `${SERVER}:2222`, ["SetEnv PATH=/nonexistent"])],
+      tmp,
+      "sshd-nopath",
+    ),
+  );
+  daemons.push(...(await startLibvirt(srv, tmp)));
+  const poolDir = path.join(tmp, "pool");
+  sh("virsh", [
+    "-q",
+    "-c",
+    "qemu:///system",
+    "pool-define-as",
+    "--name",
+    POOL,
+    "--type",
+    "dir",
+    "--target",
+    poolDir,
+  ]);
+  sh("virsh", ["-q", "-c", "qemu:///system", "pool-build", "--", POOL]);
+  sh("virsh", ["-q", "-c", "qemu:///system", "pool-start", "--", POOL]);
+  await waitFor(
+    "the server's sshd",
+    () => srv.exec("ss", ["-Hltn", `src ${SERVER}`]).stdout.includes(":22"),
+    10_000,
+  );
+
+  makeCA(tmp, "ca");
+  makeCert(tmp, "ca", "node", `IP:${NODE_IP},IP:127.0.0.1`);
+  const admin = makeCert(tmp, "ca", "admin");
+  const good = clientConfig("good", path.join(tmp, "known_hosts"));
+  const cases: ReachCase[] = [
+    { label: "good", uri: uri(), pool: POOL, sshBin: good },
+    { label: "wrong key", uri: uri(22, "other_id"), pool: POOL, sshBin: good },
+    { label: "wrong user", uri: uri(22, "id", "fl-no-user"), pool: POOL, sshBin: good },
+    {
+      label: "unknown host key",
+      uri: uri(),
+      pool: POOL,
+      sshBin: clientConfig("empty", path.join(tmp, "known_hosts.empty")),
+    },
+    {
+      label: "changed host key",
+      uri: uri(),
+      pool: POOL,
+      sshBin: clientConfig("changed", path.join(tmp, "known_hosts.changed")),
+    },
+    { label: "no answer", uri: uri(2299), pool: POOL, sshBin: good },
+    { label: "no virsh", uri: uri(2222), pool: POOL, sshBin: good },
+    { label: "no pool", uri: uri(), pool: "fl-no-such-pool", sshBin: good },
+    { label: "no bridge", uri: uri(), pool: POOL, bridge: "br-nope", sshBin: good },
+  ];
+  input = {
+    step: "setup",
+    uri: uri(),
+    network: LAB,
+    cases,
+    sshBin: good,
+    node: {
+      ip: NODE_IP,
+      etcdUrl: `https://${NODE_IP}:2379`,
+      ca: path.join(tmp, "ca.pem"),
+      cert: admin.cert,
+      key: admin.key,
+    },
+  };
+});
+
+afterAll(async () => {
+  await Promise.all(nodeDaemons.map((d) => stopDaemon(d)));
+  spawnSync("virsh", ["-q", "-c", "qemu:///system", "net-destroy", "--", LAB.name]);
+  spawnSync("virsh", ["-q", "-c", "qemu:///system", "net-undefine", "--", LAB.name]);
+  spawnSync("virsh", ["-q", "-c", "qemu:///system", "pool-destroy", "--", POOL]);
+  spawnSync("virsh", ["-q", "-c", "qemu:///system", "pool-undefine", "--", POOL]);
+  await Promise.all(daemons.reverse().map((d) => stopDaemon(d)));
+  for (const n of [node, mgmt, srv]) if (n) deleteNetns(n.name);
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test("the management namespace reaches the server's SSH and has no route to the lab subnet", () => {
+  expect(mgmt.exec("ip", ["route", "get", SERVER]).status).toBe(0);
+  const lab = mgmt.exec("ip", ["route", "get", NODE_IP]);
+  expect(lab.status).not.toBe(0);
+  expect(lab.stderr).toMatch(/unreachable/i);
+});
+
+describe("through the KVM server", () => {
+  let checks: Record<string, string> = {};
+
+  test("the remote host checks pass on a good server, and the lab network is created over qemu+ssh", () => {
+    const out = mgmtStep({ ...input, step: "setup" });
+    checks = out.checks as Record<string, string>;
+    bridge = String(out.bridge);
+    expect(checks.good).toBe("ok");
+    expect(bridge).toMatch(/^virbr\d+$/);
+    // The network exists on the server only.
+    expect(srv.exec("ip", ["-o", "addr", "show", "dev", bridge]).stdout).toContain(
+      `${LAB.gateway}/24`,
+    );
+    expect(mgmt.exec("ip", ["-o", "link", "show", "dev", bridge]).status).not.toBe(0);
+  });
+
+  test.each([
+    ["wrong key", /fleetlab:hypervisor\.uri = .*refused the login.*authorized_keys/],
+    [
+      "wrong user",
+      /fleetlab:hypervisor\.uri = qemu\+ssh:\/\/fl-no-user@.*refused the login.*check the user in the URI/,
+    ],
+    [
+      "unknown host key",
+      /host key of 10\.251\.0\.1 is not in known_hosts.*never skips the check.*ssh-keyscan 10\.251\.0\.1/,
+    ],
+    ["changed host key", /does not match known_hosts.*ssh-keygen -R 10\.251\.0\.1/],
+    ["no answer", /10\.251\.0\.1 \(port 2299\) does not answer on SSH.*check the host and port/],
+    ["no virsh", /port 2222.*has no virsh: install libvirt there/],
+    [
+      "no pool",
+      /fleetlab:hypervisor\.pool = fl-no-such-pool: no such storage pool on 10\.251\.0\.1 \(it has: .*fl-reach-.*\).*pool-define-as/,
+    ],
+    [
+      "no bridge",
+      /fleetlab:hypervisor\.bridge = br-nope: no such interface on 10\.251\.0\.1 \(its bridges: [^)]*\); name one of them/,
+    ],
+  ])("bad input: %s is a clear error naming the key and the fix", (label, message) => {
+    expect(checks[label]).toMatch(message);
+  });
+
+  test("SSH readiness and etcd over TLS reach the node through the tunnel, which ends with the run", async () => {
+    // The node: a namespace on the lab network's bridge, on the server's side only.
+    sh("ip", ["link", "add", `flN${SFX}`, "type", "veth", "peer", "name", `flB${SFX}`]);
+    sh("ip", ["link", "set", `flN${SFX}`, "netns", node.name]);
+    sh("ip", ["link", "set", `flB${SFX}`, "netns", srv.name]);
+    sh("ip", ["-n", srv.name, "link", "set", `flB${SFX}`, "master", bridge, "up"]);
+    sh("ip", ["-n", node.name, "addr", "add", `${NODE_IP}/24`, "dev", `flN${SFX}`]);
+    sh("ip", ["-n", node.name, "link", "set", `flN${SFX}`, "up"]);
+    sh("ip", ["-n", node.name, "route", "add", "default", "via", LAB.gateway]);
+    nodeDaemons.push(
+      startDaemon(
+        node,
+        "/usr/sbin/sshd",
+        ["-D", "-e", "-f", sshdConfig("node-sshd", `${NODE_IP}:22`)],
+        tmp,
+        "node-sshd",
+      ),
+      startDaemon(
+        node,
+        "etcd",
+        [
+          "--name=node",
+          `--data-dir=${tmp}/etcd`,
+          `--listen-client-urls=https://${NODE_IP}:2379`,
+          `--advertise-client-urls=https://${NODE_IP}:2379`,
+          `--cert-file=${tmp}/node.pem`,
+          `--key-file=${tmp}/node-key.pem`,
+          `--trusted-ca-file=${tmp}/ca.pem`,
+          "--client-cert-auth",
+          "--listen-peer-urls=http://127.0.0.1:2380",
+          "--initial-advertise-peer-urls=http://127.0.0.1:2380",
+          "--initial-cluster=node=http://127.0.0.1:2380",
+        ],
+        tmp,
+        "etcd",
+      ),
+    );
+    const out = mgmtStep({ ...input, step: "reach" });
+    expect(out.value).toBe("through the KVM server");
+    // etcd was asked at 127.0.0.1 (the forward), and reports the node's own URL.
+    expect(out.urls).toEqual([expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/)]);
+    expect(out.members).toEqual([`https://${NODE_IP}:2379`]);
+    // The tunnel's ssh is gone once the run ended; the server sees no session left.
+    const pid = Number(out.pid);
+    expect(pid).toBeGreaterThan(1);
+    expect(alive(pid)).toBe(false);
+    expect(spawnSync("pgrep", ["-f", "fleetlab-ssh-"]).status).not.toBe(0);
+    await waitFor(
+      "the server's sessions to end",
+      () => spawnSync("pgrep", ["-f", "sshd: root"]).status !== 0,
+      10_000,
+    );
+  });
+
+  test("the lab network is deleted over qemu+ssh", () => {
+    mgmtStep({ ...input, step: "teardown" });
+    expect(
+      spawnSync("virsh", ["-q", "-c", "qemu:///system", "net-info", "--", LAB.name]).status,
+    ).not.toBe(0);
+  });
+});
