@@ -9,6 +9,14 @@ import { DRIVERS } from "./hypervisors";
 // (faculty's domainType is kvm, so there is no host to ask either). The remote host
 // check would log in to the faculty's server: here it is only seen to be asked, once,
 // before the program goes on (tests/e2e/faculty-reach.test.ts runs it for real).
+// The faculty lab has a registry now (reached through the server): the images it would
+// build and push are stand-ins here, no docker runs under the mocks.
+jest.mock("./registry", () => ({
+  ...jest.requireActual<object>("./registry"),
+  buildLabImages: (names: string[]) =>
+    names.map((name) => ({ name, ref: `fleetlab-test/${name}:1`, id: `sha256:${name}` })),
+  mirrorSource: (name: string, ref: string) => ({ name, ref, id: `sha256:${name}` }),
+}));
 const checkHost = jest.spyOn(DRIVERS.libvirt, "checkHost").mockImplementation(() => undefined);
 
 function engineConfig(stack: string): Record<string, string> {
@@ -54,9 +62,15 @@ test("the faculty program exports names, IPs, roles, endpoints and a secret admi
   expect(await value(out.caCert as pulumi.Output<string>)).toMatch(/BEGIN CERTIFICATE/);
   expect(await pulumi.isSecret(out.adminKey as pulumi.Output<string>)).toBe(true);
   expect(out.machinesCreated).toBe(true);
-  // fleetlab:services is off by default: no TCP fleet API, no services.
-  expect(out.fleetApiEndpoints).toEqual([]);
-  expect(out.servicesCreated).toBe(false);
+  // The services run there too, reached through the server: the agents serve the API.
+  expect(out.fleetApiEndpoints).toEqual([
+    "https://10.40.0.11:49153",
+    "https://10.40.0.12:49153",
+    "https://10.40.0.13:49153",
+    "https://10.40.0.14:49153",
+  ]);
+  expect(out.servicesCreated).toBe(true);
+  expect(await value(out.registry as pulumi.Output<string>)).toBe("10.40.0.1:5000");
 });
 
 test("services without machines fails before any resource, naming both keys", () => {

@@ -118,15 +118,6 @@ export function parseLabSpec(stackName: string, raw: Raw, host: HostFacts = {}):
     1,
     65535,
   );
-  // The lab registry reaches the nodes of a local hypervisor only (infra/registry/address.ts).
-  if (services && environment === "faculty") {
-    problems.add(
-      fullKey("services"),
-      raw.services ?? services,
-      "needs the lab registry, which does not yet reach a remote KVM server's nodes (issue 18)",
-      `set ${fullKey("services")} to false in this stack`,
-    );
-  }
   // The services are submitted to the fleet agents of the lab's VMs: without VMs
   // there is no engine to take them, and pulumi up would only time out.
   if (services && !machines) {

@@ -45,12 +45,16 @@ export class LabImage extends LabImageResource {
   declare readonly bytes: pulumi.Output<number>;
 }
 
-/** The registry's server certificate: its SAN the one address the nodes use. */
+/**
+ * The registry's server certificate: its SAN the one address the nodes use, and
+ * 127.0.0.1 too when the pull side listens there (behind the forward through the
+ * hypervisor host), so the management host's own check of it verifies.
+ */
 export function registryCertRequest(a: RegistryAddress) {
   return {
     commonName: "fleetlab lab registry",
     dnsNames: [],
-    ipAddresses: [a.host],
+    ipAddresses: a.through ? [a.host, "127.0.0.1"] : [a.host],
     usage: "server" as const,
     validityDays: CERT_VALIDITY_DAYS,
   };

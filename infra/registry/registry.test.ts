@@ -1,7 +1,8 @@
 import { parse } from "yaml";
 import { labSpecFromFile } from "../config";
 import { decodeDataUrl } from "../ignition";
-import { registryAddress, hostPort, REGISTRY_PORT } from "./address";
+import { registryAddress, hostPort, pullListen, REGISTRY_PORT } from "./address";
+import { registryCertRequest } from ".";
 import { renderRegistryConfig, type RegistryConfigInput } from "./config";
 import { registryCaFile } from "./ignition";
 import { imageRef, parseImageRef } from "./ref";
@@ -90,8 +91,24 @@ describe("where the nodes reach the registry", () => {
     expect(hostPort(registryAddress(labSpecFromFile("dev"), 5100)!)).toBe("192.168.56.1:5100");
   });
 
-  it("faculty: none yet (the management host is not on that lab network)", () => {
-    expect(registryAddress(labSpecFromFile("faculty"))).toBeUndefined();
+  it("faculty: the gateway on the KVM server, reached through its SSH (the pull side on 127.0.0.1 here)", () => {
+    const a = registryAddress(labSpecFromFile("faculty"))!;
+    expect(a).toEqual({
+      host: "10.40.0.1",
+      port: REGISTRY_PORT,
+      through: { host: "fleetlab@kvm.faculty.example" },
+    });
+    expect(pullListen(a)).toEqual({ host: "127.0.0.1", port: REGISTRY_PORT });
+    expect(registryCertRequest(a).ipAddresses).toEqual(["10.40.0.1", "127.0.0.1"]);
+  });
+
+  it("faculty run on the KVM server itself (a local URI): as local, no forward", () => {
+    const spec = labSpecFromFile("faculty");
+    const local = { ...spec, hypervisor: { ...spec.hypervisor, uri: "qemu:///system" } };
+    const a = registryAddress(local as typeof spec)!;
+    expect(a).toEqual({ host: "10.40.0.1", port: REGISTRY_PORT });
+    expect(pullListen(a)).toEqual(a);
+    expect(registryCertRequest(a).ipAddresses).toEqual(["10.40.0.1"]);
   });
 
   it("the port is the stack's fleetlab:registryPort", () => {

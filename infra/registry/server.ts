@@ -6,12 +6,17 @@
 //   <dir>/tls/server.{crt,key}   the pull side's certificate (key 0600)
 //   <dir>/{pull,push}.yml   configs;  <dir>/{pull,push}.{pid,log}
 //   <dir>/push.sock         the push side (0700 directory: the push credential)
+//   <dir>/reach.{pid,log}   the "reach" side, for nodes behind a remote KVM server only:
+//                           an ssh reverse forward that puts the pull side on the server
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { hostPort, type RegistryAddress } from "./address";
+import { hostPort, pullListen, type RegistryAddress } from "./address";
+import { hopOptions, type SshHop } from "../reach/hop";
+import { reachAddress } from "../reach";
+import { sshFailure } from "../reach/tunnel";
 import { renderRegistryConfig, type RegistryRole } from "./config";
 import { registryGet } from "./client";
 
@@ -31,8 +36,8 @@ export const registryPaths = (dir: string) => ({
   key: path.join(dir, "tls", "server.key"),
   socket: path.join(dir, "push.sock"),
   config: (r: RegistryRole) => path.join(dir, `${r}.yml`),
-  pid: (r: RegistryRole) => path.join(dir, `${r}.pid`),
-  log: (r: RegistryRole) => path.join(dir, `${r}.log`),
+  pid: (r: RegistryRole | "reach") => path.join(dir, `${r}.pid`),
+  log: (r: RegistryRole | "reach") => path.join(dir, `${r}.log`),
 });
 
 export interface RegistryServer {
@@ -76,8 +81,18 @@ export function runningSides(dir: string): Partial<Record<RegistryRole, number>>
 
 export const registryRunning = (dir: string): boolean => {
   const s = runningSides(dir);
-  return ROLES.every((r) => s[r] !== undefined);
+  return (
+    ROLES.every((r) => s[r] !== undefined) && (!reachWanted(dir) || reachPid(dir) !== undefined)
+  );
 };
+
+/** The reach side's PID when it runs (its log file, named on its command line, is the mark). */
+const reachPid = (dir: string): number | undefined => {
+  const p = registryPaths(dir);
+  return livePid(p.pid("reach"), p.log("reach"));
+};
+/** Whether this registry has a reach side: its log exists from its first start on. */
+const reachWanted = (dir: string): boolean => fs.existsSync(registryPaths(dir).log("reach"));
 
 /**
  * Fails with the fix when the pull side could not listen at `a`: the port taken by
@@ -124,7 +139,7 @@ function writeFiles(s: RegistryServer): void {
 /** The config file of one side of the registry `s`. */
 function sideConfig(s: RegistryServer, role: RegistryRole): string {
   const p = registryPaths(s.dir);
-  const addr = role === "pull" ? hostPort(s.pull) : p.socket;
+  const addr = role === "pull" ? hostPort(pullListen(s.pull)) : p.socket;
   return renderRegistryConfig({
     role,
     addr,
@@ -161,7 +176,7 @@ async function waitReady(s: RegistryServer, pids: Record<RegistryRole, number>, 
         );
       try {
         const r = await registryGet(
-          role === "pull" ? { address: s.pull, caPem: s.caPem } : { socket: p.socket },
+          role === "pull" ? { address: pullListen(s.pull), caPem: s.caPem } : { socket: p.socket },
           "/v2/",
         );
         if (r.status === 200) break;
@@ -191,7 +206,7 @@ export async function ensureRegistry(s: RegistryServer, boundMs = 30_000): Promi
     if (now === want && certNow === s.certPem) return;
   }
   await stopRegistry(s.dir, { keepStorage: true });
-  await checkListenable(s.pull);
+  await checkListenable(pullListen(s.pull));
   writeFiles(s);
   fs.rmSync(p.socket, { force: true });
   const pids = {} as Record<RegistryRole, number>;
@@ -211,6 +226,7 @@ export async function ensureRegistry(s: RegistryServer, boundMs = 30_000): Promi
       fs.writeFileSync(p.pid(role), `${child.pid}\n`);
     }
     await waitReady(s, pids, boundMs);
+    if (s.pull.through) await startReach(s, s.pull.through, boundMs);
   } catch (e) {
     // Nothing half made: a side that started goes again.
     await stopRegistry(s.dir, { keepStorage: true });
@@ -237,6 +253,62 @@ export async function stopRegistry(dir: string, o: { keepStorage?: boolean } = {
     if (pid) await stopPid(pid, p.pid(role), p.config(role));
     fs.rmSync(p.pid(role), { force: true });
   }
+  const reach = reachPid(dir);
+  if (reach) await stopPid(reach, p.pid("reach"), p.log("reach"));
+  fs.rmSync(p.pid("reach"), { force: true });
   fs.rmSync(p.socket, { force: true });
   if (!o.keepStorage) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The reach side: `ssh -N -R <gateway>:<port>:127.0.0.1:<port>` to the KVM server, so
+ * the nodes find the registry at the lab network's gateway there. Detached like the
+ * other sides, stopped by PID the same way; `preview` shows the registry as an update
+ * when it is gone (the connection dropped, the host slept), and `up` starts it again.
+ * Then checked the way a node would ask: through the server, at the gateway.
+ */
+async function startReach(s: RegistryServer, hop: SshHop, boundMs: number): Promise<void> {
+  const p = registryPaths(s.dir);
+  const { host, port } = s.pull;
+  const log = p.log("reach");
+  fs.writeFileSync(log, "", { mode: 0o600 });
+  const child = spawn(
+    "ssh",
+    [
+      "-N",
+      ...["-E", log],
+      ...["ExitOnForwardFailure=yes", "ServerAliveInterval=15", "ServerAliveCountMax=3"].flatMap(
+        (o) => ["-o", o],
+      ),
+      ...hopOptions(hop),
+      ...["-R", `${host}:${port}:127.0.0.1:${port}`],
+      "--",
+      hop.host,
+    ],
+    { detached: true, stdio: "ignore" },
+  );
+  if (!child.pid) throw new Error("lab registry: could not start ssh for the reach side");
+  child.unref();
+  fs.writeFileSync(p.pid("reach"), `${child.pid}\n`);
+  const deadline = Date.now() + boundMs;
+  let last = "";
+  for (;;) {
+    if (!reachPid(s.dir))
+      throw new Error(
+        `lab registry: the SSH forward that puts the registry at ${hostPort(s.pull)} on the KVM server ended: ${sshFailure(hop, fs.readFileSync(log, "utf8"))}`,
+      );
+    try {
+      const to = await reachAddress(hop, host, port);
+      const r = await registryGet({ address: to, caPem: s.caPem }, "/v2/");
+      if (r.status === 200) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `lab registry: the nodes cannot reach it at ${hostPort(s.pull)} on the KVM server (last: ${last}); sshd there binds a client's reverse forwards to its loopback unless its sshd_config says \`GatewayPorts clientspecified\`: add that line on the server and reload sshd (docs/kvm.md)`,
+      );
+    await sleep(500);
+  }
 }

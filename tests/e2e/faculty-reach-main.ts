@@ -9,6 +9,12 @@ import { waitForSsh } from "../../infra/hypervisors/common/readiness";
 import { closeTunnels, hopOfUri, reachAddress, reachUrls } from "../../infra/reach";
 import { tunnelThrough } from "../../infra/reach/tunnel";
 import { etcdClient } from "../../infra/services/providers";
+import {
+  ensureRegistry,
+  registryRunning,
+  runningSides,
+  stopRegistry,
+} from "../../infra/registry/server";
 
 export interface ReachCase {
   label: string;
@@ -20,12 +26,14 @@ export interface ReachCase {
 }
 
 export interface ReachInput {
-  step: "setup" | "reach" | "teardown";
+  step: "setup" | "reach" | "registry-up" | "registry-down" | "teardown";
   uri: string;
   network: { name: string; gateway: string; netmask: string };
   cases: ReachCase[];
   sshBin: string;
   node: { ip: string; etcdUrl: string; ca: string; cert: string; key: string };
+  /** The lab registry's directory, its server certificate and key, and a server without GatewayPorts. */
+  registry: { dir: string; badDir: string; cert: string; key: string; badUri: string };
 }
 
 const settings = (c: ReachCase): LibvirtSettings => ({
@@ -89,6 +97,35 @@ async function main(input: ReachInput): Promise<unknown> {
       await tunnel.exited;
       return { sshAfterMs: sshAt, urls, value, members, pid, ms: Date.now() - t0 };
     }
+    case "registry-up": {
+      const fs = await import("fs");
+      const pem = (f: string) => fs.readFileSync(f, "utf8");
+      const r = input.registry;
+      const server = (dir: string, uri: string, port: number) => ({
+        dir,
+        pull: { host: input.network.gateway, port, through: hopOfUri(uri)! },
+        caPem: pem(input.node.ca),
+        certPem: pem(r.cert),
+        keyPem: pem(r.key),
+      });
+      // A server whose sshd keeps reverse forwards on its loopback: a clear error, nothing left.
+      let refused = "";
+      try {
+        await ensureRegistry(server(r.badDir, r.badUri, 5001), 5000);
+      } catch (e) {
+        refused = (e as Error).message;
+      }
+      const leftAfterRefusal =
+        registryRunning(r.badDir) || Object.keys(runningSides(r.badDir)).length;
+      await ensureRegistry(server(r.dir, input.uri, 5000));
+      const reach = Number(fs.readFileSync(`${r.dir}/reach.pid`, "utf8"));
+      closeTunnels();
+      return { refused, leftAfterRefusal, reach };
+    }
+    case "registry-down":
+      await stopRegistry(input.registry.dir);
+      await stopRegistry(input.registry.badDir);
+      return { stopped: true };
     case "teardown":
       deleteNetwork(net);
       return { deleted: input.network.name };

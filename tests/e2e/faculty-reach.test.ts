@@ -62,6 +62,8 @@ function sshdConfig(name: string, listen: string, extra: string[] = []): string 
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
       "StrictModes no",
+      // The lab registry's reverse forward must bind the lab gateway (docs/kvm.md).
+      ...(name === "sshd" ? ["GatewayPorts clientspecified"] : []),
       `PidFile ${tmp}/${name}.pid`,
       ...extra,
       "",
@@ -209,6 +211,7 @@ beforeAll(async () => {
 
   makeCA(tmp, "ca");
   makeCert(tmp, "ca", "node", `IP:${NODE_IP},IP:127.0.0.1`);
+  const registry = makeCert(tmp, "ca", "registry", `IP:${LAB.gateway},IP:127.0.0.1`);
   const admin = makeCert(tmp, "ca", "admin");
   const good = clientConfig("good", path.join(tmp, "known_hosts"));
   const cases: ReachCase[] = [
@@ -244,6 +247,13 @@ beforeAll(async () => {
       ca: path.join(tmp, "ca.pem"),
       cert: admin.cert,
       key: admin.key,
+    },
+    registry: {
+      dir: path.join(tmp, "registry"),
+      badDir: path.join(tmp, "registry-bad"),
+      cert: registry.cert,
+      key: registry.key,
+      badUri: uri(2222),
     },
   };
 });
@@ -359,6 +369,39 @@ describe("through the KVM server", () => {
       () => spawnSync("pgrep", ["-f", "sshd: root"]).status !== 0,
       10_000,
     );
+  });
+
+  test("the nodes pull from the lab registry at the gateway, through the server's SSH; a server that keeps forwards on its loopback is a clear error", async () => {
+    const out = mgmtStep({ ...input, step: "registry-up" });
+    expect(out.refused).toMatch(
+      /nodes cannot reach it at 10\.41\.0\.1:5001 on the KVM server.*GatewayPorts clientspecified/,
+    );
+    expect(out.leftAfterRefusal).toBe(0);
+    // The reach side outlives the run that started it (the nodes pull after `up` too).
+    const reach = Number(out.reach);
+    expect(alive(reach)).toBe(true);
+    // A real client on the lab network, checking the registry's certificate by the lab CA.
+    const r = node.exec("curl", [
+      "-sS",
+      "--max-time",
+      "10",
+      "--cacert",
+      path.join(tmp, "ca.pem"),
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      `https://${LAB.gateway}:5000/v2/`,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("200");
+    // Only on the lab side: the management namespace never listens beyond loopback.
+    expect(mgmt.exec("ss", ["-Hltn"]).stdout).not.toMatch(/10\.41\./);
+    mgmtStep({ ...input, step: "registry-down" });
+    await waitFor("the reach side to end", () => !alive(reach), 10_000);
+    expect(
+      node.exec("curl", ["-sS", "--max-time", "5", "-k", `https://${LAB.gateway}:5000/v2/`]).status,
+    ).not.toBe(0);
   });
 
   test("the lab network is deleted over qemu+ssh", () => {
