@@ -4,14 +4,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { sshArgs } from "../../infra/hypervisors/libvirt/host";
+import { serverArgs } from "../../infra/hypervisors/libvirt/host";
 import { virshArgs } from "../../infra/hypervisors/libvirt/virsh";
 
 test("ssh: an option-like target is refused, and behind -- the real ssh reads it as a host", () => {
   const host = `-oProxyCommand=touch ${join(fs.mkdtempSync(join(tmpdir(), "flt-ssh-")), "ran")}`;
-  expect(() => sshArgs({ host }, ["true"])).toThrow(/not a host/);
-  // The second layer alone: what sshArgs emits, `--` then the target.
-  const args = [...sshArgs({ host: "kvm.invalid" }, ["true"])];
+  expect(() => serverArgs({ host }, ["true"])).toThrow(/not a host/);
+  // The second layer alone: what serverArgs emits, `--` then the target.
+  const args = [...serverArgs({ host: "kvm.invalid" }, ["true"])];
   args[args.indexOf("kvm.invalid")] = host;
   // -G prints the configuration ssh would use and exits without connecting.
   const r = spawnSync("ssh", ["-G", ...args], { encoding: "utf8", timeout: 10_000 });

@@ -1,35 +1,15 @@
-// The libvirt host's ssh side: the target of a qemu+ssh URI, the argument list ssh gets
+// The libvirt host's ssh side (the target of a URI: infra/reach/hop.test.ts): the argument list ssh gets
 // (a target starting with '-' can never become an option; the remote command is quoted
 // word by word for the remote shell), and the console log as an error shows it.
-import { shellWord, sshArgs, sshTarget, stripAnsi } from "./host";
+import { hopOfUri } from "../../reach/hop";
+import { serverArgs, shellWord, stripAnsi } from "./host";
 
-describe("ssh target of a connection URI", () => {
-  it("is undefined for a local connection and user@host[:port] for qemu+ssh", () => {
-    expect(sshTarget("qemu:///system")).toBeUndefined();
-    expect(sshTarget("qemu+ssh://admin@kvm.example.edu/system")).toEqual({
-      host: "admin@kvm.example.edu",
-    });
-    expect(sshTarget("qemu+ssh://admin@kvm:2222/system?keyfile=x")).toEqual({
-      host: "admin@kvm",
-      port: "2222",
-    });
-  });
-
-  it.each(["qemu+ssh://-oProxyCommand=x/system", "qemu+ssh://admin@-oProxyCommand=x/system"])(
-    "refuses a target that is an option: %s",
-    (uri) => expect(() => sshTarget(uri)).toThrow(/starts with '-'/),
-  );
-});
-
-describe("ssh arguments", () => {
-  it("ends options with -- before the target and quotes the remote words", () => {
-    expect(
-      sshArgs({ host: "admin@kvm", port: "2222" }, ["tail", "-n", "40", "--", "/var/log/a b"]),
-    ).toEqual([
-      "-p",
-      "2222",
-      "-o",
-      "BatchMode=yes",
+describe("ssh arguments for the remote libvirt host", () => {
+  it("take the URI's login, end options with -- before the target and quote the remote words", () => {
+    const hop = hopOfUri("qemu+ssh://admin@kvm:2222/system?keyfile=/k/lab")!;
+    expect(serverArgs(hop, ["tail", "-n", "40", "--", "/var/log/a b"])).toEqual([
+      ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-p", "2222"],
+      ...["-i", "/k/lab", "-o", "IdentitiesOnly=yes"],
       "--",
       "admin@kvm",
       "'tail' '-n' '40' '--' '/var/log/a b'",

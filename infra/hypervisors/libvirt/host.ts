@@ -4,13 +4,17 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { shellWord, sshArgs as sshCommand } from "../../../fleet/cli/ssh";
 import { tailFile } from "../common/readiness";
+import { hopOfUri, hopOptions, type SshHop } from "../../reach/hop";
 import { names, Virsh } from "./virsh";
 
 export { shellWord };
 
-/** ssh arguments for the libvirt host: batch mode (no password prompt), `--`, quoted words. */
-export const sshArgs = (t: { host: string; port?: string }, command: string[]): string[] =>
-  sshCommand(t, command, ["-o", "BatchMode=yes"]);
+/**
+ * ssh's argv for `command` on a remote libvirt host: the URI's own login (port,
+ * keyfile=, batch mode: never a prompt), `--` before the target, the words quoted.
+ */
+export const serverArgs = (hop: SshHop, command: string[]): string[] =>
+  sshCommand({ host: hop.host }, command, hopOptions(hop));
 import type { DomainType } from "./xml";
 
 /**
@@ -38,18 +42,6 @@ export function consoleLogPath(domain: string): string {
   return `/var/log/libvirt/qemu/${domain}-console.log`;
 }
 
-/**
- * ssh target of a qemu+ssh URI, or undefined for a local connection. A target that
- * ssh could read as an option (`-oProxyCommand=...`) throws, even though the config
- * check (infra/config/names.ts) refuses such URIs first.
- */
-export function sshTarget(uri: string): { host: string; port?: string } | undefined {
-  const m = /^qemu\+ssh:\/\/([^/:?]+)(?::(\d+))?\//.exec(uri);
-  if (m && (m[1].startsWith("-") || m[1].includes("@-")))
-    throw new Error(`fleetlab:hypervisor.uri = ${uri}: the ssh target starts with '-'`);
-  return m ? { host: m[1], ...(m[2] && { port: m[2] }) } : undefined;
-}
-
 /** Terminal colour codes make a console log unreadable inside an error message. */
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
@@ -60,22 +52,29 @@ export function tailConsole(uri: string, file: string, lines = 40): string {
   return stripAnsi(readTail(uri, file, lines));
 }
 
+/** `command` on the remote libvirt host, with the URI's own login (port, keyfile=). */
+function onServer(hop: SshHop, command: string[]) {
+  return spawnSync("ssh", serverArgs(hop, command), {
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+}
+
 function readTail(uri: string, file: string, lines: number): string {
-  const ssh = sshTarget(uri);
-  if (ssh) {
-    const args = sshArgs(ssh, ["tail", "-n", String(lines), "--", file]);
-    const r = spawnSync("ssh", args, { encoding: "utf8", timeout: 20_000 });
+  const hop = hopOfUri(uri);
+  if (hop) {
+    const r = onServer(hop, ["tail", "-n", String(lines), "--", file]);
     return r.status === 0
       ? r.stdout
-      : `(could not read ${file} on ${ssh.host}: ${r.stderr || r.error?.message})`;
+      : `(could not read ${file} on ${hop.host}: ${r.stderr || r.error?.message})`;
   }
   return tailFile(file, lines);
 }
 
 export function removeConsoleLog(uri: string, file: string): void {
-  const ssh = sshTarget(uri);
-  if (ssh) {
-    spawnSync("ssh", sshArgs(ssh, ["rm", "-f", "--", file]), { timeout: 20_000 });
+  const hop = hopOfUri(uri);
+  if (hop) {
+    onServer(hop, ["rm", "-f", "--", file]);
   } else {
     fs.rmSync(file, { force: true });
   }

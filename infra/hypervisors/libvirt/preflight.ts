@@ -4,9 +4,9 @@
 // the fix; a local URI is left to the providers, which check it as they run.
 import { spawnSync } from "child_process";
 import type { LibvirtSettings } from "../../config/types";
-import { hopHostName, hopOptions, type SshHop } from "../../reach/hop";
+import { hopHostName, type SshHop } from "../../reach/hop";
 import { sshFailure, where } from "../../reach/tunnel";
-import { shellWord } from "../../../fleet/cli/ssh";
+import { serverArgs } from "./host";
 import { checkConnection, names, virsh } from "./virsh";
 
 const K = "fleetlab:hypervisor";
@@ -16,14 +16,7 @@ function onHost(
   hop: SshHop,
   command: string[],
 ): { ok: boolean; status: number; stdout: string; stderr: string } {
-  const r = spawnSync(
-    "ssh",
-    [...hopOptions(hop), "--", hop.host, command.map(shellWord).join(" ")],
-    {
-      encoding: "utf8",
-      timeout: 30_000,
-    },
-  );
+  const r = spawnSync("ssh", serverArgs(hop, command), { encoding: "utf8", timeout: 30_000 });
   return {
     ok: r.status === 0,
     status: r.status ?? -1,

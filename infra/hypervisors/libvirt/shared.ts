@@ -4,7 +4,7 @@ import * as fs from "fs";
 import type { FlatcarChannel } from "../../config/types";
 import { fetchUrl } from "../common/image";
 import { fetchFlatcar, virtualSize } from "./image";
-import { sshTarget } from "./host";
+import { hopOfUri } from "../../reach/hop";
 import { Undo } from "../common/undo";
 import { checkConnection, virsh, Virsh } from "./virsh";
 import { networkXml, poolXml, volumeXml } from "./xml";
@@ -130,7 +130,7 @@ export async function createBaseImage(p: BaseImageProps): Promise<BaseImageState
   if (src.kind === "path") {
     // The image already lives on the hypervisor host; nodes' volumes use it as backing
     // file in place (no 1-2 GB copy per `up`).
-    const local = sshTarget(p.uri) === undefined;
+    const local = hopOfUri(p.uri) === undefined;
     if (local && !fs.existsSync(src.path)) {
       throw new Error(
         `fleetlab:hypervisor.image.path = ${src.path}: no such file on the hypervisor host; build it (image/build.sh) or fix the path`,
