@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { makeCA, makeCert } from "../fleet/tls";
 import { waitFor } from "../support/wait";
+import { curlStatusArgs } from "../support/curl";
 import type { ReachCase, ReachInput } from "./faculty-reach-main";
 import {
   createNetns,
@@ -381,18 +382,10 @@ describe("through the KVM server", () => {
     const reach = Number(out.reach);
     expect(alive(reach)).toBe(true);
     // A real client on the lab network, checking the registry's certificate by the lab CA.
-    const r = node.exec("curl", [
-      "-sS",
-      "--max-time",
-      "10",
-      "--cacert",
-      path.join(tmp, "ca.pem"),
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      `https://${LAB.gateway}:5000/v2/`,
-    ]);
+    const r = node.exec(
+      "curl",
+      curlStatusArgs(path.join(tmp, "ca.pem"), `https://${LAB.gateway}:5000/v2/`),
+    );
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("200");
     // Only on the lab side: the management namespace never listens beyond loopback.

@@ -36,6 +36,7 @@ import { registryGet } from "../../infra/registry/client";
 import { renderRegistryConfig, type RegistryRole } from "../../infra/registry/config";
 import { REGISTRY_BIN, registryPaths } from "../../infra/registry/server";
 import { DOCKER, ROOT } from "./harness";
+import { curlStatusArgs } from "../support/curl";
 
 const tag = `flt-${process.pid}`;
 const NETNS = `${tag}-regd`;
@@ -335,17 +336,7 @@ beforeAll(async () => {
   });
   const curl = inNetns([
     "curl",
-    "-sS",
-    "--max-time",
-    "5",
-    "--cacert",
-    path.join(tmp, "ca.pem"),
-    "-o",
-    "/dev/null",
-    "-w",
-    "%{http_code}",
-    "--",
-    `https://${REGISTRY}/v2/`,
+    ...curlStatusArgs(path.join(tmp, "ca.pem"), `https://${REGISTRY}/v2/`, 5),
   ]);
   await waitFor(
     "the pull side",
