@@ -14,22 +14,13 @@ import { makeCA, makeCert } from "../fleet/tls";
 import { waitFor } from "../support/wait";
 import { curlStatusArgs } from "../support/curl";
 import type { ReachCase, ReachInput } from "./faculty-reach-main";
-import {
-  createNetns,
-  Daemon,
-  deleteNetns,
-  must,
-  Netns,
-  startDaemon,
-  startLibvirt,
-  stopDaemon,
-} from "./netns";
+import { createNetns, Daemon, deleteNetns, Netns, startDaemon, stopDaemon } from "./netns";
+import { createFacultyNet, sh, type FacultyNet } from "./faculty-net";
 
 jest.setTimeout(5 * 60_000);
 
 const SFX = String(process.pid % 100000);
 const SERVER = "10.251.0.1";
-const MGMT = "10.251.0.2";
 const LAB = { name: `fl-reach-${SFX}`, gateway: "10.41.0.1", netmask: "255.255.255.0" };
 const NODE_IP = "10.41.0.11";
 const POOL = `fl-reach-${SFX}`;
@@ -39,61 +30,9 @@ let tmp: string;
 let srv: Netns;
 let mgmt: Netns;
 let node: Netns;
-const daemons: Daemon[] = [];
+let net: FacultyNet;
 const nodeDaemons: Daemon[] = [];
 let bridge = "";
-
-function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000 });
-  return must(
-    { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" },
-    `${cmd} ${args.join(" ")}`,
-  );
-}
-
-function sshdConfig(name: string, listen: string, extra: string[] = []): string {
-  const file = path.join(tmp, `${name}.conf`);
-  fs.writeFileSync(
-    file,
-    [
-      `ListenAddress ${listen}`,
-      `HostKey ${tmp}/host_key`,
-      `AuthorizedKeysFile ${tmp}/authorized_keys`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "StrictModes no",
-      // The lab registry's reverse forward must bind the lab gateway (docs/kvm.md).
-      ...(name === "sshd" ? ["GatewayPorts clientspecified"] : []),
-      `PidFile ${tmp}/${name}.pid`,
-      ...extra,
-      "",
-    ].join("\n"),
-  );
-  return file;
-}
-
-/**
- * A directory with `ssh`: the real OpenSSH client with a config of the test's, which
- * names the known_hosts it checks the server against. First on PATH, it is the ssh
- * both the program and libvirt run (libvirt passes PATH to ssh, not other variables).
- */
-function clientConfig(name: string, knownHosts: string): string {
-  const file = path.join(tmp, `ssh-${name}.conf`);
-  const bin = path.join(tmp, `bin-${name}`);
-  fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh -F ${file} "$@"\n`, {
-    mode: 0o755,
-  });
-  fs.writeFileSync(
-    file,
-    `UserKnownHostsFile ${knownHosts}\nGlobalKnownHostsFile /dev/null\nLogLevel ERROR\n`,
-  );
-  return bin;
-}
-
-const uri = (port = 22, key = "id", user = "root") =>
-  `qemu+ssh://${user}@${SERVER}${port === 22 ? "" : `:${port}`}/system?keyfile=${tmp}/${key}`;
 
 /** One step of the management side, inside the management namespace. */
 function mgmtStep(input: ReachInput): Record<string, unknown> {
@@ -141,54 +80,18 @@ function alive(pid: number): boolean {
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-reach-"));
   fs.chmodSync(tmp, 0o755);
-  srv = createNetns(`fl-srv-${SFX}`);
-  mgmt = createNetns(`fl-mgmt-${SFX}`);
+  net = await createFacultyNet(tmp, SFX);
+  ({ srv, mgmt } = net);
   node = createNetns(`fl-node-${SFX}`);
-  // server <-> management: one veth, a /30, nothing else.
-  sh("ip", ["link", "add", `flS${SFX}`, "type", "veth", "peer", "name", `flM${SFX}`]);
-  sh("ip", ["link", "set", `flS${SFX}`, "netns", srv.name]);
-  sh("ip", ["link", "set", `flM${SFX}`, "netns", mgmt.name]);
-  sh("ip", ["-n", srv.name, "addr", "add", `${SERVER}/30`, "dev", `flS${SFX}`]);
-  sh("ip", ["-n", mgmt.name, "addr", "add", `${MGMT}/30`, "dev", `flM${SFX}`]);
-  sh("ip", ["-n", srv.name, "link", "set", `flS${SFX}`, "up"]);
-  sh("ip", ["-n", mgmt.name, "link", "set", `flM${SFX}`, "up"]);
-
-  for (const k of ["host_key", "other_host_key", "id", "other_id"])
-    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", k, "-f", path.join(tmp, k)]);
-  fs.copyFileSync(path.join(tmp, "id.pub"), path.join(tmp, "authorized_keys"));
-  const pub = (k: string) =>
-    fs
-      .readFileSync(path.join(tmp, `${k}.pub`), "utf8")
-      .split(" ")
-      .slice(0, 2)
-      .join(" ");
+  fs.appendFileSync(path.join(tmp, "known_hosts"), `[${SERVER}]:2222 ${net.pub("host_key")}\n`);
   fs.writeFileSync(
-    path.join(tmp, "known_hosts"),
-    `${SERVER} ${pub("host_key")}\n[${SERVER}]:2222 ${pub("host_key")}\n`,
+    path.join(tmp, "known_hosts.changed"),
+    `${SERVER} ${net.pub("other_host_key")}\n`,
   );
-  fs.writeFileSync(path.join(tmp, "known_hosts.changed"), `${SERVER} ${pub("other_host_key")}\n`);
   fs.writeFileSync(path.join(tmp, "known_hosts.empty"), "");
-  fs.mkdirSync("/run/sshd", { recursive: true });
-  daemons.push(
-    startDaemon(
-      srv,
-      "/usr/sbin/sshd",
-      ["-D", "-e", "-f", sshdConfig("sshd", `${SERVER}:22`)],
-      tmp,
-      "sshd",
-    ),
-  );
-  // A second sshd whose sessions find no programs: a server without virsh.
-  daemons.push(
-    startDaemon(
-      srv,
-      "/usr/sbin/sshd",
-      ["-D", "-e", "-f", sshdConfig("sshd-nopath", `${SERVER}:2222`, ["SetEnv PATH=/nonexistent"])],
-      tmp,
-      "sshd-nopath",
-    ),
-  );
-  daemons.push(...(await startLibvirt(srv, tmp)));
+  // A second sshd whose sessions find no programs: a server without virsh. It also
+  // leaves GatewayPorts at sshd's default (no).
+  net.sshd("sshd-nopath", `${SERVER}:2222`, ["SetEnv PATH=/nonexistent"]);
   const poolDir = path.join(tmp, "pool");
   sh("virsh", [
     "-q",
@@ -204,41 +107,41 @@ beforeAll(async () => {
   ]);
   sh("virsh", ["-q", "-c", "qemu:///system", "pool-build", "--", POOL]);
   sh("virsh", ["-q", "-c", "qemu:///system", "pool-start", "--", POOL]);
-  await waitFor(
-    "the server's sshd",
-    () => srv.exec("ss", ["-Hltn", `src ${SERVER}`]).stdout.includes(":22"),
-    10_000,
-  );
 
   makeCA(tmp, "ca");
   makeCert(tmp, "ca", "node", `IP:${NODE_IP},IP:127.0.0.1`);
   const registry = makeCert(tmp, "ca", "registry", `IP:${LAB.gateway},IP:127.0.0.1`);
   const admin = makeCert(tmp, "ca", "admin");
-  const good = clientConfig("good", path.join(tmp, "known_hosts"));
+  const good = net.sshBin("good", path.join(tmp, "known_hosts"));
   const cases: ReachCase[] = [
-    { label: "good", uri: uri(), pool: POOL, sshBin: good },
-    { label: "wrong key", uri: uri(22, "other_id"), pool: POOL, sshBin: good },
-    { label: "wrong user", uri: uri(22, "id", "fl-no-user"), pool: POOL, sshBin: good },
+    { label: "good", uri: net.uri(), pool: POOL, sshBin: good },
+    { label: "wrong key", uri: net.uri({ port: 22, key: "other_id" }), pool: POOL, sshBin: good },
+    {
+      label: "wrong user",
+      uri: net.uri({ port: 22, key: "id", user: "fl-no-user" }),
+      pool: POOL,
+      sshBin: good,
+    },
     {
       label: "unknown host key",
-      uri: uri(),
+      uri: net.uri(),
       pool: POOL,
-      sshBin: clientConfig("empty", path.join(tmp, "known_hosts.empty")),
+      sshBin: net.sshBin("empty", path.join(tmp, "known_hosts.empty")),
     },
     {
       label: "changed host key",
-      uri: uri(),
+      uri: net.uri(),
       pool: POOL,
-      sshBin: clientConfig("changed", path.join(tmp, "known_hosts.changed")),
+      sshBin: net.sshBin("changed", path.join(tmp, "known_hosts.changed")),
     },
-    { label: "no answer", uri: uri(2299), pool: POOL, sshBin: good },
-    { label: "no virsh", uri: uri(2222), pool: POOL, sshBin: good },
-    { label: "no pool", uri: uri(), pool: "fl-no-such-pool", sshBin: good },
-    { label: "no bridge", uri: uri(), pool: POOL, bridge: "br-nope", sshBin: good },
+    { label: "no answer", uri: net.uri({ port: 2299 }), pool: POOL, sshBin: good },
+    { label: "no virsh", uri: net.uri({ port: 2222 }), pool: POOL, sshBin: good },
+    { label: "no pool", uri: net.uri(), pool: "fl-no-such-pool", sshBin: good },
+    { label: "no bridge", uri: net.uri(), pool: POOL, bridge: "br-nope", sshBin: good },
   ];
   input = {
     step: "setup",
-    uri: uri(),
+    uri: net.uri(),
     network: LAB,
     cases,
     sshBin: good,
@@ -254,7 +157,7 @@ beforeAll(async () => {
       badDir: path.join(tmp, "registry-bad"),
       cert: registry.cert,
       key: registry.key,
-      badUri: uri(2222),
+      badUri: net.uri({ port: 2222 }),
     },
   };
 });
@@ -265,8 +168,8 @@ afterAll(async () => {
   spawnSync("virsh", ["-q", "-c", "qemu:///system", "net-undefine", "--", LAB.name]);
   spawnSync("virsh", ["-q", "-c", "qemu:///system", "pool-destroy", "--", POOL]);
   spawnSync("virsh", ["-q", "-c", "qemu:///system", "pool-undefine", "--", POOL]);
-  await Promise.all(daemons.reverse().map((d) => stopDaemon(d)));
-  for (const n of [node, mgmt, srv]) if (n) deleteNetns(n.name);
+  await net?.close();
+  if (node) deleteNetns(node.name);
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -328,13 +231,7 @@ describe("through the KVM server", () => {
     sh("ip", ["-n", node.name, "link", "set", `flN${SFX}`, "up"]);
     sh("ip", ["-n", node.name, "route", "add", "default", "via", LAB.gateway]);
     nodeDaemons.push(
-      startDaemon(
-        node,
-        "/usr/sbin/sshd",
-        ["-D", "-e", "-f", sshdConfig("node-sshd", `${NODE_IP}:22`)],
-        tmp,
-        "node-sshd",
-      ),
+      net.sshd("node-sshd", `${NODE_IP}:22`, [], node),
       startDaemon(
         node,
         "etcd",
