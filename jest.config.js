@@ -21,6 +21,8 @@ module.exports = {
     layer("pulumi", ["<rootDir>/tests/pulumi/**/*.test.ts"]),
     layer("services", ["<rootDir>/tests/services/**/*.test.ts"]),
     layer("e2e", ["<rootDir>/tests/e2e/**/*.test.ts"]),
+    // The faculty stack end to end over qemu+ssh (two more VMs): `npm run test:faculty`.
+    layer("faculty", ["<rootDir>/tests/faculty/**/*.test.ts"]),
     // Not in `npm test`'s layers: it needs fleet v1.0.0's fleetctl, a few minutes' Go
     // build (`npm run test:compat` builds it, then runs this layer).
     layer("compat", ["<rootDir>/tests/compat/**/*.test.ts"]),

@@ -2,7 +2,7 @@
 // JSON) through the runtime, the program builds the lab and exports the outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { labSpecFromPulumi, loadStackFile } from "./config";
-import { pkiMocks, outputValue as value } from "./pki/mocks";
+import { MockedResource, pkiMocks, outputValue as value } from "./pki/mocks";
 import { DRIVERS } from "./hypervisors";
 
 // The real drivers plan their VMs under the mocks; nothing runs virsh at program time
@@ -31,13 +31,30 @@ function engineConfig(stack: string): Record<string, string> {
 
 async function runProgram(stack: string, config: Record<string, string>) {
   pulumi.runtime.setAllConfig(config);
-  await pulumi.runtime.setMocks(pkiMocks(), "fleetlab", stack);
+  await pulumi.runtime.setMocks(pkiMocks(created), "fleetlab", stack);
   // Once per test file: the program registers resources as it is loaded.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("./index") as Record<string, unknown>;
 }
 
 jest.setTimeout(60_000);
+
+const created: MockedResource[] = [];
+
+/**
+ * Until the program has registered everything: the count of registered resources has
+ * held still for a while (bounded). Registering a dynamic resource first serializes its
+ * provider, and that must not outlive the test.
+ */
+async function registered(quietMs = 1000, boundMs = 30_000): Promise<MockedResource[]> {
+  const end = Date.now() + boundMs;
+  let seen = -1;
+  while (Date.now() < end && created.length !== seen) {
+    seen = created.length;
+    await new Promise((r) => setTimeout(r, quietMs));
+  }
+  return created;
+}
 
 test("the faculty program exports names, IPs, roles, endpoints and a secret admin key", async () => {
   const out = await runProgram("faculty", engineConfig("faculty"));
@@ -70,7 +87,10 @@ test("the faculty program exports names, IPs, roles, endpoints and a secret admi
     "https://10.40.0.14:49153",
   ]);
   expect(out.servicesCreated).toBe(true);
-  expect(await value(out.registry as pulumi.Output<string>)).toBe("10.40.0.1:5000");
+  expect(out.registry).toBe("10.40.0.1:5000");
+  const all = await registered();
+  const units = all.filter((c) => "desiredState" in c.inputs).map((c) => c.inputs.name);
+  expect(units).toEqual(expect.arrayContaining(["www.service", "ldap-sidekick.service"]));
 });
 
 test("services without machines fails before any resource, naming both keys", () => {

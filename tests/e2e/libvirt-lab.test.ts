@@ -47,7 +47,14 @@ import {
   nodeTimeline,
   type NodePull,
 } from "./timeline";
-import { createWorkspace, e2eConfig, E2eWorkspace, REPO, type StandinImage } from "./workspace";
+import {
+  buildStandinImage,
+  createWorkspace,
+  e2eConfig,
+  E2eWorkspace,
+  REPO,
+  type StandinImage,
+} from "./workspace";
 import { stopRegistry } from "../../infra/registry/server";
 import { labImage } from "../../node/images";
 
@@ -110,27 +117,12 @@ function needLab(): LabState {
   return lab;
 }
 
-function buildImage(): StandinImage {
-  const r = spawnSync("bash", [path.join(REPO, "image", "build.sh")], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    timeout: 40 * 60_000,
-  });
-  if (r.status !== 0) throw new Error(`image/build.sh failed (${r.status})`);
-  const dir = r.stdout.trim().split("\n").pop()!;
-  const meta = JSON.parse(fs.readFileSync(path.join(dir, "image.json"), "utf8")) as {
-    cmdline: string;
-    etcdImages: string[];
-  };
-  return { dir, cmdline: meta.cmdline, etcdImage: meta.etcdImages[0] };
-}
-
 // The whole file's wall time, failover rounds and waits included.
 const startedAt = Date.now();
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleetlab-e2e-"));
-  image = await timed("imageBuild", () => buildImage());
+  image = await timed("imageBuild", () => buildStandinImage());
   idle = calibrate(path.join(image.dir, "vmlinuz"), "idle, before the lab boots");
   notes.calibration = [idle];
   process.stdout.write(`[e2e] host calibration: ${JSON.stringify(idle)}\n`);

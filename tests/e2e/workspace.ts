@@ -135,3 +135,19 @@ export function e2eConfig(
   if (opts.nodes) c["fleetlab:nodes"] = opts.nodes;
   return c;
 }
+
+/** The test image, built by image/build.sh (cached: a warm call only checks its hashes). */
+export function buildStandinImage(): StandinImage {
+  const r = spawnSync("bash", [path.join(REPO, "image", "build.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 40 * 60_000,
+  });
+  if (r.status !== 0) throw new Error(`image/build.sh failed (${r.status})`);
+  const dir = r.stdout.trim().split("\n").pop()!;
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, "image.json"), "utf8")) as {
+    cmdline: string;
+    etcdImages: string[];
+  };
+  return { dir, cmdline: meta.cmdline, etcdImage: meta.etcdImages[0] };
+}
