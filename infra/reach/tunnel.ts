@@ -111,6 +111,14 @@ export async function openTunnel(
   const master: ChildProcess = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   master.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // The connection must not keep its process alive: a command that is done exits, and
+  // the exit closes the connection (tunnels(), and the parent-death signal).
+  const hold = (on: boolean) => {
+    for (const h of [master, master.stderr as unknown as { ref(): void; unref(): void }])
+      if (on) h.ref();
+      else h.unref();
+  };
+  hold(false);
   let exited = false;
   const gone = new Promise<void>((r) =>
     master.once("exit", () => {
@@ -139,6 +147,8 @@ export async function openTunnel(
       if (closed) return;
       closed = true;
       if (!exited) {
+        // Held again, so that whoever awaits `exited` sees it.
+        hold(true);
         spawnSync("ssh", mux(["-O", "exit"]), { timeout: 5000, stdio: "ignore" });
         if (!exited) master.kill("SIGTERM");
       }

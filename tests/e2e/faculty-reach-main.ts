@@ -91,10 +91,8 @@ async function main(input: ReachInput): Promise<unknown> {
       const value = await etcd.get("/fleetlab/reach").string();
       const members = (await etcd.cluster.memberList({})).members.map((m) => m.clientURLs).flat();
       etcd.close();
-      const tunnel = await tunnelThrough(via);
-      const pid = tunnel.pid;
-      closeTunnels();
-      await tunnel.exited;
+      // Left open: the process's exit closes it.
+      const pid = (await tunnelThrough(via)).pid;
       return { sshAfterMs: sshAt, urls, value, members, pid, ms: Date.now() - t0 };
     }
     case "registry-up": {
@@ -132,13 +130,12 @@ async function main(input: ReachInput): Promise<unknown> {
   }
 }
 
+// No process.exit: the process must end by itself once a step is done, as `lab status`
+// does, so a tunnel that held it open would show as a step that never returns.
 main(JSON.parse(process.argv[2]) as ReachInput).then(
-  (r) => {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    process.exit(0);
-  },
+  (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
   (e: unknown) => {
     process.stdout.write(`${JSON.stringify({ error: (e as Error).message })}\n`);
-    process.exit(1);
+    process.exitCode = 1;
   },
 );

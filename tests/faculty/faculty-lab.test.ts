@@ -102,7 +102,7 @@ function config(): Record<string, unknown> {
     "fleetlab:nodeDefaults": { cpus: 1, memoryMiB: 1024, diskGiB: 10 },
     "fleetlab:sshKeys": [fs.readFileSync(path.join(tmp, "id.pub"), "utf8").trim()],
     "fleetlab:etcdImage": image.etcdImage,
-    "fleetlab:unitsDir": "faculty-units",
+    "fleetlab:unitsDir": path.join(tmp, "faculty-units"),
     ...Object.fromEntries(
       Object.entries(TIMING_DEFAULTS.emulated).map(([k, v]) => [`fleetlab:${k}`, v]),
     ),
@@ -141,6 +141,12 @@ function labStatus(): {
   };
 }
 
+/** One clear failure when `up` did not succeed, instead of a wait that cannot end well. */
+function needUp(): void {
+  if (!upDone)
+    throw new Error("the lab is not up (the test that brings it up failed); this test needs it");
+}
+
 /** The IP a unit is active on, from a status row (MACHINE is "<id>.../<ip>"). */
 const activeOn = (row: string[] | undefined): string | undefined =>
   row && row[4] === "active" ? row[3]?.split("/")[1] : undefined;
@@ -163,7 +169,7 @@ beforeAll(async () => {
     FLEETLAB_REGISTRY_DIR: path.join(tmp, "registry"),
   });
   // The admin's own unit, which only the worker may run.
-  const units = path.join(ws.dir, "faculty-units");
+  const units = path.join(tmp, "faculty-units");
   fs.mkdirSync(units);
   fs.writeFileSync(
     path.join(units, WORKER_UNIT),
@@ -232,6 +238,7 @@ test("pulumi up brings the lab up over qemu+ssh, everything through the server",
 });
 
 test("lab status through the tunnel: both machines, every service unit and the worker's unit active", async () => {
+  needUp();
   let last = labStatus();
   await timed("servicesActiveAfterUp", () =>
     waitFor(
@@ -262,6 +269,7 @@ test("lab status through the tunnel: both machines, every service unit and the w
 });
 
 test("the lab data is served: a client in the server namespace gets the page and the directory", async () => {
+  needUp();
   const s = labStatus();
   const www = activeOn(s.units["www.service"])!;
   const ldapAt = activeOn(s.units["ldap.service"])!;
@@ -283,12 +291,14 @@ test("the lab data is served: a client in the server namespace gets the page and
 });
 
 test("pulumi preview right after up shows no changes", async () => {
+  needUp();
   const p = await timed("previewNoChanges", () => ws.previewJson(TAG));
   const changed = Object.entries(p.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
   expect(changed).toEqual([]);
 });
 
 test("pulumi destroy leaves nothing on the server and no ssh or forward on the management side", async () => {
+  needUp();
   await timed("destroy", () => stack.destroy({ onOutput: (o) => process.stdout.write(o) }));
   upDone = false;
   expect(leftovers(net.srv, `fleetlab-${TAG}`)).toEqual([]);
