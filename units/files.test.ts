@@ -241,6 +241,24 @@ describe("unit files", () => {
     ]);
   });
 
+  it("an instance that is also a file of its own is refused, naming both ways out", () => {
+    const r = check(
+      [file("tftp@.service", TFTP), file("tftp@1.service", "[Service]\nExecStart=/bin/true\n")],
+      { "tftp@.service": { instances: ["1", "2"] } },
+    );
+    expect(r.units).toEqual([]);
+    expect(r.problems).toEqual([
+      {
+        file: "units/tftp@.service",
+        key: "fleetlab:units.tftp@.service.instances",
+        value: "1",
+        problem:
+          "makes tftp@1.service, which is also a file of its own: fleet would get two units of that name",
+        fix: "drop that instance from fleetlab:units.tftp@.service.instances, or remove the file tftp@1.service",
+      },
+    ]);
+  });
+
   it("settings naming no file are problems of the stack key, with the nearest file", () => {
     const r = check([file("tftp@.service", TFTP)], { "tfpt@.service": { instances: ["1"] } });
     expect(r.problems).toEqual([

@@ -298,6 +298,25 @@ function checkAgainstLab(
 }
 
 /**
+ * A template's instance that is also a file of its own (tftp@1.service beside
+ * tftp@.service with instances [1]): fleet would be given two units of one name.
+ */
+function twiceNamed(parsed: Parsed[], ctx: UnitFilesContext): Problem[] {
+  const files = new Set(parsed.map((p) => p.f.name));
+  return parsed.flatMap((p) =>
+    p.units
+      .filter((u) => u.name !== p.f.name && files.has(u.name))
+      .map((u) => ({
+        file: p.f.file,
+        key: `${ctx.settingsKey}.${p.f.name}.instances`,
+        value: u.name.slice(u.name.indexOf("@") + 1, u.name.lastIndexOf(".")),
+        problem: `makes ${u.name}, which is also a file of its own: fleet would get two units of that name`,
+        fix: `drop that instance from ${ctx.settingsKey}.${p.f.name}.instances, or remove the file ${u.name}`,
+      })),
+  );
+}
+
+/**
  * The units the files stand for, in file order (a template, then its instances),
  * each checked; or every problem found in any file and in the settings.
  */
@@ -321,6 +340,7 @@ export function checkUnitFiles(
   }
   const each = files.map((f) => parseFile(f, settings[f.name]));
   const parsed = each.filter((p): p is Parsed => "units" in p);
+  problems.push(...twiceNamed(parsed, ctx));
   const known = new Set([...ctx.labUnits, ...parsed.flatMap((p) => p.units.map((u) => u.name))]);
   const graph = new Map<string, XFleet>();
   // File by file, so the report reads in the directory's order.
