@@ -305,6 +305,7 @@ test("pulumi destroy leaves nothing on the server and no ssh or forward on the m
   // No tunnel and no registry forward left: no ssh process, nothing listening here.
   // (the run's tunnel has its control socket in a fleetlab-ssh- directory; the
   // registry's forward logs to reach.log)
-  expect(spawnSync("pgrep", ["-f", "fleetlab-ssh-|reach\\.log"]).stdout).toBe("");
+  const ssh = spawnSync("pgrep", ["-af", "fleetlab-ssh-|reach\\.log"], { encoding: "utf8" });
+  expect(ssh.stdout).toBe("");
   expect(net.mgmt.exec("ss", ["-Hltn"]).stdout.trim()).toBe("");
 });
