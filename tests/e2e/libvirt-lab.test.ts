@@ -37,6 +37,7 @@ import {
 } from "./checks";
 import { createNetns, Daemon, deleteNetns, Netns, must, startLibvirt, stopDaemon } from "./netns";
 import { waitFor } from "../support/wait";
+import { createPhases } from "./phases";
 import { FleetView } from "./fleet-view";
 import { httpGet, joinLabLan, LanClient, ldapBind, ldapDns, secondsUntil } from "./services";
 import {
@@ -52,6 +53,7 @@ import {
   createWorkspace,
   e2eConfig,
   E2eWorkspace,
+  labStatus,
   REPO,
   type StandinImage,
 } from "./workspace";
@@ -62,23 +64,8 @@ jest.setTimeout(60 * 60_000);
 
 const TAG = "e2e";
 const FAIL_TAG = "e2efail";
-const phases: Record<string, number> = {};
+const { phases, failedPhases, timed } = createPhases();
 const notes: Record<string, unknown> = {};
-
-const failedPhases: string[] = [];
-
-async function timed<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } catch (e) {
-    // A failed phase's time is how long it took to fail, not a result: say so.
-    failedPhases.push(name);
-    throw e;
-  } finally {
-    phases[name] = Math.round((Date.now() - t0) / 100) / 10;
-  }
-}
 
 let tmp: string;
 let ns: Netns;
@@ -342,31 +329,11 @@ test("fleetctl list-machines shows the 3 nodes; the engine runs every service un
   );
   for (const svc of SERVICES)
     expect(placed[`${svc}-sidekick.service`]).toBe(placed[`${svc}.service`]);
-  // `npm run lab -- status` as an admin runs it on the management host: no flags, the
-  // access from the stack's outputs (the test's backend and passphrase in ws.env).
-  const status = ns.exec(
-    "env",
-    [
-      ...Object.entries(ws.env).map(([k, v]) => `${k}=${v}`),
-      process.execPath,
-      ...["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "lab.ts")],
-      ...["status", TAG],
-    ],
-    { timeoutMs: 180_000 },
-  );
+  // `npm run lab -- status` as an admin runs it on the management host.
+  const status = labStatus(ws, ns, TAG);
   expect([status.status, status.stderr.match(/^lab: .*/m)?.[0]]).toEqual([0, undefined]);
-  const [machineTable, unitTable] = status.stdout.trim().split("\n\n");
-  const cells = (t: string) =>
-    t
-      .split("\n")
-      .slice(1)
-      .map((row) => row.split(/\s+/));
-  expect(
-    cells(machineTable)
-      .map((c) => c[1])
-      .sort(),
-  ).toEqual(ips().sort());
-  const units = Object.fromEntries(cells(unitTable).map((c) => [c[0], c]));
+  expect(status.machines.map((c) => c[1]).sort()).toEqual(ips().sort());
+  const units = status.units;
   for (const u of SERVICE_UNITS) {
     expect([u, ...units[u].slice(1, 3)]).toEqual([u, "launched", "launched"]);
     expect(ips()).toContain(units[u][3].split("/")[1]);

@@ -10,6 +10,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { TIMING_DEFAULTS } from "../../infra/config/defaults";
 import { toolchainEnv } from "../../scripts/lab/env";
+import type { Netns } from "./netns";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 
@@ -100,6 +101,20 @@ export interface StandinImage {
   etcdImage: string;
 }
 
+/** The fleetlab:hypervisor keys that boot the test image: its disk, kernel and Ignition key. */
+export function standinBoot(image: StandinImage): Record<string, unknown> {
+  return {
+    image: { path: path.join(image.dir, "rootfs.qcow2"), format: "qcow2" },
+    // Debian's Ignition reads only this key (Flatcar's also reads opt/org.flatcar-linux/config).
+    ignitionFwCfgKey: "opt/com.coreos/config",
+    directKernelBoot: {
+      kernel: path.join(image.dir, "vmlinuz"),
+      initrd: path.join(image.dir, "initrd.img"),
+      cmdline: image.cmdline,
+    },
+  };
+}
+
 export function e2eConfig(
   image: StandinImage,
   opts: { tag: string; sshKey: string; nodes?: unknown[] },
@@ -112,14 +127,7 @@ export function e2eConfig(
   Object.assign(hv, {
     pool: `fleetlab-${opts.tag}`,
     poolPath: `/var/lib/libvirt/images/fleetlab-${opts.tag}`,
-    image: { path: path.join(image.dir, "rootfs.qcow2"), format: "qcow2" },
-    // Debian's Ignition reads only this key (Flatcar's also reads opt/org.flatcar-linux/config).
-    ignitionFwCfgKey: "opt/com.coreos/config",
-    directKernelBoot: {
-      kernel: path.join(image.dir, "vmlinuz"),
-      initrd: path.join(image.dir, "initrd.img"),
-      cmdline: image.cmdline,
-    },
+    ...standinBoot(image),
   });
   c["fleetlab:hypervisor"] = hv;
   c["fleetlab:network"] = { ...(c["fleetlab:network"] as object), name: `fleetlab-${opts.tag}` };
@@ -150,4 +158,44 @@ export function buildStandinImage(): StandinImage {
     etcdImages: string[];
   };
   return { dir, cmdline: meta.cmdline, etcdImage: meta.etcdImages[0] };
+}
+
+/** What `npm run lab -- status` printed: its exit status, and its two tables as rows of cells. */
+export interface LabStatus {
+  status: number;
+  stderr: string;
+  machines: string[][];
+  /** unit name -> its row (UNIT, DSTATE, STATE, MACHINE, ACTIVE, SUB). */
+  units: Record<string, string[]>;
+}
+
+/**
+ * `npm run lab -- status <stack>` as an admin runs it on the management host (inside
+ * `ns`): no flags, the access from the stack's outputs, the workspace's backend and
+ * passphrase.
+ */
+export function labStatus(ws: E2eWorkspace, ns: Netns, stack: string): LabStatus {
+  const r = ns.exec(
+    "env",
+    [
+      ...Object.entries(ws.env).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      ...["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "lab.ts")],
+      ...["status", stack],
+    ],
+    { timeoutMs: 180_000 },
+  );
+  const [machineTable = "", unitTable = ""] = r.stdout.trim().split("\n\n");
+  const rows = (t: string) =>
+    t
+      .split("\n")
+      .slice(1)
+      .filter((l) => l.trim() !== "")
+      .map((row) => row.split(/\s+/));
+  return {
+    status: r.status,
+    stderr: r.stderr,
+    machines: rows(machineTable),
+    units: Object.fromEntries(rows(unitTable).map((c) => [c[0], c])),
+  };
 }

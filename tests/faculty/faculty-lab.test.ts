@@ -24,9 +24,12 @@ import { boundMs, calibrate, type Calibration } from "../e2e/calibrate";
 import { forceClean, leftovers } from "../e2e/checks";
 import { createFacultyNet, type FacultyNet } from "../e2e/faculty-net";
 import { httpGet, ldapDns } from "../e2e/services";
+import { createPhases } from "../e2e/phases";
 import {
   buildStandinImage,
   createWorkspace,
+  labStatus as runLabStatus,
+  standinBoot,
   REPO,
   type E2eWorkspace,
   type StandinImage,
@@ -43,19 +46,7 @@ const SERVICE_UNITS = SERVICES.flatMap((s) => [`${s}.service`, `${s}-sidekick.se
 /** The admin's own unit: only a machine with kind=worker may run it. */
 const WORKER_UNIT = "hello-worker.service";
 
-const phases: Record<string, number> = {};
-const failedPhases: string[] = [];
-async function timed<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } catch (e) {
-    failedPhases.push(name);
-    throw e;
-  } finally {
-    phases[name] = Math.round((Date.now() - t0) / 100) / 10;
-  }
-}
+const { phases, failedPhases, timed } = createPhases();
 const say = (m: string) => process.stdout.write(`[faculty] ${m}\n`);
 
 let tmp: string;
@@ -78,14 +69,8 @@ function config(): Record<string, unknown> {
       poolPath: `/var/lib/libvirt/images/fleetlab-${TAG}`,
       networkMode: "nat",
       domainType: "qemu",
-      // A path is a file on the server: the server namespace shares this filesystem.
-      image: { path: path.join(image.dir, "rootfs.qcow2"), format: "qcow2" },
-      ignitionFwCfgKey: "opt/com.coreos/config",
-      directKernelBoot: {
-        kernel: path.join(image.dir, "vmlinuz"),
-        initrd: path.join(image.dir, "initrd.img"),
-        cmdline: image.cmdline,
-      },
+      // Its paths are files on the server: the server namespace shares this filesystem.
+      ...standinBoot(image),
     },
     "fleetlab:network": {
       name: `fleetlab-${TAG}`,
@@ -109,37 +94,11 @@ function config(): Record<string, unknown> {
   };
 }
 
-/** `npm run lab -- status` as the admin runs it, in the management namespace: machines and units. */
-function labStatus(): {
-  ok: boolean;
-  machines: string[][];
-  units: Record<string, string[]>;
-  err: string;
-} {
-  const r = net.mgmt.exec(
-    "env",
-    [
-      ...Object.entries(ws.env).map(([k, v]) => `${k}=${v}`),
-      process.execPath,
-      ...["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "lab.ts")],
-      ...["status", TAG],
-    ],
-    { timeoutMs: 180_000 },
-  );
-  const [machineTable = "", unitTable = ""] = r.stdout.trim().split("\n\n");
-  const rows = (t: string) =>
-    t
-      .split("\n")
-      .slice(1)
-      .filter((l) => l.trim() !== "")
-      .map((row) => row.split(/\s+/));
-  return {
-    ok: r.status === 0,
-    machines: rows(machineTable),
-    units: Object.fromEntries(rows(unitTable).map((c) => [c[0], c])),
-    err: r.stderr.trim().slice(-1500),
-  };
-}
+/** `lab status` in the management namespace: through the tunnel, as the admin runs it. */
+const labStatus = () => {
+  const s = runLabStatus(ws, net.mgmt, TAG);
+  return { ...s, ok: s.status === 0, err: s.stderr.trim().slice(-1500) };
+};
 
 /** One clear failure when `up` did not succeed, instead of a wait that cannot end well. */
 function needUp(): void {

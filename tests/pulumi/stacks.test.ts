@@ -31,7 +31,8 @@ function stackNodes(dir: string, stack: string): { name: string; ip?: string }[]
 /** The resource name at the end of a URN (urn:pulumi:stack::project::type::name). */
 const urnName = (urn: string) => urn.split("::").pop()!;
 
-describe.each(ENVIRONMENTS)("preview of stack %s", (stackName) => {
+// faculty's server is remote: its program logs in to it first (below).
+describe.each(ENVIRONMENTS.filter((e) => e !== "faculty"))("preview of stack %s", (stackName) => {
   let project: TestProject;
   let stack: Stack;
 
@@ -86,6 +87,47 @@ describe.each(ENVIRONMENTS)("preview of stack %s", (stackName) => {
       // how the VMs will run (infra/index.ts: timings the stack leaves unset follow it).
       const readOnly = /^virsh -q -c \S+ (uri|domcapabilities|capabilities)\b/;
       expect(project.hypervisorCalls().filter((c) => !readOnly.test(c))).toEqual([]);
+    },
+    ENGINE_TIMEOUT_MS,
+  );
+});
+
+// The committed faculty stack names a KVM server that is not here: its program asks the
+// server over SSH before anything (infra/hypervisors/libvirt/preflight.ts), so the
+// preview stops there, naming the key, with nothing planned and no other call made.
+// The plan itself: infra/program.test.ts under mocks, and `npm run test:faculty` for real.
+describe("preview of stack faculty", () => {
+  let project: TestProject;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    project = tempProject(repoRoot, ["faculty"]);
+    stack = await project.open("faculty");
+  }, ENGINE_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await stack?.workspace.removeStack("faculty", { force: true }).catch(() => undefined);
+    project?.cleanup();
+  }, ENGINE_TIMEOUT_MS);
+
+  test(
+    "asks the KVM server first, and stops before any resource when it does not answer",
+    async () => {
+      const rec = stepRecorder();
+      const err = await stack.preview({ onEvent: rec.onEvent }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(err).toMatch(
+        /fleetlab:hypervisor\.uri = qemu\+ssh:\/\/fleetlab@kvm\.faculty\.example\/system: /,
+      );
+      expect(
+        rec.steps.filter((s) => s.op === "create" && !s.urn.includes("pulumi:pulumi:Stack")),
+      ).toEqual([]);
+      // One login attempt, nothing else: no virsh, no download.
+      expect(project.hypervisorCalls()).toEqual([
+        expect.stringMatching(/^ssh .*-- fleetlab@kvm\.faculty\.example 'true'$/),
+      ]);
     },
     ENGINE_TIMEOUT_MS,
   );
