@@ -23,6 +23,8 @@ export interface SshTunnel {
   close(): void;
   /** Settles once the master process has exited. */
   readonly exited: Promise<void>;
+  /** False once the connection ended (closed, or dropped by the network or the server). */
+  readonly alive: boolean;
 }
 
 /** How long the connection may take to come up (a slow server, a long login banner). */
@@ -131,6 +133,9 @@ export async function openTunnel(
   const tunnel: SshTunnel = {
     hop,
     exited: gone,
+    get alive() {
+      return !exited && !closed;
+    },
     pid: master.pid ?? -1,
     forward(host, port) {
       const key = `${host}:${port}`;
@@ -211,21 +216,29 @@ function tunnels(): Tunnels {
   return g[k]!;
 }
 
-/** This process's tunnel through `hop`, opened on first use and closed when the process exits. */
-export function tunnelThrough(hop: SshHop): Promise<SshTunnel> {
+/**
+ * This process's tunnel through `hop`, opened on first use and closed when the process
+ * exits; opened again when the last one dropped (a long `up` outlives a network blip).
+ */
+export async function tunnelThrough(hop: SshHop): Promise<SshTunnel> {
   const all = tunnels();
   const key = JSON.stringify([hop.host, hop.port, hop.identity]);
-  let t = all.opening.get(key);
-  if (!t) {
-    t = openTunnel(hop).then(
-      (x) => (all.up.push(x), x),
-      (e: unknown) => {
-        all.opening.delete(key);
-        throw e;
-      },
-    );
-    all.opening.set(key, t);
+  const seen = all.opening.get(key);
+  if (seen) {
+    const up = await seen.catch(() => undefined);
+    if (up?.alive) return up;
+    // Another caller may have opened the next one meanwhile: use that.
+    if (all.opening.get(key) !== seen) return tunnelThrough(hop);
+    all.opening.delete(key);
   }
+  const t: Promise<SshTunnel> = openTunnel(hop).then(
+    (x) => (all.up.push(x), x),
+    (e: unknown) => {
+      if (all.opening.get(key) === t) all.opening.delete(key);
+      throw e;
+    },
+  );
+  all.opening.set(key, t);
   return t;
 }
 

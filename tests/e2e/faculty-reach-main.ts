@@ -80,20 +80,37 @@ async function main(input: ReachInput): Promise<unknown> {
       });
       const urls = await reachUrls(via, [node.etcdUrl]);
       const fs = await import("fs");
-      const etcd = await etcdClient({
+      const access = {
         endpoints: [node.etcdUrl],
         via,
         caPem: fs.readFileSync(node.ca, "utf8"),
         certPem: fs.readFileSync(node.cert, "utf8"),
         keyPem: fs.readFileSync(node.key, "utf8"),
-      });
+      };
+      const etcd = await etcdClient(access);
       await etcd.put("/fleetlab/reach").value("through the KVM server");
       const value = await etcd.get("/fleetlab/reach").string();
       const members = (await etcd.cluster.memberList({})).members.map((m) => m.clientURLs).flat();
       etcd.close();
+      // The connection drops (the server, the network): the next client gets a new one.
+      const dropped = await tunnelThrough(via);
+      process.kill(dropped.pid, "SIGKILL");
+      await dropped.exited;
+      const again = await etcdClient(access);
+      const valueAfterDrop = await again.get("/fleetlab/reach").string();
+      again.close();
       // Left open: the process's exit closes it.
       const pid = (await tunnelThrough(via)).pid;
-      return { sshAfterMs: sshAt, urls, value, members, pid, ms: Date.now() - t0 };
+      return {
+        sshAfterMs: sshAt,
+        urls,
+        value,
+        members,
+        pid,
+        dropped: dropped.pid,
+        valueAfterDrop,
+        ms: Date.now() - t0,
+      };
     }
     case "registry-up": {
       const fs = await import("fs");

@@ -221,7 +221,7 @@ describe("through the KVM server", () => {
     expect(checks[label]).toMatch(message);
   });
 
-  test("SSH readiness and etcd over TLS reach the node through the tunnel, which ends with the run", async () => {
+  test("SSH readiness and etcd over TLS reach the node through the tunnel, opened again when it drops, and ended with the run", async () => {
     // The node: a namespace on the lab network's bridge, on the server's side only.
     sh("ip", ["link", "add", `flN${SFX}`, "type", "veth", "peer", "name", `flB${SFX}`]);
     sh("ip", ["link", "set", `flN${SFX}`, "netns", node.name]);
@@ -257,6 +257,9 @@ describe("through the KVM server", () => {
     // etcd was asked at 127.0.0.1 (the forward), and reports the node's own URL.
     expect(out.urls).toEqual([expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/)]);
     expect(out.members).toEqual([`https://${NODE_IP}:2379`]);
+    // A dropped connection is opened again for the next client.
+    expect(out.valueAfterDrop).toBe("through the KVM server");
+    expect(out.pid).not.toBe(out.dropped);
     // The tunnel's ssh is gone once the run ended; the server sees no session left.
     const pid = Number(out.pid);
     expect(pid).toBeGreaterThan(1);
