@@ -32,8 +32,15 @@ function loadSpec(): LabSpec {
         `fleetlab: the VMs run under QEMU software emulation (no usable KVM), so the unset timings take emulation-safe values: ${chosen.join(", ")}. Set them in Pulumi.${spec.stack}.yaml to choose others.`,
       );
     }
-    // A remote hypervisor host that cannot be used stops the run here, with nothing made.
-    if (spec.machines) driverFor(spec.hypervisor.kind).checkHost(spec);
+    // A remote hypervisor host that cannot be used stops the run here, with nothing made;
+    // its message names the key and the fix, so it is shown alone, as a config error is.
+    if (spec.machines) {
+      try {
+        driverFor(spec.hypervisor.kind).checkHost(spec);
+      } catch (err) {
+        throw new pulumi.RunError((err as Error).message);
+      }
+    }
     return spec;
   } catch (err) {
     // RunError: Pulumi prints the message alone, without a JavaScript stack trace.
