@@ -40,7 +40,7 @@ export interface LabOptions extends pulumi.ComponentResourceOptions {
 export class Lab extends pulumi.ComponentResource {
   readonly pki: LabPki;
   readonly nodes: LabNode[];
-  /** The lab registry; undefined without machines or where nodes cannot reach one (faculty). */
+  /** The lab registry; undefined without machines (fleetlab:machines false, or no driver). */
   readonly registry?: LabRegistry;
   /** undefined when no VMs are made: fleetlab:machines is false, or the driver is null. */
   readonly machines?: LabMachines;

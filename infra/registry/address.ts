@@ -26,10 +26,7 @@ export interface RegistryAddress {
  * SSH forward through the server puts it. A faculty lab with a local URI (Pulumi run
  * on the KVM server itself) is as local.
  */
-export function registryAddress(
-  spec: LabSpec,
-  port = spec.registry.port,
-): RegistryAddress | undefined {
+export function registryAddress(spec: LabSpec, port = spec.registry.port): RegistryAddress {
   switch (spec.environment) {
     case "local":
     case "dev":

@@ -84,15 +84,15 @@ describe("where the nodes reach the registry", () => {
   it("local: the lab network's gateway on the host", () => {
     const spec = labSpecFromFile("local");
     expect(registryAddress(spec)).toEqual({ host: spec.network.gateway, port: REGISTRY_PORT });
-    expect(hostPort(registryAddress(spec)!)).toBe("10.88.0.1:5000");
+    expect(hostPort(registryAddress(spec))).toBe("10.88.0.1:5000");
   });
 
   it("dev: the host's address on the host-only network", () => {
-    expect(hostPort(registryAddress(labSpecFromFile("dev"), 5100)!)).toBe("192.168.56.1:5100");
+    expect(hostPort(registryAddress(labSpecFromFile("dev"), 5100))).toBe("192.168.56.1:5100");
   });
 
   it("faculty: the gateway on the KVM server, reached through its SSH (the pull side on 127.0.0.1 here)", () => {
-    const a = registryAddress(labSpecFromFile("faculty"))!;
+    const a = registryAddress(labSpecFromFile("faculty"));
     expect(a).toEqual({
       host: "10.40.0.1",
       port: REGISTRY_PORT,
@@ -105,7 +105,7 @@ describe("where the nodes reach the registry", () => {
   it("faculty run on the KVM server itself (a local URI): as local, no forward", () => {
     const spec = labSpecFromFile("faculty");
     const local = { ...spec, hypervisor: { ...spec.hypervisor, uri: "qemu:///system" } };
-    const a = registryAddress(local as typeof spec)!;
+    const a = registryAddress(local as typeof spec);
     expect(a).toEqual({ host: "10.40.0.1", port: REGISTRY_PORT });
     expect(pullListen(a)).toEqual(a);
     expect(registryCertRequest(a).ipAddresses).toEqual(["10.40.0.1"]);
@@ -113,7 +113,7 @@ describe("where the nodes reach the registry", () => {
 
   it("the port is the stack's fleetlab:registryPort", () => {
     const spec = labSpecFromFile("local");
-    expect(registryAddress({ ...spec, registry: { port: 5123 } })?.port).toBe(5123);
+    expect(registryAddress({ ...spec, registry: { port: 5123 } }).port).toBe(5123);
   });
 });
 

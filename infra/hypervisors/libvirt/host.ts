@@ -53,11 +53,8 @@ export function tailConsole(uri: string, file: string, lines = 40): string {
 }
 
 /** `command` on the remote libvirt host, with the URI's own login (port, keyfile=). */
-function onServer(hop: SshHop, command: string[]) {
-  return spawnSync("ssh", serverArgs(hop, command), {
-    encoding: "utf8",
-    timeout: 20_000,
-  });
+export function onServer(hop: SshHop, command: string[], timeoutMs = 20_000) {
+  return spawnSync("ssh", serverArgs(hop, command), { encoding: "utf8", timeout: timeoutMs });
 }
 
 function readTail(uri: string, file: string, lines: number): string {

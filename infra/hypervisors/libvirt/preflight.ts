@@ -2,21 +2,20 @@
 // with a host key known_hosts vouches for, that it has libvirt, and that what the stack
 // names on it (the pool, the bridge) is there. Each failure says the key, the value and
 // the fix; a local URI is left to the providers, which check it as they run.
-import { spawnSync } from "child_process";
 import type { LibvirtSettings } from "../../config/types";
 import { hopHostName, type SshHop } from "../../reach/hop";
 import { sshFailure, where } from "../../reach/tunnel";
-import { serverArgs } from "./host";
+import { onServer } from "./host";
 import { checkConnection, names, virsh } from "./virsh";
 
 const K = "fleetlab:hypervisor";
 
-/** `command` run on the hop's host; its words quoted for the remote shell, never an option. */
+/** onServer's answer as the checks read it: ok, ssh's exit status, what it printed. */
 function onHost(
   hop: SshHop,
   command: string[],
 ): { ok: boolean; status: number; stdout: string; stderr: string } {
-  const r = spawnSync("ssh", serverArgs(hop, command), { encoding: "utf8", timeout: 30_000 });
+  const r = onServer(hop, command, 30_000);
   return {
     ok: r.status === 0,
     status: r.status ?? -1,
