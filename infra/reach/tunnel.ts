@@ -21,8 +21,12 @@ export interface SshTunnel {
   forward(host: string, port: number): Promise<number>;
   /** Ends the connection and every forward; idempotent. */
   close(): void;
-  /** Settles once the master process has exited. */
-  readonly exited: Promise<void>;
+  /**
+   * Settles once the master process has exited. The connection holds its process
+   * alive while someone waits here (otherwise it never does, and an exit that comes
+   * later than everything else would end the process before this settles).
+   */
+  exited(): Promise<void>;
   /** False once the connection ended (closed, or dropped by the network or the server). */
   readonly alive: boolean;
 }
@@ -132,7 +136,10 @@ export async function openTunnel(
   let closed = false;
   const tunnel: SshTunnel = {
     hop,
-    exited: gone,
+    exited() {
+      if (!exited) hold(true);
+      return gone;
+    },
     get alive() {
       return !exited && !closed;
     },
@@ -152,8 +159,6 @@ export async function openTunnel(
       if (closed) return;
       closed = true;
       if (!exited) {
-        // Held again, so that whoever awaits `exited` sees it.
-        hold(true);
         spawnSync("ssh", mux(["-O", "exit"]), { timeout: 5000, stdio: "ignore" });
         if (!exited) master.kill("SIGTERM");
       }
@@ -186,7 +191,7 @@ export async function openTunnel(
     if (fs.existsSync(ctl) && (await run(mux(["-O", "check"]), 5000)).ok) break;
     if (Date.now() - t0 > timeoutMs) {
       tunnel.close();
-      await gone;
+      await tunnel.exited();
       throw new Error(
         `fleetlab:hypervisor.uri: SSH to ${where(hop)} did not come up within ${timeoutMs / 1000} s (${stderr.trim() || "no message"}); check that \`ssh ${hop.host} true\` works without a prompt`,
       );

@@ -95,7 +95,7 @@ async function main(input: ReachInput): Promise<unknown> {
       // The connection drops (the server, the network): the next client gets a new one.
       const dropped = await tunnelThrough(via);
       process.kill(dropped.pid, "SIGKILL");
-      await dropped.exited;
+      await dropped.exited();
       const again = await etcdClient(access);
       const valueAfterDrop = await again.get("/fleetlab/reach").string();
       again.close();
