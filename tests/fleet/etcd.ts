@@ -2,22 +2,11 @@
 // ports, data in a temp dir, stopped by PID.
 import { ChildProcess, spawn } from "child_process";
 import { mkdtempSync, rmSync } from "fs";
-import * as net from "net";
 import { tmpdir } from "os";
 import { join } from "path";
 import { connect } from "../../fleet/registry/registry";
+import { freePorts } from "../support/ports";
 import { makeCA, makeCert } from "./tls";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 export interface EtcdMember {
   name: string;
@@ -49,9 +38,11 @@ export class EtcdCluster {
   }
 
   async start(size = 3): Promise<void> {
+    // Every port of the cluster in one pick, so no two members share one.
+    const ports = await freePorts(2 * size);
     for (let i = 0; i < size; i++) {
-      const clientPort = await freePort();
-      this.peers.push(await freePort());
+      const clientPort = ports[2 * i];
+      this.peers.push(ports[2 * i + 1]);
       this.members.push({
         name: `m${i}`,
         clientPort,
@@ -120,7 +111,7 @@ export class EtcdCluster {
           await new Promise((r) => setTimeout(r, 200));
         }
       }
-      // What each member said or how it ended: a port taken between freePort() and
+      // What each member said or how it ended: a port taken between freePorts() and
       // etcd's bind, a slow start and a crash look alike from the client's side.
       const why = this.members.map(
         (m) =>

@@ -4,7 +4,6 @@
 // machine's docker engine. Every process started here is stopped by PID in afterAll.
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { createCa, createCert } from "../../infra/pki";
@@ -17,24 +16,13 @@ import {
   stopRegistry,
   type RegistryServer,
 } from "../../infra/registry/server";
+import { freePort } from "../support/ports";
 import { DOCKER, docker } from "./harness";
 
 const tag = `flt-${process.pid}`;
 let tmp: string;
 let server: RegistryServer;
 const images: string[] = [];
-
-/** A free port on 127.0.0.1 (the kernel's pick), released before the registry takes it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A one-layer image of this machine's docker made from `files` (docker import). */
 function tinyImage(name: string, files: Record<string, string>): string {

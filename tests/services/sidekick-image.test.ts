@@ -14,7 +14,7 @@ import { writeDataSet } from "../../labdata/writer";
 import { CA_FILE, NODE_CERT_FILE, NODE_KEY_FILE, TLS_DIR } from "../../node/paths";
 import { AGENT_ENV } from "../../node/env";
 import { createCa, createCert } from "../../infra/pki/certs";
-import { freePort } from "../fleet/etcd";
+import { freePorts } from "../support/ports";
 import { waitFor } from "../support/wait";
 import {
   buildImages,
@@ -54,7 +54,7 @@ beforeAll(async () => {
   writeFileSync(join(tls, CA_FILE), ca.certPem);
   writeFileSync(join(tls, NODE_CERT_FILE), node.certPem);
   writeFileSync(join(tls, NODE_KEY_FILE), node.keyPem, { mode: 0o600 });
-  const [cp, pp] = [await freePort(), await freePort()];
+  const [cp, pp] = await freePorts(2);
   url = `https://127.0.0.1:${cp}`;
   const f = (n: string) => join(tls, n);
   etcd = spawn(
