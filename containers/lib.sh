@@ -16,6 +16,9 @@ FLEETLAB_IMAGE_REPO=${FLEETLAB_IMAGE_REPO:-ghcr.io/fleetlab}
 FLEETLAB_IMAGE_VERSION=${FLEETLAB_IMAGE_VERSION:-$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../package.json")}
 # The fleet agent image the lab's Ignition runs by default (fleetlab:fleetImage).
 FLEETLAB_FLEET_IMAGE=${FLEETLAB_FLEET_IMAGE:-$FLEETLAB_IMAGE_REPO/fleet:$FLEETLAB_IMAGE_VERSION}
+# The fleet image's first stage (base + Node.js), a local tag only, never pushed: the
+# test image bakes it so an emulated node does not pull Node.js (fleet/build-image.sh).
+FLEETLAB_NODE_RUNTIME_IMAGE=${FLEETLAB_NODE_RUNTIME_IMAGE:-fleetlab/node-runtime:$FLEETLAB_IMAGE_VERSION}
 
 # Prints the docker client that matches Debian's engine.
 docker_bin() {

@@ -42,10 +42,12 @@ boot_pkgs="dracut dracut-network curl dbus policycoreutils linux-image-amd64 ign
 os_pkgs="systemd systemd-sysv udev kmod iproute2 openssh-server docker.io sudo ca-certificates less libnss-myhostname pigz"
 etcd_pkgs="etcd-server etcd-client"
 # No lab image: like Flatcar, the stand-in ships Docker and the nodes pull the fleet
-# agent, service and sidekick images from the lab registry. Only their shared base
-# layer is baked, marked as pulled (warm_base_layer), so a node fetches each image's
-# own layers and not the same base five times over under emulation.
-default_bake=$FLEETLAB_BASE_IMAGE
+# agent, service and sidekick images from the lab registry. Only the layers they share
+# are baked, marked as pulled (warm_layers): the base, and Node.js (the agent's and
+# every sidekick's, 35 MB compressed; fleet/build-image.sh tags it). A node fetches
+# each image's own layers, not the same shared ones over again under emulation,
+# where unpacking Node.js took a booting node minutes before its agent could start.
+default_bake="$FLEETLAB_BASE_IMAGE $FLEETLAB_NODE_RUNTIME_IMAGE"
 bake_images=${FLEETLAB_BAKE_IMAGES-$default_bake}
 
 os_hash() {
