@@ -74,6 +74,28 @@ interface ContainerSpec {
   xfleet: XFleetOptions;
   /** Sidekicks: the service unit they belong to (BindsTo + After). */
   bindsTo?: string;
+  /** A file on the node to wait for (bounded) before `docker run`. */
+  waitFile?: string;
+  /** Files a container leaves behind that must not outlive it (removed before start). */
+  staleFiles?: string[];
+}
+
+/** How long a start waits for waitFile: the service's own pull can take minutes. */
+const WAIT_FILE_SECONDS = 600;
+
+/**
+ * Polls for a non-empty file, bounded; a unit that gives up fails, and Restart= tries
+ * again. Cheaper than letting `docker run` fail and restart: each attempt costs an
+ * emulated node seconds of CPU.
+ */
+function waitForFile(file: string): string[] {
+  return [
+    "/bin/sh",
+    "-c",
+    `i=0; while [ ! -s "$1" ]; do i=$((i + 1)); [ "$i" -le ${WAIT_FILE_SECONDS * 2} ] || { echo "no $1 after ${WAIT_FILE_SECONDS} s" >&2; exit 1; }; sleep 0.5; done`,
+    "wait-for-file",
+    file,
+  ];
 }
 
 /** A unit that runs one container and removes it on stop (no state on the node). */
@@ -95,6 +117,8 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
       ExecStartPre: [
         `-${execLine([DOCKER, "rm", "-f", c.container])}`,
         execLine(["/usr/bin/mkdir", "-p", `${RUN_ROOT}/${c.container.replace(/-sidekick$/, "")}`]),
+        ...(c.staleFiles ? [execLine(["/usr/bin/rm", "-f", "--", ...c.staleFiles])] : []),
+        ...(c.waitFile ? [execLine(waitForFile(c.waitFile))] : []),
       ],
       ExecStart: execLine([DOCKER, "run", "--rm", `--name=${c.container}`], ...c.args, [
         c.images[c.image],
@@ -107,6 +131,9 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
   return { name: c.unit, text, image: c.image };
 }
 
+/** nginx's master writes its pid here (containers/www/entrypoint.sh) after binding. */
+const NGINX_PID = `${RUN_ROOT}/www/nginx.pid`;
+
 const runDir = (svc: string) => ["-v", `${RUN_ROOT}/${svc}:${RUN_ROOT}/${svc}`];
 
 /** The sidekick of `svc`: etcd (TLS) from the node's etcd.env, the shared directory. */
@@ -116,6 +143,7 @@ function sidekick(
   serviceUnit: string,
   container: string,
   extra: string[][] = [],
+  waitFile?: string,
 ): FleetUnitFile {
   return containerUnit({
     unit: serviceUnit.replace(/^([^@.]+)/, "$1-sidekick"),
@@ -134,6 +162,7 @@ function sidekick(
     command: [svc],
     xfleet: { machineOf: serviceUnit },
     bindsTo: serviceUnit,
+    waitFile,
   });
 }
 
@@ -165,9 +194,14 @@ export function wwwUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       image: "www",
       images: o.images,
       xfleet: {},
+      // A killed nginx leaves its pid file: the sidekick would take it for this one's.
+      staleFiles: [NGINX_PID],
     }),
     // Shares nginx's PID namespace so it can SIGHUP the master after a config change.
-    sidekick(o, "www", "www.service", "www", [["--pid=container:www"]]),
+    // That namespace exists once the www container runs, which can be minutes after
+    // the unit started (its pull): wait for nginx's pid file, written once it listens,
+    // instead of failing `docker run` and restarting until then.
+    sidekick(o, "www", "www.service", "www", [["--pid=container:www"]], NGINX_PID),
   ];
 }
 
