@@ -44,6 +44,7 @@ import {
   journalTail,
   NODE_UNITS,
   nodeFloors,
+  serviceStepsSince,
   nodePulls,
   nodeTimeline,
   type NodePull,
@@ -59,6 +60,7 @@ import {
 } from "./workspace";
 import { stopRegistry } from "../../infra/registry/server";
 import { labImage } from "../../node/images";
+import { TIMING_DEFAULTS } from "../../infra/config/defaults";
 
 jest.setTimeout(60 * 60_000);
 
@@ -669,6 +671,7 @@ async function killRound(
       outageSeconds: seconds[s] ?? null,
       boundSeconds: bound / 1000,
       calibrationFactor: cal.factor,
+      steps: after[`${s}.service`] ? failoverSteps(s, after[`${s}.service`], killedAt) : null,
     });
   notes.mostCopiesDuringFailover = Math.max(
     Number(notes.mostCopiesDuringFailover ?? 0),
@@ -683,6 +686,24 @@ async function killRound(
   for (const s of pending) expect(live).toContain(after[`${s}.service`]);
   expect(mostCopies).toBeLessThanOrEqual(1);
   return { victim, victimIp, live };
+}
+
+/**
+ * Where one service's outage went, as seconds since the kill: the lease TTL (the
+ * engine may not move a unit before the dead machine's lease expires), then from the
+ * survivor's own journal and Docker the unit's start, its container's and its
+ * sidekick's, and the sidekick's data applied; the test saw it answer last. The node's
+ * steps are on its monotonic clock, tied to the host's by one SSH call whose duration
+ * bounds the error (`clockErrorSeconds`). The floors beside them (a bare container, a
+ * bare Node.js, the sidekick's bundle loaded) are `floorsInVm`, same run, same VMs.
+ */
+function failoverSteps(svc: Service, ip: string, killedAt: number): Record<string, unknown> {
+  const steps = {
+    leaseTtl: TIMING_DEFAULTS.emulated.fleetLeaseTtlSec,
+    ...serviceStepsSince(ns, sshKey, ip, svc, killedAt),
+  };
+  say(`${svc} after the kill, in seconds: ${JSON.stringify(steps)}`);
+  return steps;
 }
 
 /** Boots a killed node again (a normal boot) and waits until it is back in fleet and etcd. */

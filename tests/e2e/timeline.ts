@@ -197,3 +197,91 @@ export function nodePulls(
   }
   return out;
 }
+
+/**
+ * When each step of one service's latest start happened on its node, in seconds of
+ * the node's monotonic clock (no clock offset between host and VM enters): the
+ * engine's start of the unit (systemd began its start job), the service's and the
+ * sidekick's containers started (Docker's StartedAt, carried over to the monotonic
+ * clock through one `date`/`uptime` pair), and the sidekick's first data applied after
+ * that start (its log line for the data set). `now` is the node's clock when read.
+ */
+export interface ServiceStart {
+  now: number;
+  unitStarted: number | null;
+  containerStarted: number | null;
+  sidekickStarted: number | null;
+  dataApplied: number | null;
+}
+
+/** A sidekick's log line for applied data: "<set> <hash>: ...", not a failed apply. */
+const APPLIED = (svc: string) => new RegExp(`\\s${svc} [0-9a-f]{6,}: (?!apply failed)`);
+
+export function serviceStart(
+  ns: Netns,
+  key: string,
+  ip: string,
+  svc: "dhcp" | "www" | "ldap",
+): ServiceStart | { error: string } {
+  const unit = `${svc}.service`;
+  const side = `${svc}-sidekick`;
+  const script = [
+    'echo "clock $(cut -d" " -f1 /proc/uptime) $(date +%s.%N)"',
+    `echo "unit $(systemctl show -p InactiveExitTimestampMonotonic --value ${unit})"`,
+    `for c in ${svc} ${side}; do echo "container $c $(docker inspect -f "{{.State.StartedAt}}" $c 2>/dev/null)"; done`,
+    `journalctl -b -o short-monotonic --no-pager -u ${side}.service | grep -E " ${svc} [0-9a-f]{6,}: " | sed "s/^/log /"`,
+  ].join("; ");
+  const r = sshRuns(ns, key, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`, NOTE_SSH_MS);
+  if (!r.ok) return { error: r.out.slice(-300) };
+  const lines = r.out.split("\n");
+  const field = (tag: string) => lines.find((l) => l.startsWith(`${tag} `))?.slice(tag.length + 1);
+  const [uptime, epoch] = (field("clock") ?? "").split(" ").map(Number);
+  // Docker's RFC 3339 nanoseconds, cut to the milliseconds Date.parse reads.
+  const mono = (rfc?: string) => {
+    const t = rfc ? Date.parse(rfc.replace(/(\.\d{3})\d*Z$/, "$1Z")) : NaN;
+    return Number.isFinite(t) && t > 0 ? round(uptime - (epoch - t / 1000)) : null;
+  };
+  const container = (c: string) => mono(field(`container ${c}`)?.trim());
+  const unitUs = Number(field("unit"));
+  const unitStarted = unitUs > 0 ? round(unitUs / 1e6) : null;
+  const applied = lines
+    .filter((l) => l.startsWith("log ") && APPLIED(svc).test(l))
+    .map((l) => Number(/^log \[\s*([0-9.]+)\]/.exec(l)?.[1]))
+    .filter((t) => Number.isFinite(t) && (unitStarted === null || t >= unitStarted));
+  return {
+    now: round(uptime),
+    unitStarted,
+    containerStarted: container(svc),
+    sidekickStarted: container(side),
+    dataApplied: applied.length > 0 ? round(Math.min(...applied)) : null,
+  };
+}
+
+const round = (s: number) => Math.round(s * 10) / 10;
+
+/**
+ * A service's start steps as seconds since a host-side instant `sinceMs` (a kill, the
+ * end of `up`): reads the node (serviceStart) and ties its monotonic clock to the
+ * host's at the midpoint of that SSH call, whose half-length bounds the error.
+ */
+export function serviceStepsSince(
+  ns: Netns,
+  key: string,
+  ip: string,
+  svc: "dhcp" | "www" | "ldap",
+  sinceMs: number,
+): Record<string, number | null> | { error: string } {
+  const t0 = Date.now();
+  const st = serviceStart(ns, key, ip, svc);
+  const t1 = Date.now();
+  if ("error" in st) return st;
+  const refOnNode = st.now - ((t0 + t1) / 2 - sinceMs) / 1000;
+  const since = (t: number | null) => (t === null ? null : round(t - refOnNode));
+  return {
+    unitStarted: since(st.unitStarted),
+    containerStarted: since(st.containerStarted),
+    sidekickStarted: since(st.sidekickStarted),
+    dataApplied: since(st.dataApplied),
+    clockErrorSeconds: round((t1 - t0) / 2000),
+  };
+}

@@ -25,6 +25,7 @@ import { forceClean, leftovers } from "../e2e/checks";
 import { createFacultyNet, type FacultyNet } from "../e2e/faculty-net";
 import { httpGet, ldapDns } from "../e2e/services";
 import { createPhases } from "../e2e/phases";
+import { serviceStepsSince } from "../e2e/timeline";
 import {
   buildStandinImage,
   createWorkspace,
@@ -41,7 +42,7 @@ const TAG = "fac";
 const SFX = String(process.pid % 100000);
 const GATEWAY = "10.40.0.1";
 const NODES = { "core-01": "10.40.0.11", "worker-01": "10.40.0.12" };
-const SERVICES = ["ldap", "www", "dhcp"];
+const SERVICES = ["ldap", "www", "dhcp"] as const;
 const SERVICE_UNITS = SERVICES.flatMap((s) => [`${s}.service`, `${s}-sidekick.service`]);
 /** The admin's own unit: only a machine with kind=worker may run it. */
 const WORKER_UNIT = "hello-worker.service";
@@ -57,6 +58,9 @@ let stack: Stack;
 let idle: Calibration;
 let sshBin: string;
 let upDone = false;
+/** When `up` returned, and where each service's start went since then (timeline.ts). */
+let upEndedAt = 0;
+const serviceSteps: Record<string, unknown> = {};
 const startedAt = Date.now();
 
 function config(): Record<string, unknown> {
@@ -167,6 +171,7 @@ afterAll(async () => {
         failedPhases,
         wallSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
         calibration: idle,
+        serviceStepsAfterUp: serviceSteps,
       },
       null,
       2,
@@ -186,6 +191,7 @@ test("pulumi up brings the lab up over qemu+ssh, everything through the server",
     stack.up({ onOutput: (o) => process.stdout.write(o), color: "never" }),
   );
   upDone = true;
+  upEndedAt = Date.now();
   expect(r.summary.result).toBe("succeeded");
   expect(r.outputs.hypervisorSsh?.value).toEqual({
     host: `root@${net.server}`,
@@ -247,6 +253,14 @@ test("the lab data is served: a client in the server namespace gets the page and
       5_000,
     ),
   );
+  serviceSteps.answeredBy = Math.round((Date.now() - upEndedAt) / 100) / 10;
+  // Where the time went on each service's node, in seconds since `up` returned.
+  for (const svc of SERVICES) {
+    const ip = activeOn(s.units[`${svc}.service`]);
+    if (ip)
+      serviceSteps[svc] = serviceStepsSince(net.srv, path.join(tmp, "id"), ip, svc, upEndedAt);
+  }
+  say(`service steps since up returned (s): ${JSON.stringify(serviceSteps)}`);
 });
 
 test("pulumi preview right after up shows no changes", async () => {
