@@ -36,6 +36,10 @@ describe("service units", () => {
       "ldap-sidekick@1.service",
       "ldap@2.service",
       "ldap-sidekick@2.service",
+      "dhcp-prefetch.service",
+      "www-prefetch.service",
+      "ldap-prefetch.service",
+      "sidekick-prefetch.service",
     ]);
     expect(x.get("dhcp.service")?.machineMetadata).toEqual({ lan: ["true"] });
     expect(x.get("ldap-sidekick@2.service")?.machineOf).toEqual(["ldap@2.service"]);
@@ -59,6 +63,29 @@ describe("service units", () => {
     expect(new Set(["ldap@1", "ldap@2", "ldap@3"].map((u) => where.get(`${u}.service`))).size).toBe(
       3,
     );
+  });
+
+  it("hot standby: each image is pulled ahead on every machine that could run it, and only there", () => {
+    const units = parsed().map(({ unit, xfleet }) => ({
+      name: unit.name,
+      desiredState: unit.desiredState,
+      xfleet,
+    }));
+    const on = new Map<string, string[]>();
+    for (const p of schedule(units, machines, []).placements)
+      on.set(p.unit, [...(on.get(p.unit) ?? []), p.machineID].sort());
+    expect(on.get("dhcp-prefetch.service")).toEqual(["m1"]);
+    for (const image of ["www", "ldap", "sidekick"])
+      expect(on.get(`${image}-prefetch.service`)).toEqual(["m1", "m2", "m3"]);
+    // It pulls the very reference the service runs, and nothing else: it cannot serve.
+    const text = serviceUnits({
+      images: { ldap: "reg:5000/fleetlab/ldap@sha256:" + "a".repeat(64) },
+    }).find((u) => u.name === "ldap-prefetch.service")!.text;
+    expect(text).toContain(
+      `ExecStart=/usr/bin/docker pull reg:5000/fleetlab/ldap@sha256:${"a".repeat(64)}`,
+    );
+    expect(text).not.toMatch(/docker run|-p |--net/);
+    expect(text).toContain("Type=oneshot");
   });
 
   it("DHCP stays unplaced, with a reason, when no machine is on the LAN", () => {

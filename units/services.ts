@@ -166,6 +166,9 @@ function sidekick(
   });
 }
 
+/** DHCP must sit on the lab LAN: only machines that say they do (metadata lan=true). */
+const DHCP_PLACEMENT: XFleetOptions = { machineMetadata: { lan: "true" } };
+
 export function dhcpUnits(o: ServiceUnitOptions): FleetUnitFile[] {
   return [
     containerUnit({
@@ -176,7 +179,7 @@ export function dhcpUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       args: [["--net=host"], runDir("dhcp")],
       image: "dhcp",
       images: o.images,
-      xfleet: { machineMetadata: { lan: "true" } },
+      xfleet: DHCP_PLACEMENT,
     }),
     sidekick(o, "dhcp", "dhcp.service", "dhcp", [
       ["-e", `FLEETLAB_DHCP_INTERFACES=${o.dhcpInterface}`],
@@ -273,5 +276,50 @@ export function serviceUnits(partial: ServiceUnitOverrides = {}): FleetUnitFile[
       );
   }
   if (problems.length > 0) throw new Error(`service units: ${problems.join("; ")}`);
-  return [...dhcpUnits(o), ...wwwUnits(o), ...ldapUnits(o)];
+  return [...dhcpUnits(o), ...wwwUnits(o), ...ldapUnits(o), ...prefetchUnits(o)];
+}
+
+/**
+ * The machines each image may be needed on: those its units' [X-Fleet] machine rules
+ * allow (Conflicts and MachineOf say where among them, not which machines qualify; a
+ * sidekick goes wherever any service goes, and WWW may go anywhere).
+ */
+const PREFETCH_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
+  dhcp: DHCP_PLACEMENT,
+  www: {},
+  ldap: {},
+  sidekick: {},
+};
+
+/**
+ * Hot standby, its image half: one Global unit per image that pulls it on every machine
+ * that could run it, ahead of need. A service that moves then starts from an image
+ * already there instead of a pull, which under emulation was most of a failover. It
+ * only pulls: it binds no port and runs no daemon, so it can never serve. An image
+ * changed by digest changes its unit, so a rollout pulls the new image everywhere.
+ * A failed pull (the registry not reachable yet) is tried again.
+ */
+export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
+  return SERVICE_IMAGES.map((image) => {
+    const name = `${image}-prefetch.service`;
+    const text = renderUnitDefinition({
+      name,
+      unit: {
+        Description: `fleetlab: pulls the ${image} image ahead of need (hot standby)`,
+        Requires: DOCKER_UNIT,
+        After: DOCKER_UNIT,
+      },
+      service: {
+        Type: "oneshot",
+        RemainAfterExit: true,
+        // A pull under emulation takes minutes; never let systemd call that a failure.
+        TimeoutStartSec: 0,
+        Restart: "on-failure",
+        RestartSec: 10,
+        ExecStart: execLine([DOCKER, "pull", o.images[image]]),
+      },
+      xfleet: { ...PREFETCH_PLACEMENT[image], global: true },
+    });
+    return { name, text, image };
+  });
 }

@@ -482,7 +482,7 @@ function pullsPerNode(log: string, nodeIps: string[]) {
   return out;
 }
 
-test("every lab image came from the lab registry, by digest: each node runs digests, the registry logged each node's pulls", () => {
+test("every lab image came from the lab registry, by digest: each node runs digests, the registry logged each node's pulls; each node holds every service image ahead of need", async () => {
   const l = needLab();
   const refs = Object.values(l.images);
   for (const ref of refs)
@@ -512,6 +512,20 @@ test("every lab image came from the lab registry, by digest: each node runs dige
       );
   notes.registryPulls = pullsPerNode(log, ips());
   say(`registry pulls per node: ${JSON.stringify(notes.registryPulls)}`);
+  // Hot standby: the prefetch units pull every image a node could run (all three are
+  // on the LAN, so all four) ahead of need, so a failover finds them there.
+  const standby = ["dhcp", "www", "ldap", "sidekick"].map((i) => l.images[i]);
+  await timed("prefetchedAfterAnswer", () =>
+    waitLab(
+      "every node holds every service image (the prefetch units)",
+      5 * 60_000,
+      () => ips().every((ip) => standby.every((r) => nodeImages(ip).repoDigests.includes(r))),
+      {
+        intervalMs: 10_000,
+        units: [...NODE_UNITS, "dhcp-prefetch.service", "ldap-prefetch.service"],
+      },
+    ),
+  );
   // The pull time under emulation, beside its floor: on one node, one service image it
   // does not run (its own layers; the base is baked), pulled and removed again. One
   // image, not every absent one: each costs its pull and its floor again (up to 90 s
@@ -574,6 +588,8 @@ test("a rebuilt sidekick image rolls out on up by digest: preview lists exactly 
       "update e2e-services-dhcp-sidekick.service",
       "update e2e-services-ldap-sidekick.service",
       "update e2e-services-www-sidekick.service",
+      // hot standby: every machine pulls the new sidekick ahead of need
+      "update e2e-services-sidekick-prefetch.service",
     ].sort(),
   );
   const up = await timed("upRollout", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));

@@ -155,9 +155,9 @@ export interface NodePull {
 
 /**
  * Pull time on one node under emulation, with its floor, for lab images the node does
- * not run (`refs`: `<host:port>/fleetlab/<name>@sha256:<hex>`). Each image is pulled
- * by docker, timed, and removed again (the lab's later failover must not find it
- * warm); then its own layers (all but the first: the shared base, baked in) are fetched
+ * not run (`refs`: `<host:port>/fleetlab/<name>@sha256:<hex>`). Each image is removed
+ * (the node pulled it ahead, for hot standby), pulled by docker, timed, and kept; then
+ * its own layers (all but the first: the shared base, baked in) are fetched
  * from the same registry with curl and unpacked into a scratch directory, timed: what
  * a pull is at least. One SSH session, run after the services answer.
  */
@@ -176,7 +176,9 @@ export function nodePulls(
   const one = (hp: string, name: string, digest: string) =>
     [
       `ref=${hp}/fleetlab/${name}@${digest}; ca=/etc/docker/certs.d/${hp}/ca.crt`,
-      `t0=$(date +%s%3N); docker pull -q "$ref" >/dev/null; t1=$(date +%s%3N); docker rmi -f "$ref" >/dev/null`,
+      // The node holds it already (the prefetch units): removed first, and left pulled
+      // after, so the failover still finds it there.
+      `docker rmi -f "$ref" >/dev/null 2>&1; t0=$(date +%s%3N); docker pull -q "$ref" >/dev/null; t1=$(date +%s%3N)`,
       `m=$(curl -sf --cacert "$ca" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "https://${hp}/v2/fleetlab/${name}/manifests/${digest}")`,
       `d=$(mktemp -d); b=0; t2=$(date +%s%3N)`,
       `for l in $(echo "$m" | grep -o 'sha256:[0-9a-f]\\{64\\}' | tail -n +3); do curl -sf --cacert "$ca" "https://${hp}/v2/fleetlab/${name}/blobs/$l" -o "$d/blob"; b=$((b + $(stat -c %s "$d/blob"))); unpigz <"$d/blob" | tar -x -C "$d"; rm -f "$d/blob"; done`,
