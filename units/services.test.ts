@@ -88,6 +88,38 @@ describe("service units", () => {
     expect(text).toContain("Type=oneshot");
   });
 
+  it("a service is active only once its daemon is up; only WWW's sidekick waits for that", () => {
+    const text = (name: string) => serviceUnits().find((u) => u.name === name)!.text;
+    const ready: Record<string, string> = {
+      "dhcp.service": '-S \\"$$1\\" ]; do',
+      "www.service": '-s \\"$$1\\" ]; do',
+      "ldap.service": '-S \\"$$1\\" ]; do',
+    };
+    const paths: Record<string, string> = {
+      "dhcp.service": "/run/fleetlab/dhcp/kea4-ctrl.sock",
+      "www.service": "/run/fleetlab/www/nginx.pid",
+      "ldap.service": "/run/fleetlab/ldap/ldapi",
+    };
+    for (const [unit, test] of Object.entries(ready)) {
+      const t = text(unit);
+      const post = t.split("\n").find((l) => l.startsWith("ExecStartPost="))!;
+      expect(post).toContain(test);
+      expect(post.endsWith(` wait-until-ready ${paths[unit]}`)).toBe(true);
+      // The one an earlier container left is gone before this one starts.
+      expect(t).toContain(`ExecStartPre=/usr/bin/rm -f -- ${paths[unit]}\n`);
+    }
+    // slapd waits for its sidekick's config, Kea takes its config from its sidekick
+    // when up: those two start alongside (ordered after them, LDAP would never start).
+    expect(text("ldap-sidekick.service")).toMatch(/^After=docker\.service$/m);
+    expect(text("dhcp-sidekick.service")).toMatch(/^After=docker\.service$/m);
+    // WWW's joins nginx's PID namespace, which exists once nginx runs.
+    expect(text("www-sidekick.service")).toMatch(/^After=docker\.service www\.service$/m);
+    for (const svc of ["dhcp", "www", "ldap"])
+      expect(text(`${svc}-sidekick.service`)).toMatch(
+        new RegExp(`^BindsTo=${svc}\\.service$`, "m"),
+      );
+  });
+
   it("DHCP stays unplaced, with a reason, when no machine is on the LAN", () => {
     const { where, reasons } = placements({}, machines.slice(1));
     expect(where.has("dhcp.service")).toBe(false);

@@ -4,7 +4,9 @@
 //   - DHCP only on machines with metadata lan=true (it must sit on the lab LAN);
 //   - every sidekick MachineOf its service (it shares the service's directory);
 //   - LDAP replicas Conflicts with each other, so two never share a machine;
-//   - WWW anywhere.
+//   - WWW anywhere;
+//   - each image pulled ahead on every machine that may run it (Global prefetch units).
+// A service unit is active once its daemon is up (an ExecStartPost waits for it).
 import { execLine } from "../node/systemd";
 import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../node/paths";
 import { AUTO_INTERFACES } from "../containers/dhcp/interfaces";
@@ -72,35 +74,39 @@ interface ContainerSpec {
   images: ServiceUnitOptions["images"];
   command?: string[];
   xfleet: XFleetOptions;
-  /** Sidekicks: the service unit they belong to (BindsTo + After). */
+  /** Sidekicks: the service unit they belong to (BindsTo). */
   bindsTo?: string;
-  /** A file on the node to wait for (bounded) before `docker run`. */
-  waitFile?: string;
-  /** Files a container leaves behind that must not outlive it (removed before start). */
-  staleFiles?: string[];
+  /** Sidekicks: start only once that unit is active (After=), i.e. its daemon is up. */
+  afterService?: boolean;
+  /**
+   * Services: the file the daemon makes once it is up, in the shared run directory. The
+   * unit becomes active only when it exists (`fleetctl list-units` then tells the truth);
+   * one left by an earlier container is removed before the start.
+   */
+  ready?: { path: string; kind: "file" | "socket" };
 }
 
-/** How long a start waits for waitFile: the service's own pull can take minutes. */
-const WAIT_FILE_SECONDS = 600;
+/** How long a start waits for its daemon: the image's pull can take minutes. */
+const READY_SECONDS = 600;
 
 /**
- * Polls for a non-empty file, bounded; a unit that gives up fails, and Restart= tries
- * again. Cheaper than letting `docker run` fail and restart: each attempt costs an
- * emulated node seconds of CPU.
+ * Polls, bounded, for a non-empty file or a socket; a unit that gives up fails, and
+ * Restart= tries again.
  */
-function waitForFile(file: string): string[] {
+function waitFor(ready: NonNullable<ContainerSpec["ready"]>): string[] {
+  const test = ready.kind === "socket" ? "-S" : "-s";
   return [
     "/bin/sh",
     "-c",
-    `i=0; while [ ! -s "$1" ]; do i=$((i + 1)); [ "$i" -le ${WAIT_FILE_SECONDS * 2} ] || { echo "no $1 after ${WAIT_FILE_SECONDS} s" >&2; exit 1; }; sleep 0.5; done`,
-    "wait-for-file",
-    file,
+    `i=0; while [ ! ${test} "$1" ]; do i=$((i + 1)); [ "$i" -le ${READY_SECONDS * 2} ] || { echo "no $1 after ${READY_SECONDS} s" >&2; exit 1; }; sleep 0.5; done`,
+    "wait-until-ready",
+    ready.path,
   ];
 }
 
 /** A unit that runs one container and removes it on stop (no state on the node). */
 function containerUnit(c: ContainerSpec): FleetUnitFile {
-  const deps = c.bindsTo ? `${DOCKER_UNIT} ${c.bindsTo}` : DOCKER_UNIT;
+  const deps = c.bindsTo && c.afterService ? `${DOCKER_UNIT} ${c.bindsTo}` : DOCKER_UNIT;
   const text = renderUnitDefinition({
     name: c.unit,
     unit: {
@@ -117,22 +123,19 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
       ExecStartPre: [
         `-${execLine([DOCKER, "rm", "-f", c.container])}`,
         execLine(["/usr/bin/mkdir", "-p", `${RUN_ROOT}/${c.container.replace(/-sidekick$/, "")}`]),
-        ...(c.staleFiles ? [execLine(["/usr/bin/rm", "-f", "--", ...c.staleFiles])] : []),
-        ...(c.waitFile ? [execLine(waitForFile(c.waitFile))] : []),
+        ...(c.ready ? [execLine(["/usr/bin/rm", "-f", "--", c.ready.path])] : []),
       ],
       ExecStart: execLine([DOCKER, "run", "--rm", `--name=${c.container}`], ...c.args, [
         c.images[c.image],
         ...(c.command ?? []),
       ]),
+      ExecStartPost: c.ready ? execLine(waitFor(c.ready)) : undefined,
       ExecStop: execLine([DOCKER, "stop", c.container]),
     },
     xfleet: c.xfleet,
   });
   return { name: c.unit, text, image: c.image };
 }
-
-/** nginx's master writes its pid here (containers/www/entrypoint.sh) after binding. */
-const NGINX_PID = `${RUN_ROOT}/www/nginx.pid`;
 
 const runDir = (svc: string) => ["-v", `${RUN_ROOT}/${svc}:${RUN_ROOT}/${svc}`];
 
@@ -143,7 +146,7 @@ function sidekick(
   serviceUnit: string,
   container: string,
   extra: string[][] = [],
-  waitFile?: string,
+  afterService = false,
 ): FleetUnitFile {
   return containerUnit({
     unit: serviceUnit.replace(/^([^@.]+)/, "$1-sidekick"),
@@ -162,7 +165,7 @@ function sidekick(
     command: [svc],
     xfleet: { machineOf: serviceUnit },
     bindsTo: serviceUnit,
-    waitFile,
+    afterService,
   });
 }
 
@@ -180,7 +183,10 @@ export function dhcpUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       image: "dhcp",
       images: o.images,
       xfleet: DHCP_PLACEMENT,
+      // Kea opens it once it runs (its placeholder config until the sidekick's).
+      ready: { path: `${RUN_ROOT}/dhcp/kea4-ctrl.sock`, kind: "socket" },
     }),
+    // Not ordered after Kea: it starts alongside and pushes the config when Kea is up.
     sidekick(o, "dhcp", "dhcp.service", "dhcp", [
       ["-e", `FLEETLAB_DHCP_INTERFACES=${o.dhcpInterface}`],
     ]),
@@ -197,14 +203,14 @@ export function wwwUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       image: "www",
       images: o.images,
       xfleet: {},
-      // A killed nginx leaves its pid file: the sidekick would take it for this one's.
-      staleFiles: [NGINX_PID],
+      // nginx's master writes it once it listens (its placeholder site until the
+      // sidekick's; containers/www/entrypoint.sh).
+      ready: { path: `${RUN_ROOT}/www/nginx.pid`, kind: "file" },
     }),
-    // Shares nginx's PID namespace so it can SIGHUP the master after a config change.
-    // That namespace exists once the www container runs, which can be minutes after
-    // the unit started (its pull): wait for nginx's pid file, written once it listens,
-    // instead of failing `docker run` and restarting until then.
-    sidekick(o, "www", "www.service", "www", [["--pid=container:www"]], NGINX_PID),
+    // Shares nginx's PID namespace so it can SIGHUP the master after a config change:
+    // that namespace exists once nginx runs, so it starts after www.service is active
+    // (before, it failed `docker run` and restarted until the www image was pulled).
+    sidekick(o, "www", "www.service", "www", [["--pid=container:www"]], true),
   ];
 }
 
@@ -228,6 +234,9 @@ export function ldapUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       // Replicas publish the same port, and one machine holding two would make a
       // machine failure take both: keep them apart.
       xfleet: n > 1 ? { conflicts: "ldap@*.service" } : {},
+      // slapd opens it once it runs, and it runs only on the config its sidekick
+      // renders: so the sidekick must not wait for this unit (After=).
+      ready: { path: `${RUN_ROOT}/${container}/ldapi`, kind: "socket" },
     }),
     sidekick(o, "ldap", unit, container),
   ]);
