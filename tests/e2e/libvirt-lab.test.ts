@@ -627,9 +627,9 @@ notes.failover = outages;
 /**
  * Kills (virsh destroy) the node that runs `svc` (or the most services) and polls
  * every service that ran there until it answers from a survivor, bounded; notes when
- * fleet first reports each running on a survivor (lease expiry + move + container
- * start, before the sidekick rendered and the daemon answers) and the most copies of
- * any unit seen on live machines at once. Returns the victim's name and IP.
+ * fleet first reports each active on a survivor (lease expiry + move + container
+ * start + its daemon up: the unit's readiness step; the data may not be applied yet)
+ * and the most copies of any unit seen on live machines at once. Returns the victim's name and IP.
  */
 async function killRound(
   l: LabState,
