@@ -15,6 +15,8 @@ import { connect, Registry } from "../../fleet/registry/registry";
 import { labSpecFromFile } from "../../infra/config";
 import { generateLabTls } from "../../infra/pki";
 import { repoRoot } from "../../scripts/lab/env";
+import { serviceUnits } from "../../units/services";
+import type * as Units from "../../units/services";
 import { EtcdCluster } from "../fleet/etcd";
 import {
   changeCounts,
@@ -134,6 +136,38 @@ describe("resource types: a stack brought up with the untyped resources", () => 
 
   let untypedCount = 0;
 
+  /**
+   * What this tree's service units change against the old tree's, both rendered with
+   * their defaults: units added since (created) and units whose file changed (updated).
+   * Those are changes of the units themselves, not of the resource types; everything
+   * else must stay the same.
+   */
+  function unitChanges(): { created: number; updated: number; removed: number } {
+    // The old tree's renderer, a path known only at run time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const old = (require(path.join(oldTree, "units", "services")) as typeof Units).serviceUnits();
+    const now = serviceUnits();
+    const oldText = new Map(old.map((u) => [u.name, u.text]));
+    return {
+      created: now.filter((u) => !oldText.has(u.name)).length,
+      updated: now.filter((u) => oldText.has(u.name) && oldText.get(u.name) !== u.text).length,
+      removed: old.filter((u) => !now.some((n) => n.name === u.name)).length,
+    };
+  }
+
+  /** The change summary a preview of this tree must show: the unit changes, the rest same. */
+  function expectedCounts(): Record<string, number> {
+    const c = unitChanges();
+    const counts: Record<string, number> = {
+      // The stack, the LabServices component and every dynamic resource.
+      same: untypedCount + 2 - c.updated - c.removed,
+      update: c.updated,
+      create: c.created,
+      delete: c.removed,
+    };
+    return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  }
+
   test(
     "the old tree brings every dynamic resource up as the untyped dynamic resource",
     async () => {
@@ -149,24 +183,24 @@ describe("resource types: a stack brought up with the untyped resources", () => 
   );
 
   test(
-    "this tree previews no replacement, no deletion and no creation: every resource is the same",
+    "this tree previews no replacement: every resource is the same but for the unit files this tree changed",
     async () => {
       await stack.setConfig("tree", { value: repoRoot });
       const rec = stepRecorder();
       const res = await stack.preview({ onEvent: rec.onEvent });
       const counts = changeCounts(res);
       expect(counts.replace ?? 0).toBe(0);
-      expect(counts.delete ?? 0).toBe(0);
-      expect(counts.create ?? 0).toBe(0);
-      // The stack, the LabServices component and every dynamic resource, unchanged.
-      expect(counts).toEqual({ same: untypedCount + 2 });
-      // ...and the preview names each by its type.
-      const same = countByType(rec.steps, "same");
-      expect(
-        Object.keys(same)
-          .filter((t) => t.startsWith("pulumi-nodejs:"))
-          .sort(),
-      ).toEqual([...TYPED].sort());
+      expect(counts).toEqual(expectedCounts());
+      // Only fleet units change, and the preview names each resource by its type.
+      const byType = (op: "same" | "update" | "create") =>
+        Object.keys(countByType(rec.steps, op)).filter((t) => t.startsWith("pulumi-nodejs:"));
+      for (const op of ["update", "create"] as const)
+        expect(byType(op).filter((t) => t !== "pulumi-nodejs:dynamic/services:FleetUnit")).toEqual(
+          [],
+        );
+      expect([...new Set([...byType("same"), ...byType("update")])].sort()).toEqual(
+        [...TYPED].sort(),
+      );
     },
     ENGINE_TIMEOUT_MS,
   );
@@ -174,13 +208,17 @@ describe("resource types: a stack brought up with the untyped resources", () => 
   test(
     "up with this tree moves the resources to their types, and the next preview is no change",
     async () => {
+      const want = expectedCounts();
       const up = await stack.up();
       expect(up.summary.result).toBe("succeeded");
-      expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(["same"]);
+      expect(up.summary.resourceChanges).toEqual(want);
       const types = typesInState();
-      expect(types).toHaveLength(untypedCount);
+      const c = unitChanges();
+      expect(types).toHaveLength(untypedCount + c.created - c.removed);
       expect(new Set(types)).toEqual(new Set(TYPED));
-      expect(changeCounts(await stack.preview())).toEqual({ same: untypedCount + 2 });
+      expect(changeCounts(await stack.preview())).toEqual({
+        same: untypedCount + 2 + c.created - c.removed,
+      });
     },
     ENGINE_TIMEOUT_MS,
   );
