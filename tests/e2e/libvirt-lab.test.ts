@@ -60,6 +60,7 @@ import {
 } from "./workspace";
 import { stopRegistry } from "../../infra/registry/server";
 import { labImage } from "../../node/images";
+import { SERVICE_IMAGES } from "../../units/services";
 import { TIMING_DEFAULTS } from "../../infra/config/defaults";
 
 jest.setTimeout(60 * 60_000);
@@ -594,12 +595,17 @@ test("a rebuilt sidekick image rolls out on up by digest: preview lists exactly 
  * one node that does not run the image: the lab is quiet by then.
  */
 async function hotStandbyHolds(l: LabState): Promise<void> {
-  const standby = ["dhcp", "www", "ldap", "sidekick"].map((i) => l.images[i]);
+  const standby = SERVICE_IMAGES.map((i) => l.images[i]);
+  // One SSH call per node and poll: each is a login to an emulated node.
+  const holdsAll = (ip: string) => {
+    const held = nodeImages(ip).repoDigests;
+    return standby.every((r) => held.includes(r));
+  };
   await timed("prefetchedBeforeKill", () =>
     waitLab(
       "every node holds every service image (the prefetch units)",
       5 * 60_000,
-      () => ips().every((ip) => standby.every((r) => nodeImages(ip).repoDigests.includes(r))),
+      () => ips().every(holdsAll),
       {
         intervalMs: 10_000,
         units: [...NODE_UNITS, "dhcp-prefetch.service", "ldap-prefetch.service"],
@@ -638,7 +644,8 @@ notes.failover = outages;
  * every service that ran there until it answers from a survivor, bounded; notes when
  * fleet first reports each active on a survivor (lease expiry + move + container
  * start + its daemon up: the unit's readiness step; the data may not be applied yet)
- * and the most copies of any unit seen on live machines at once. Returns the victim's name and IP.
+ * and the most copies of any unit seen on live machines at once. Returns the victim's
+ * name and IP.
  */
 async function killRound(
   l: LabState,
