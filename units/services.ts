@@ -300,13 +300,36 @@ const PREFETCH_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
   sidekick: {},
 };
 
+/** How long a prefetch yields to the node's own starts before it pulls anyway. */
+const YIELD_SECONDS = 300;
+const YIELD_POLL_SECONDS = 3;
+
+/**
+ * Waits until systemd has no job on the node but prefetches, on two polls in a row (the
+ * agent queues a machine's units one after another, prefetches first by name), bounded.
+ * So the node's own services start first: on a one-vCPU emulated node, pulls ahead of
+ * need made the first start of every service 60 s slower. systemd's job list is the
+ * node's own truth; the engine does not know or care.
+ */
+function yieldToNode(): string[] {
+  const polls = Math.ceil(YIELD_SECONDS / YIELD_POLL_SECONDS);
+  return [
+    "/bin/sh",
+    "-c",
+    `quiet=0; i=0; while [ "$quiet" -lt 2 ]; do i=$((i + 1)); [ "$i" -le ${polls} ] || { echo "the node still starts units after ${YIELD_SECONDS} s; pulling anyway" >&2; exit 0; }; sleep ${YIELD_POLL_SECONDS}; if /usr/bin/systemctl list-jobs --no-legend | grep -qvF -e "$1"; then quiet=0; else quiet=$((quiet + 1)); fi; done`,
+    "yield-to-node",
+    "-prefetch.service ",
+  ];
+}
+
 /**
  * Hot standby, its image half: one Global unit per image that pulls it on every machine
  * that could run it, ahead of need. A service that moves then starts from an image
  * already there instead of a pull, which under emulation was most of a failover. It
- * only pulls: it binds no port and runs no daemon, so it can never serve. An image
- * changed by digest changes its unit, so a rollout pulls the new image everywhere.
- * A failed pull (the registry not reachable yet) is tried again.
+ * only pulls: it binds no port and runs no daemon, so it can never serve. It pulls once
+ * the node's own units have started (yieldToNode). An image changed by digest changes
+ * its unit, so a rollout pulls the new image everywhere. A failed pull (the registry
+ * not reachable yet) is tried again.
  */
 export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
   return SERVICE_IMAGES.map((image) => {
@@ -325,6 +348,7 @@ export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
         TimeoutStartSec: 0,
         Restart: "on-failure",
         RestartSec: 10,
+        ExecStartPre: execLine(yieldToNode()),
         ExecStart: execLine([DOCKER, "pull", o.images[image]]),
       },
       xfleet: { ...PREFETCH_PLACEMENT[image], global: true },
