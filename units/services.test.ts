@@ -37,9 +37,9 @@ describe("service units", () => {
       "ldap@2.service",
       "ldap-sidekick@2.service",
       "dhcp-prefetch.service",
-      "www-prefetch.service",
       "ldap-prefetch.service",
       "sidekick-prefetch.service",
+      "www-prefetch.service",
     ]);
     expect(x.get("dhcp.service")?.machineMetadata).toEqual({ lan: ["true"] });
     expect(x.get("ldap-sidekick@2.service")?.machineOf).toEqual(["ldap@2.service"]);

@@ -302,14 +302,17 @@ const PREFETCH_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
 
 /** How long a prefetch yields to the node's own starts before it pulls anyway. */
 const YIELD_SECONDS = 300;
-const YIELD_POLL_SECONDS = 3;
+/** Each poll runs sh, sleep, systemctl and grep: real CPU on an emulated node. */
+const YIELD_POLL_SECONDS = 5;
 
 /**
  * Waits until systemd has no job on the node but prefetches, on two polls in a row (the
  * agent queues a machine's units one after another, prefetches first by name), bounded.
  * So the node's own services start first: on a one-vCPU emulated node, pulls ahead of
  * need made the first start of every service 60 s slower. systemd's job list is the
- * node's own truth; the engine does not know or care.
+ * node's own truth; the engine does not know or care. The prefetches run one after
+ * another (prefetchUnits), so one of them polls at a time: four polling at once, every
+ * 3 s, starved an emulated node's services.
  */
 function yieldToNode(): string[] {
   const polls = Math.ceil(YIELD_SECONDS / YIELD_POLL_SECONDS);
@@ -327,19 +330,25 @@ function yieldToNode(): string[] {
  * that could run it, ahead of need. A service that moves then starts from an image
  * already there instead of a pull, which under emulation was most of a failover. It
  * only pulls: it binds no port and runs no daemon, so it can never serve. It pulls once
- * the node's own units have started (yieldToNode). An image changed by digest changes
+ * the node's own units have started (yieldToNode), after the prefetches before it by
+ * name, one pull at a time. An image changed by digest changes
  * its unit, so a rollout pulls the new image everywhere. A failed pull (the registry
  * not reachable yet) is tried again.
  */
 export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
-  return SERVICE_IMAGES.map((image) => {
-    const name = `${image}-prefetch.service`;
+  const name = (image: ServiceImage) => `${image}-prefetch.service`;
+  // In name order, the order the agent queues a machine's units in: an After= orders
+  // two jobs only when the earlier is queued first. Each is After= every earlier one
+  // (DHCP's exists only where lan=true; an After= on a unit not there orders nothing).
+  const inOrder = [...SERVICE_IMAGES].sort((a, b) => name(a).localeCompare(name(b)));
+  return inOrder.map((image, i) => {
+    const earlier = inOrder.slice(0, i).map(name);
     const text = renderUnitDefinition({
-      name,
+      name: name(image),
       unit: {
         Description: `fleetlab: pulls the ${image} image ahead of need (hot standby)`,
         Requires: DOCKER_UNIT,
-        After: DOCKER_UNIT,
+        After: [DOCKER_UNIT, ...earlier].join(" "),
       },
       service: {
         Type: "oneshot",
@@ -353,6 +362,6 @@ export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       },
       xfleet: { ...PREFETCH_PLACEMENT[image], global: true },
     });
-    return { name, text, image };
+    return { name: name(image), text, image };
   });
 }

@@ -1,7 +1,8 @@
 // The prefetch units' yield step (units/services.ts) under real systemd as PID 1 in a
 // container: a prefetch pulls only once the node has no job left but prefetches, so a
-// node's own services start before the pulls ahead of need compete with them. The pull
-// is replaced by a file the test can see (no Docker inside); the wait runs as rendered.
+// node's own services start before the pulls ahead of need compete with them, and the
+// prefetches pull one after another. The pull is replaced by a line in a file the test
+// can read (no Docker inside); the wait and the ordering run as rendered.
 import { DEFAULT_SERVICE_UNIT_OPTIONS, prefetchUnits } from "../../units/services";
 import { waitFor } from "../support/wait";
 import { startSystemdContainer, SystemdContainer } from "../fleet/systemd-container";
@@ -10,15 +11,17 @@ jest.setTimeout(180_000);
 
 let box: SystemdContainer | undefined;
 const inside = (...cmd: string[]) => box!.inside(...cmd);
-const exists = (path: string) => inside("sh", "-c", `test -e '${path}' && echo yes`) === "yes";
+const pulled = () => inside("sh", "-c", "cat /run/pulled 2>/dev/null").split("\n").filter(Boolean);
 
-/** A prefetch unit as rendered, its pull replaced by touching /run/pulled-<image>. */
+/** A prefetch unit as rendered, its pull replaced by a line "<image>" in /run/pulled. */
 function prefetchStandIn(image: "www" | "ldap") {
   const unit = prefetchUnits(DEFAULT_SERVICE_UNIT_OPTIONS).find((u) => u.image === image)!;
   const text = unit.text
     .split("\n")
     .filter((l) => !/^(Requires|After)=docker\.service$/.test(l))
-    .map((l) => (l.startsWith("ExecStart=") ? `ExecStart=/bin/touch /run/pulled-${image}` : l))
+    .map((l) =>
+      l.startsWith("ExecStart=") ? `ExecStart=/bin/sh -c "echo ${image} >>/run/pulled"` : l,
+    )
     .join("\n");
   expect(text).toContain("ExecStartPre=/bin/sh");
   return { name: unit.name, text };
@@ -46,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(() => box?.remove());
 
-test("a prefetch waits while the node starts a service, and pulls once it is up; two prefetches do not wait for each other", async () => {
+test("a prefetch waits while the node starts a service and pulls once it is up; the prefetches pull one after another", async () => {
   // Queued as the agent queues a machine's units: by name, prefetches first.
   inside("systemctl", "start", "--no-block", "ldap-prefetch.service", "svc.service");
   inside("systemctl", "start", "--no-block", "www-prefetch.service");
@@ -56,20 +59,27 @@ test("a prefetch waits while the node starts a service, and pulls once it is up;
     20_000,
     200,
   );
-  // Two quiet polls take 6 s; 10 s of a busy node must not end the wait.
-  await new Promise((r) => setTimeout(r, 10_000));
+  // Two quiet polls take 10 s; 15 s of a busy node must not end the wait. LDAP's
+  // prefetch polls; WWW's waits for it (After=), its job queued, not yet running.
+  await new Promise((r) => setTimeout(r, 15_000));
   expect({
-    pulled: [exists("/run/pulled-www"), exists("/run/pulled-ldap")],
-    state: inside("systemctl", "is-active", "www-prefetch.service", "ldap-prefetch.service"),
-  }).toEqual({ pulled: [false, false], state: "activating\nactivating" });
+    pulled: pulled(),
+    state: inside("systemctl", "is-active", "ldap-prefetch.service", "www-prefetch.service"),
+    wwwJob: inside("systemctl", "list-jobs", "--no-legend", "www-prefetch.service"),
+  }).toEqual({
+    pulled: [],
+    state: "activating\ninactive",
+    wwwJob: expect.stringMatching(/www-prefetch\.service\s+start\s+waiting/),
+  });
 
   inside("touch", "/run/ready");
   await waitFor(
     "both prefetches pulled after the service came up",
-    () => exists("/run/pulled-www") && exists("/run/pulled-ldap"),
-    30_000,
+    () => pulled().length === 2,
+    60_000,
     500,
   );
+  expect(pulled()).toEqual(["ldap", "www"]);
   expect(inside("systemctl", "is-active", "svc.service", "www-prefetch.service")).toBe(
     "active\nactive",
   );
