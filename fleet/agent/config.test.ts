@@ -1,4 +1,13 @@
-import { agentEnv, configFromEnv, DEFAULT_TIMING, parseMetadata, timingForTtl } from "./config";
+import { readFileSync } from "fs";
+import { join } from "path";
+import {
+  AGENT_NODE_FLAGS,
+  agentEnv,
+  configFromEnv,
+  DEFAULT_TIMING,
+  parseMetadata,
+  timingForTtl,
+} from "./config";
 import { AGENT_ENV } from "../../node/env";
 import { withBinding } from "./agent";
 import { serializeUnit } from "../unit";
@@ -92,4 +101,15 @@ describe("timingForTtl", () => {
     const t = timingForTtl(2);
     expect(t.leaseTTL * 1000 - t.fenceMarginMs).toBeGreaterThan(t.renewMs);
   });
+});
+
+test("the agent image runs Node.js with AGENT_NODE_FLAGS, the flags the failover benchmark measures", () => {
+  const dockerfile = readFileSync(join(__dirname, "..", "Dockerfile"), "utf8");
+  const entry = /^ENTRYPOINT (.*)$/m.exec(dockerfile);
+  expect(entry).not.toBeNull();
+  expect(JSON.parse(entry![1])).toEqual([
+    "node",
+    ...AGENT_NODE_FLAGS,
+    "/usr/lib/fleet/lib/fleet.js",
+  ]);
 });

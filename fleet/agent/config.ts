@@ -12,6 +12,18 @@ export const DEFAULT_SOCKET = "/run/fleet/fleet.sock";
 export const DEFAULT_UNIT_DIR = "/run/fleet/units";
 
 /**
+ * The Node.js flags the agent runs with: fleet/Dockerfile's ENTRYPOINT (config.test.ts
+ * holds them equal) and the failover benchmark's agents. --lite-mode runs V8 without its
+ * optimizing compiler: the agent waits on etcd and D-Bus and computes little, and it
+ * kept 55 MiB resident instead of 64-72, for the same CPU time (measured beside
+ * bench:failover). Lite mode also turns WebAssembly off, which the agent does not use
+ * (its two `long` copies fall back to plain JS; it never calls fetch, whose parser is
+ * WebAssembly); saying so with --no-expose-wasm spares the image's Node.js 18 a warning
+ * on every start.
+ */
+export const AGENT_NODE_FLAGS = ["--lite-mode", "--no-expose-wasm"];
+
+/**
  * Lab timings: failover = TTL (expiry) + ~1 s reconcile, well under 10 s. The periodic
  * reconcile (agent and engine) is only a safety net behind etcd watches, but each pass
  * costs a few etcd requests: on an emulated VM that is real CPU, so it scales too.
