@@ -3,23 +3,30 @@
 // the default timing (lease TTL 5 s):
 //  - 20 SIGKILLs (every fourth the engine leader), each victim replaced afterwards so
 //    the pool stays at 5 machines: the time from SIGKILL to each of the victim's units
-//    started on another machine (recorded systemd, so the figure is fleet's alone);
+//    started on another machine (recorded systemd, so the figure is fleet's alone),
+//    and where it went, from etcd's own events watched by the benchmark: the victim's
+//    lease gone (its machine key deleted), the unit placed on a survivor (its schedule
+//    key), started there, and reported active (its state key, what list-units shows);
 //  - two copies: whether a unit ever ran on two live machines at once (a killed
 //    machine's units count as running until its SIGKILL, as on a dead node);
 //  - the floor beside it, in the same run on the same etcd: a bare etcd lease of the
 //    same TTL, renewed on the agent's period and then left at a random point of that
-//    period, until etcd deletes its key. No failover can beat it without a shorter TTL;
+//    period, until etcd deletes its key (10 leases at once: they are independent, and
+//    one at a time cost a minute). No failover can beat it without a shorter TTL;
 //  - the agents' resident memory (VmRSS) once every unit runs;
 //  - rebalancing (FLEET_REBALANCE, fleetlab:fleetRebalance): 3 machines, 6 units; one
 //    killed, a new one joins, and the units that move back to it: each move's outage
 //    (stopped on the old machine -> started on the new) and the time until balanced.
-// Writes bench/results/failover.json and prints a table. Not part of npm test.
+// Writes bench/results/failover.json and prints a table. npm test runs it too, in the
+// fleet layer (tests/fleet/failover-bench.test.ts), which checks it ran to the end and
+// never saw two copies, never its figures.
 import { execFileSync } from "child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { cpus, tmpdir } from "os";
 import { join } from "path";
-import { DEFAULT_TIMING } from "../fleet/agent/config";
+import { AGENT_NODE_FLAGS, DEFAULT_TIMING } from "../fleet/agent/config";
 import { AGENT_ENV } from "../node/env";
+import { keys, PREFIX } from "../fleet/registry/keys";
 import { connect, Registry } from "../fleet/registry/registry";
 import { spawnAgent, type AgentProcess } from "../tests/fleet/agent-process";
 import { EtcdCluster } from "../tests/fleet/etcd";
@@ -70,6 +77,55 @@ async function leaseFloor(reg: Registry, i: number): Promise<number> {
   return t1 - t0;
 }
 
+/** etcd's changes under the engine's prefix, as the benchmark saw them arrive. */
+interface EtcdEvent {
+  t: number;
+  op: "put" | "delete";
+  key: string;
+  value: string;
+}
+
+async function recordEtcd(reg: Registry, into: EtcdEvent[]) {
+  const w = await reg.client.watch().prefix(PREFIX).create();
+  const push = (op: EtcdEvent["op"]) => (kv: { key: Buffer; value: Buffer }) =>
+    into.push({ t: Date.now(), op, key: kv.key.toString(), value: kv.value.toString() });
+  w.on("put", push("put"));
+  w.on("delete", push("delete"));
+  return w;
+}
+
+/**
+ * One kill's steps, as ms after the SIGKILL, from etcd's events: the victim's machine key
+ * deleted (its lease expired), then per unit its placement on a survivor and its state
+ * reported active there; undefined while one has not happened yet.
+ */
+function stepsAfterKill(ev: EtcdEvent[], t0: number, victim: string, units: string[]) {
+  const after = ev.filter((e) => e.t >= t0);
+  const leaseGone = after.find((e) => e.op === "delete" && e.key === keys.machine(victim))?.t;
+  const placed = units.map(
+    (u) =>
+      after.find(
+        (e) =>
+          e.op === "put" &&
+          e.key.startsWith(keys.schedulePrefix) &&
+          e.key.endsWith(`/${u}`) &&
+          !e.key.startsWith(keys.machineSchedulePrefix(victim)),
+      )?.t,
+  );
+  const active = units.map(
+    (u) =>
+      after.find(
+        (e) =>
+          e.op === "put" &&
+          e.key.startsWith(`${keys.statePrefix}${u}/`) &&
+          e.key !== keys.state(u, victim) &&
+          (JSON.parse(e.value) as { systemdActiveState?: string }).systemdActiveState === "active",
+      )?.t,
+  );
+  const rel = (t: number | undefined) => (t === undefined ? undefined : t - t0);
+  return { leaseGone: rel(leaseGone), placed: placed.map(rel), active: active.map(rel) };
+}
+
 /** Instants a unit ran on two machines at once; a killed machine's units end at its kill. */
 function twoCopies(logFile: string, units: string[], deaths: Map<string, number>): string[] {
   const events = readEvents(logFile);
@@ -95,7 +151,7 @@ async function rebalancing(etcd: EtcdCluster, dir: string) {
     spawnAgent(next++, dir, etcd.endpoints, {
       logFile,
       timing: DEFAULT_TIMING,
-      entry: [BUNDLE],
+      entry: [...AGENT_NODE_FLAGS, BUNDLE],
       env: { [AGENT_ENV.rebalance]: "true" },
     });
   let live = [spawn(), spawn(), spawn()];
@@ -163,7 +219,11 @@ async function main(): Promise<void> {
   let live: AgentProcess[] = [];
   let next = 1;
   const spawn = () =>
-    spawnAgent(next++, dir, etcd.endpoints, { logFile, timing: DEFAULT_TIMING, entry: [BUNDLE] });
+    spawnAgent(next++, dir, etcd.endpoints, {
+      logFile,
+      timing: DEFAULT_TIMING,
+      entry: [...AGENT_NODE_FLAGS, BUNDLE],
+    });
   await etcd.start();
   const reg = new Registry(connect({ endpoints: etcd.endpoints }));
   try {
@@ -182,7 +242,15 @@ async function main(): Promise<void> {
     const rss = live.map((a) => rssMiB(a.proc.pid!));
 
     const deaths = new Map<string, number>();
-    const samples: { kill: number; leader: boolean; units: number; ms: number[] }[] = [];
+    const samples: {
+      kill: number;
+      leader: boolean;
+      units: number;
+      ms: number[];
+      steps: ReturnType<typeof stepsAfterKill>;
+    }[] = [];
+    const etcdEvents: EtcdEvent[] = [];
+    const watcher = await recordEtcd(reg, etcdEvents);
     for (let k = 0; k < KILLS; k++) {
       const leader = await reg.leader();
       const sched = await reg.listSchedule();
@@ -208,11 +276,21 @@ async function main(): Promise<void> {
         60_000,
         20,
       );
+      const steps = await waitFor(
+        `kill ${k + 1}: ${mine.join(", ")} reported active elsewhere`,
+        () => {
+          const st = stepsAfterKill(etcdEvents, t0, victim.id, mine);
+          return [st.leaseGone, ...st.placed, ...st.active].every((x) => x !== undefined) && st;
+        },
+        60_000,
+        20,
+      );
       samples.push({
         kill: k + 1,
         leader: victim.id === leader,
         units: mine.length,
         ms: started.map((t) => t - t0),
+        steps,
       });
       process.stderr.write(
         `kill ${k + 1}/${KILLS}${victim.id === leader ? " (leader)" : ""}: ${mine.length} units, last started after ${ms(Math.max(0, ...started.map((t) => t - t0)))} ms\n`,
@@ -226,11 +304,13 @@ async function main(): Promise<void> {
       );
     }
 
+    await watcher.cancel();
     const copies = twoCopies(logFile, UNITS, deaths);
     await Promise.all(live.map((a) => a.kill("SIGKILL")));
     live = [];
-    const floors: number[] = [];
-    for (let i = 0; i < FLOOR_SAMPLES; i++) floors.push(await leaseFloor(reg, i));
+    const floors = await Promise.all(
+      Array.from({ length: FLOOR_SAMPLES }, (_, i) => leaseFloor(reg, i)),
+    );
     process.stderr.write(
       "rebalancing: 3 machines, 6 units, one killed and one joining a round...\n",
     );
@@ -238,6 +318,15 @@ async function main(): Promise<void> {
 
     const perKill = samples.map((s) => Math.max(...s.ms));
     const perUnit = samples.flatMap((s) => s.ms);
+    // Per unit moved: each step after the kill, and what each part of the engine added.
+    const moved = samples.flatMap((s) =>
+      s.ms.map((started, i) => ({
+        leaseGone: s.steps.leaseGone!,
+        placed: s.steps.placed[i]!,
+        started,
+        active: s.steps.active[i]!,
+      })),
+    );
     const figure = (xs: number[]) => ({
       medianMs: ms(quantile(xs, 0.5)),
       p95Ms: ms(quantile(xs, 0.95)),
@@ -246,7 +335,7 @@ async function main(): Promise<void> {
     const result = {
       date: new Date().toISOString(),
       etcd: "3-member etcd on 127.0.0.1",
-      agent: `${process.version} running build/fleet-image/lib/fleet.js (the nodes' bundle), recorded systemd`,
+      agent: `node ${process.version} ${AGENT_NODE_FLAGS.join(" ")} running build/fleet-image/lib/fleet.js (the nodes' bundle and flags), recorded systemd`,
       cpus: cpus().length,
       timing: DEFAULT_TIMING,
       machines: AGENTS,
@@ -254,6 +343,13 @@ async function main(): Promise<void> {
       kills: KILLS,
       killToAllStartedElsewhere: figure(perKill),
       killToEachStartedElsewhere: figure(perUnit),
+      killToEachReportedActive: figure(moved.map((m) => m.active)),
+      steps: {
+        killToLeaseGone: figure(moved.map((m) => m.leaseGone)),
+        leaseGoneToPlaced: figure(moved.map((m) => m.placed - m.leaseGone)),
+        placedToStarted: figure(moved.map((m) => m.started - m.placed)),
+        startedToReportedActive: figure(moved.map((m) => m.active - m.started)),
+      },
       floorLeaseExpiry: figure(floors),
       overheadMedianMs: ms(quantile(perKill, 0.5) - quantile(floors, 0.5)),
       twoCopies: copies,
@@ -281,6 +377,11 @@ async function main(): Promise<void> {
         result.killToAllStartedElsewhere,
       ),
       row("SIGKILL -> each unit started elsewhere", result.killToEachStartedElsewhere),
+      row("SIGKILL -> each reported active (list-units)", result.killToEachReportedActive),
+      row("  step: SIGKILL -> its lease gone (machine key deleted)", result.steps.killToLeaseGone),
+      row("  step: lease gone -> placed on a survivor (engine)", result.steps.leaseGoneToPlaced),
+      row("  step: placed -> started there (agent)", result.steps.placedToStarted),
+      row("  step: started -> reported active (agent)", result.steps.startedToReportedActive),
       row(
         `floor: bare etcd lease expiry, TTL ${DEFAULT_TIMING.leaseTTL} s`,
         result.floorLeaseExpiry,
