@@ -60,6 +60,7 @@ import {
 } from "./workspace";
 import { stopRegistry } from "../../infra/registry/server";
 import { labImage } from "../../node/images";
+import { FLEET_AGENT_CONTAINER } from "../../node/paths";
 import { SERVICE_IMAGES } from "../../units/services";
 import { TIMING_DEFAULTS } from "../../infra/config/defaults";
 
@@ -448,6 +449,25 @@ function nodeImages(ip: string): { running: string[]; repoDigests: string[] } {
 }
 
 /**
+ * Resident memory (VmRSS, MiB) of each container's main process on a node, by container
+ * name: the fleet agent, each sidekick (Node.js) and each daemon, read on a quiet lab.
+ */
+function nodeMemory(ip: string): Record<string, number> {
+  const script =
+    'for n in $(docker ps --format "{{.Names}}"); do p=$(docker inspect -f "{{.State.Pid}}" "$n"); echo "$n $(awk "/^VmRSS/{print \\$2}" /proc/$p/status)"; done';
+  const r = sshRuns(ns, sshKey, ip, `sudo sh -c '${script}'`, 60_000);
+  if (!r.ok) throw new Error(`memory on ${ip} not read over SSH: ${r.out.slice(-300)}`);
+  return Object.fromEntries(
+    r.out
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length === 2 && /^\d+$/.test(f[1]))
+      .map(([name, kb]) => [name, Math.round((Number(kb) / 1024) * 10) / 10]),
+  );
+}
+
+/**
  * Per node, from the registry's access log (combined format: ip - - [time] "GET path
  * HTTP/1.1" status bytes ...): blobs fetched and their bytes, and per image the seconds
  * from its manifest request to the start of its last blob request (the log has request
@@ -612,6 +632,13 @@ async function hotStandbyHolds(l: LabState): Promise<void> {
       },
     ),
   );
+  const memory = Object.fromEntries(
+    Object.entries(l.nodeIps).map(([n, ip]) => [n, nodeMemory(ip)]),
+  );
+  notes.memoryOnNodesMiB = memory;
+  for (const [n, m] of Object.entries(memory))
+    say(`memory on ${n} (VmRSS, MiB): ${JSON.stringify(m)}`);
+  expect(Object.values(memory).every((m) => FLEET_AGENT_CONTAINER in m)).toBe(true);
   const seen = Object.fromEntries(
     Object.entries(l.nodeIps).map(([n, ip]) => [n, nodeImages(ip).running]),
   );
