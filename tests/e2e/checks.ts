@@ -105,6 +105,23 @@ export async function waitEtcdHealthy(
   return list.members.map((m) => m.name).sort();
 }
 
+/**
+ * The host (IP) of the etcd member that leads now, or null when etcd does not say. A
+ * killed leader costs a failover more than its TTL: the survivors first elect a new
+ * leader, and etcd's new leader gives every lease its full TTL again.
+ */
+export function etcdLeaderHost(ns: Netns, c: EtcdClient): string | null {
+  const r = etcdctl(ns, c, ["endpoint", "status", "-w", "json"]);
+  if (r.status !== 0) return null;
+  // Member IDs are 64-bit: read them as strings, not as doubles.
+  const all = JSON.parse(r.stdout.replace(/"(member_id|leader)":(\d+)/g, '"$1":"$2"')) as {
+    Endpoint: string;
+    Status: { header: { member_id: string }; leader: string };
+  }[];
+  const leader = all.find((e) => e.Status.header.member_id === e.Status.leader);
+  return leader ? new URL(leader.Endpoint).hostname : null;
+}
+
 /** Lab objects (domains, networks, pools, volumes) libvirt still has for `tag`. */
 export function leftovers(ns: Netns, tag: string): string[] {
   const virsh = (args: string[]): string[] =>

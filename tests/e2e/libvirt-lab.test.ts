@@ -29,6 +29,7 @@ import { parseLdapData } from "../../labdata/ldap/parse";
 import { boundMs, calibrate, Calibration, startLoad } from "./calibrate";
 import {
   EtcdClient,
+  etcdLeaderHost,
   forceClean,
   leftovers,
   sshRuns,
@@ -693,7 +694,10 @@ async function killRound(
   const live = ips().filter((ip) => ip !== victimIp);
   const pending = SERVICES.filter((s) => before[`${s}.service`] === victimIp);
   const answer = answers();
-  say(`killing ${victim} (${victimIp}), which runs ${pending.join(", ")}`);
+  const etcdLeaderKilled = etcdLeaderHost(ns, l.admin) === victimIp;
+  say(
+    `killing ${victim} (${victimIp}), which runs ${pending.join(", ")}${etcdLeaderKilled ? " and leads etcd" : ""}`,
+  );
   const killedAt = Date.now();
   must(
     ns.exec("virsh", ["-c", "qemu:///system", "destroy", `fleetlab-${TAG}-${victim}`]),
@@ -701,11 +705,18 @@ async function killRound(
   );
   const seconds: Partial<Record<Service, number>> = {};
   const running: Partial<Record<Service, number>> = {};
+  // When fleet stopped listing the victim: its lease expired (to the poll's second).
+  let machineGone: number | undefined;
   let mostCopies = 0;
   const since = () => Math.round((Date.now() - killedAt) / 100) / 10;
   const bound = boundMs(cal, 5 * 60_000);
   for (let i = 0; i < 2000 && pending.some((s) => seconds[s] === undefined); i++) {
     const placed = l.fleet.activeUnits(live);
+    const listed = l.fleet.machines();
+    if (machineGone === undefined && listed && !listed.some((m) => m.primaryIP === victimIp)) {
+      machineGone = since();
+      say(`${victim} left fleet's machines (its lease expired) after ${machineGone} s`);
+    }
     mostCopies = Math.max(mostCopies, ...Object.values(l.fleet.copies(live)), 0);
     for (const s of pending)
       if (running[s] === undefined && live.includes(placed[`${s}.service`])) {
@@ -730,7 +741,9 @@ async function killRound(
       outageSeconds: seconds[s] ?? null,
       boundSeconds: bound / 1000,
       calibrationFactor: cal.factor,
-      steps: after[`${s}.service`] ? failoverSteps(s, after[`${s}.service`], killedAt) : null,
+      steps: after[`${s}.service`]
+        ? failoverSteps(s, after[`${s}.service`], killedAt, { machineGone, etcdLeaderKilled })
+        : null,
     });
   notes.mostCopiesDuringFailover = Math.max(
     Number(notes.mostCopiesDuringFailover ?? 0),
@@ -749,16 +762,26 @@ async function killRound(
 
 /**
  * Where one service's outage went, as seconds since the kill: the lease TTL (the
- * engine may not move a unit before the dead machine's lease expires), then from the
+ * engine may not move a unit before the dead machine's lease expires), when fleet
+ * stopped listing the dead machine (the test's 1 s poll of its etcd watch; later than
+ * the TTL when the victim led etcd: the survivors elect a leader first, and it gives
+ * every lease its full TTL again), then from the
  * survivor's own journal and Docker the unit's start, its container's and its
  * sidekick's, and the sidekick's data applied; the test saw it answer last. The node's
  * steps are on its monotonic clock, tied to the host's by one SSH call whose duration
  * bounds the error (`clockErrorSeconds`). The floors beside them (a bare container, a
  * bare Node.js, the sidekick's bundle loaded) are `floorsInVm`, same run, same VMs.
  */
-function failoverSteps(svc: Service, ip: string, killedAt: number): Record<string, unknown> {
+function failoverSteps(
+  svc: Service,
+  ip: string,
+  killedAt: number,
+  lease: { machineGone?: number; etcdLeaderKilled: boolean },
+): Record<string, unknown> {
   const steps = {
     leaseTtl: TIMING_DEFAULTS.emulated.fleetLeaseTtlSec,
+    machineGone: lease.machineGone ?? null,
+    etcdLeaderKilled: lease.etcdLeaderKilled,
     ...serviceStepsSince(ns, sshKey, ip, svc, killedAt),
   };
   say(`${svc} after the kill, in seconds: ${JSON.stringify(steps)}`);
