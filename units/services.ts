@@ -307,12 +307,12 @@ const YIELD_POLL_SECONDS = 5;
 
 /**
  * Waits until systemd has no job on the node but prefetches, on two polls in a row (the
- * agent queues a machine's units one after another, prefetches first by name), bounded.
- * So the node's own services start first: on a one-vCPU emulated node, pulls ahead of
- * need made the first start of every service 60 s slower. systemd's job list is the
- * node's own truth; the engine does not know or care. The prefetches run one after
- * another (prefetchUnits), so one of them polls at a time: four polling at once, every
- * 3 s, starved an emulated node's services.
+ * agent queues a machine's units one after another, by name: each prefetch before its
+ * own service), bounded. So the node's own services start first: with the pulls ahead of
+ * need beside them, a one-vCPU emulated node started every service a minute later.
+ * systemd's job list is the node's own truth; the engine does not know or care. The
+ * prefetches run one after another (prefetchUnits), so one of them polls at a time:
+ * four polling at once, every 3 s, starved an emulated node's services.
  */
 function yieldToNode(): string[] {
   const polls = Math.ceil(YIELD_SECONDS / YIELD_POLL_SECONDS);
@@ -331,9 +331,9 @@ function yieldToNode(): string[] {
  * already there instead of a pull, which under emulation was most of a failover. It
  * only pulls: it binds no port and runs no daemon, so it can never serve. It pulls once
  * the node's own units have started (yieldToNode), after the prefetches before it by
- * name, one pull at a time. An image changed by digest changes
- * its unit, so a rollout pulls the new image everywhere. A failed pull (the registry
- * not reachable yet) is tried again.
+ * name, one pull at a time. An image changed by digest changes its unit, so a rollout
+ * pulls the new image everywhere. A failed pull (the registry not reachable yet) is
+ * tried again.
  */
 export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
   const name = (image: ServiceImage) => `${image}-prefetch.service`;
