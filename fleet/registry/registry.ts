@@ -65,18 +65,19 @@ export function connect(cfg: EtcdConfig): Etcd3 {
   // node's agent and sidekicks talk to their own member alone, so one slow answer from
   // an overloaded etcd became 5 s of instant failures, and the agent fenced although
   // etcd answered again (seen in an e2e node's journal: "circuit breaker is open").
-  if (cfg.endpoints.length === 1) opts.faultHandling = { host: () => noop };
-  // With more than one member to go to, leave a dead one in seconds. A member whose host
-  // vanished (no RST, as a destroyed VM) held every call on its connection until TCP
-  // gave up: the e2e's fleet view saw a killed node's lease expire 101 s after the
-  // kill, while the survivor had started the moved unit at 25 s. So a call has a
-  // deadline, after which etcd3 retries it on another member (a missed deadline is one
-  // of its recoverable errors), and a stream (a watch, a lease's keepalive) has gRPC's
-  // keepalive: a ping every 10 s (etcd refuses them more often than every 5 s), the
-  // connection dropped after 5 s without an answer, and opened again elsewhere. A lone
-  // endpoint gets neither: there is nowhere else to go, and a slow answer from an
-  // emulated node's own member is better than a call given up.
-  else {
+  if (cfg.endpoints.length === 1) {
+    opts.faultHandling = { host: () => noop };
+  } else {
+    // With more than one member to go to, leave a dead one in seconds. A member whose host
+    // vanished (no RST, as a destroyed VM) held every call on its connection until TCP gave
+    // up: the e2e's fleet view saw a killed node's lease expire 101 s after the kill, while
+    // the survivor had started the moved unit at 25 s. So a call has a deadline, after which
+    // etcd3 retries it on another member (a missed deadline is one of its recoverable
+    // errors), and a stream (a watch, a lease's keepalive) has gRPC's keepalive: a ping
+    // every 10 s (etcd refuses them more often than every 5 s), the connection dropped after
+    // 5 s without an answer, and opened again elsewhere. A lone endpoint gets neither: there
+    // is nowhere else to go, and a slow answer from an emulated node's own member is better
+    // than a call given up.
     opts.grpcOptions = {
       "grpc.keepalive_time_ms": KEEPALIVE_MS,
       "grpc.keepalive_timeout_ms": KEEPALIVE_TIMEOUT_MS,

@@ -4,6 +4,7 @@
 // client's call deadline and gRPC keepalive (connect() in fleet/registry/registry.ts)
 // give that member up, and etcd3 retries the call on another. Without them, a call
 // that lands on the frozen member waits until TCP gives up (the e2e saw 101 s).
+import { within } from "../../fleet/agent/agent";
 import { CALL_DEADLINE_MS, connect } from "../../fleet/registry/registry";
 import { EtcdCluster } from "./etcd";
 
@@ -22,15 +23,6 @@ afterAll(async () => {
   client?.close();
   await etcd.stop();
 });
-
-/** The call's result, or a rejection once `ms` passed without one. */
-function bounded<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 /** put then get one key, each tried again after a failure, until `deadline`. */
 async function untilDone(key: string, deadline: number): Promise<void> {
@@ -62,7 +54,7 @@ test("calls go on through the other members while one member is frozen", async (
   const took: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = Date.now();
-    await bounded(`put and get ${i}`, untilDone(`/dead-member/after-${i}`, t0 + bound), bound);
+    await within(bound, `put and get ${i}`, untilDone(`/dead-member/after-${i}`, t0 + bound));
     took.push(Date.now() - t0);
   }
   frozen.kill("SIGCONT");
