@@ -21,6 +21,9 @@ if [ ! -s "$conf" ]; then
                    "output_options": [ { "output": "stdout" } ] } ] } }
 JSON
   chown _kea:_kea "$conf"
+else
+  # The config rendered already: hot standby's warm copy, or an earlier render here.
+  echo "fleetlab-dhcp: starting on ready data ($conf)"
 fi
 exec setpriv --reuid=_kea --regid=_kea --init-groups \
   --inh-caps=-all,+net_raw,+net_bind_service --ambient-caps=-all,+net_raw,+net_bind_service \

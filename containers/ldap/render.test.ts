@@ -108,7 +108,7 @@ describe("LDIF", () => {
 
 describe("renderSlapdConf", () => {
   it("uses the data set's suffix and lets only the ldapi root manage it", () => {
-    const c = renderSlapdConf(parseLdapData(yaml), { runDir: "/run/l", dbDir: "/var/lib/ldap" });
+    const c = renderSlapdConf(parseLdapData(yaml), { dbDir: "/var/lib/ldap" });
     expect(c).toContain('suffix "dc=lab,dc=example"');
     expect(c).toContain('rootdn "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"');
     expect(c).toMatch(

@@ -3,8 +3,6 @@
 import type { LdapData } from "../../labdata/ldap/parse";
 
 export interface SlapdOptions {
-  /** Directory shared with the sidekick: pid/args files and the ldapi socket. */
-  runDir: string;
   /** Database directory (disposable: the sidekick re-seeds it from etcd). */
   dbDir: string;
 }
@@ -19,8 +17,8 @@ include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/nis.schema
 include /etc/ldap/schema/inetorgperson.schema
-pidfile ${o.runDir}/slapd.pid
-argsfile ${o.runDir}/slapd.args
+# No pidfile or argsfile: nothing reads them, and without paths of its run directory
+# one rendered file serves every replica (hot standby copies it to any of them).
 modulepath /usr/lib/ldap
 moduleload back_mdb
 # Anonymous clients may read (not passwords) and never write: see the ACLs below.

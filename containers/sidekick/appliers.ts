@@ -1,6 +1,8 @@
 // What each sidekick does with a new data set: render the daemon's files into the
 // directory it shares with the service container, then make the daemon use them
-// without restarting it (Kea config-reload, nginx SIGHUP, LDAP ldapmodify).
+// without restarting it (Kea config-reload, nginx SIGHUP, LDAP ldapmodify). The
+// render half alone is hot standby's warm copy (WARM_RENDERERS): the same files, kept
+// ready on a machine that does not run the service, touching no daemon.
 import { execFileSync, spawnSync } from "child_process";
 import { mkdirSync, readdirSync, rmSync, symlinkSync, renameSync } from "fs";
 import { networkInterfaces } from "os";
@@ -8,7 +10,7 @@ import { dirname, join } from "path";
 import { InterfaceTable, resolveKeaInterfaces } from "../dhcp/interfaces";
 import { parseDhcpData } from "../../labdata/dhcp/parse";
 import { renderKeaConfig } from "../dhcp/render";
-import { diffEntries, parseLdif } from "../../labdata/ldap/ldif";
+import { diffEntries, parseLdif, writeLdif } from "../../labdata/ldap/ldif";
 import { directoryEntries, LdapData } from "../../labdata/ldap/parse";
 import { renderSlapdConf } from "../ldap/render";
 import { unpackSite } from "../../labdata/www/site";
@@ -35,9 +37,10 @@ export interface ApplyContext {
 
 export type Applier = (payload: string, hash: string, ctx: ApplyContext) => Promise<void>;
 
-export const applyDhcp: Applier = async (payload, hash, ctx) => {
+/** Kea's config for the data, written; what it holds, for the log. */
+function renderDhcp(payload: string, hash: string, ctx: ApplyContext): string {
   const data = parseDhcpData(payload, `etcd blob ${hash}`);
-  // Resolved on every apply, not once at start: the subnet comes with the data, and
+  // Resolved on every render, not once at start: the subnet comes with the data, and
   // the LAN address may appear after the sidekick started (a failed apply is retried).
   const interfaces = resolveKeaInterfaces(
     ctx.interfaces,
@@ -46,6 +49,11 @@ export const applyDhcp: Applier = async (payload, hash, ctx) => {
   );
   const conf = renderKeaConfig(data, { runDir: ctx.containerDir, interfaces });
   writeIfChanged(join(ctx.hostDir, "kea-dhcp4.conf"), conf);
+  return `${data.reservations.length} reservations on ${interfaces.join(",")}`;
+}
+
+export const applyDhcp: Applier = async (payload, hash, ctx) => {
+  const what = renderDhcp(payload, hash, ctx);
   // Reload even when the file was unchanged: a restarted Kea may still run its
   // placeholder config, and config-reload is cheap and idempotent.
   const answer = await keaCommandWhenUp(
@@ -57,15 +65,14 @@ export const applyDhcp: Applier = async (payload, hash, ctx) => {
     throw new Error(
       `kea config-reload of ${hash} failed: ${answer.text ?? JSON.stringify(answer)}`,
     );
-  ctx.log(
-    `dhcp ${hash}: ${data.reservations.length} reservations on ${interfaces.join(",")}, Kea reloaded`,
-  );
+  ctx.log(`dhcp ${hash}: ${what}, Kea reloaded`);
 };
 
 /** nginx.conf that nginx is known to run, per shared directory. */
 const reloaded = new Map<string, string>();
 
-export const applyWww: Applier = async (payload, hash, ctx) => {
+/** The site unpacked and flipped to, and nginx.conf written; returns that config. */
+function renderWww(payload: string, hash: string, ctx: ApplyContext): string {
   const sites = join(ctx.hostDir, "site");
   const target = join(sites, hash);
   mkdirSync(sites, { recursive: true });
@@ -93,6 +100,11 @@ export const applyWww: Applier = async (payload, hash, ctx) => {
     port: ctx.port,
   });
   writeIfChanged(join(ctx.hostDir, "nginx.conf"), conf);
+  return conf;
+}
+
+export const applyWww: Applier = async (payload, hash, ctx) => {
+  const conf = renderWww(payload, hash, ctx);
   // Reload when this sidekick has not yet seen nginx take this config (also after a
   // sidekick restart, or after a reload that failed), never for content alone.
   if (reloaded.get(ctx.hostDir) !== conf) {
@@ -156,12 +168,27 @@ async function waitForLdapi(url: string, log: (m: string) => void): Promise<void
   );
 }
 
-export const applyLdap: Applier = async (payload, hash, ctx) => {
+/** The directory as slapd's container loads it before slapd starts (containers/ldap/entrypoint.sh). */
+export const SEED_LDIF = "seed.ldif";
+
+/**
+ * seed.ldif and slapd.conf written, the seed first: slapd starts once the conf is
+ * there. The seed holds password hashes: root's alone (0600; the entrypoint loads it
+ * as root).
+ */
+function renderLdap(payload: string, ctx: ApplyContext): LdapData {
   const data = JSON.parse(payload) as LdapData;
+  // In the data's order: slapadd (OpenLDAP 2.5) takes a child before its parent.
+  writeIfChanged(join(ctx.hostDir, SEED_LDIF), writeLdif(directoryEntries(data)), 0o600);
   // slapd reads slapd.conf only at start; the container waits for this file.
-  const conf = renderSlapdConf(data, { runDir: ctx.containerDir, dbDir: "/var/lib/ldap" });
+  const conf = renderSlapdConf(data, { dbDir: "/var/lib/ldap" });
   if (writeIfChanged(join(ctx.hostDir, "slapd.conf"), conf))
     ctx.log("ldap: slapd.conf written (used at slapd start)");
+  return data;
+}
+
+export const applyLdap: Applier = async (payload, hash, ctx) => {
+  const data = renderLdap(payload, ctx);
   const url = ldapiUrl(ctx.hostDir);
   await waitForLdapi(url, ctx.log);
   const changes = diffEntries(
@@ -182,4 +209,24 @@ export const APPLIERS: Record<string, Applier> = {
   dhcp: applyDhcp,
   www: applyWww,
   ldap: applyLdap,
+};
+
+/**
+ * Hot standby, its data half: the render alone, into a directory of its own on every
+ * machine that could run the service (units/services.ts, warmUnits). The service's
+ * unit copies it into its run directory before the daemon starts, so a moved daemon
+ * starts on the data instead of waiting for its sidekick to start and render. It
+ * touches no daemon, so a warm copy can never serve.
+ */
+export const WARM_RENDERERS: Record<string, Applier> = {
+  dhcp: async (payload, hash, ctx) =>
+    ctx.log(`warm dhcp ${hash}: ${renderDhcp(payload, hash, ctx)}`),
+  www: async (payload, hash, ctx) => {
+    renderWww(payload, hash, ctx);
+    ctx.log(`warm www ${hash}: site unpacked`);
+  },
+  ldap: async (payload, hash, ctx) => {
+    renderLdap(payload, ctx);
+    ctx.log(`warm ldap ${hash}: ${SEED_LDIF} and slapd.conf written`);
+  },
 };

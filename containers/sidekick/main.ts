@@ -1,10 +1,12 @@
-// Entry point of the sidekick container: `sidekick <dhcp|www|ldap>`.
-// etcd connection from the node's etcd.env (FLEET_ETCD_* variables, see
-// node/env.ts); the rest from FLEETLAB_* variables set by the unit.
+// Entry point of the sidekick container: `sidekick <dhcp|www|ldap>` feeds a running
+// service; `sidekick warm <dhcp|www|ldap>` keeps hot standby's rendered copy of the
+// data set up to date and touches no daemon. etcd connection from the node's etcd.env
+// (FLEET_ETCD_* variables, see node/env.ts); the rest from FLEETLAB_* variables set
+// by the unit.
 import { Etcd3 } from "etcd3";
 import { readFileSync } from "fs";
 import { AGENT_ENV } from "../../node/env";
-import { APPLIERS, ApplyContext } from "./appliers";
+import { APPLIERS, ApplyContext, WARM_RENDERERS } from "./appliers";
 import { runSidekick } from "./watch";
 
 function env(name: string, fallback?: string): string {
@@ -24,10 +26,12 @@ function pidFromFile(pidFile: string): () => number {
 }
 
 async function main(): Promise<void> {
-  const set = process.argv[2];
-  const apply = APPLIERS[set];
+  const warm = process.argv[2] === "warm";
+  const set = process.argv[warm ? 3 : 2];
+  const apply = (warm ? WARM_RENDERERS : APPLIERS)[set];
   if (!apply) {
-    console.error(`usage: sidekick <${Object.keys(APPLIERS).join("|")}>`);
+    const sets = Object.keys(APPLIERS).join("|");
+    console.error(`usage: sidekick <${sets}>, or sidekick warm <${sets}>`);
     process.exit(2);
   }
   const dir = env("FLEETLAB_RUN", `/run/fleetlab/${set}`);
@@ -44,7 +48,9 @@ async function main(): Promise<void> {
   });
   const ctx: ApplyContext = {
     hostDir: dir,
-    containerDir: dir,
+    // A warm copy is rendered in a directory of its own, for the paths the service's
+    // container will see once the copy is in its run directory.
+    containerDir: warm ? env("FLEETLAB_SERVICE_RUN") : dir,
     // Comma-separated names, `auto` (the interfaces with an address in the DHCP data's
     // subnet, resolved at each render: containers/dhcp/interfaces.ts) or Kea's `*`.
     // The dhcp unit sets it (auto by default); `*` only when run by hand without it.

@@ -25,6 +25,9 @@ http {
   }
 }
 NGINX
+else
+  # The site rendered already: hot standby's warm copy, or an earlier render here.
+  echo "fleetlab-www: starting on ready data ($conf)"
 fi
 exec setpriv --reuid=www-data --regid=www-data --init-groups --inh-caps=-all --bounding-set=-all \
   /usr/sbin/nginx -c "$conf"

@@ -103,7 +103,7 @@ describe("slaptest", () => {
   };
   it("accepts the rendered slapd.conf, and slapadd -u accepts the rendered entries under it", () => {
     const d = ldapData();
-    const conf = renderSlapdConf(d, { runDir: tmp, dbDir: join(tmp, "ldapdb") });
+    const conf = renderSlapdConf(d, { dbDir: join(tmp, "ldapdb") });
     const r = check(conf);
     expect(r.stderr).toContain("config file testing succeeded");
     expect(r.status).toBe(0);
@@ -119,8 +119,41 @@ describe("slaptest", () => {
     expect(add.stderr).not.toMatch(/error|invalid/i);
     expect(add.status).toBe(0);
   });
+  it("slapadd loads the seed (hot standby's start on ready data), a child listed before its parent included", () => {
+    const child = `dn: cn=pc1,ou=labhosts,dc=lab,dc=example
+objectClass: device
+cn: pc1
+`;
+    const parent = `dn: ou=labhosts,dc=lab,dc=example
+objectClass: organizationalUnit
+ou: labhosts
+`;
+    const dir = join(ROOT, "data/ldap");
+    const d = parseLdapData(data("ldap/directory.yaml"), [
+      { file: "extra.ldif", text: `${child}\n${parent}` },
+      ...readdirSync(dir)
+        .filter((f) => f.endsWith(".ldif"))
+        .map((f) => ({ file: f, text: readFileSync(join(dir, f), "utf8") })),
+    ]);
+    expect(d.extra.map((e) => e.dn)[0]).toBe("cn=pc1,ou=labhosts,dc=lab,dc=example");
+    check(renderSlapdConf(d, { dbDir: join(tmp, "ldapdb") }));
+    // What the sidekick writes as seed.ldif (containers/sidekick/appliers.ts).
+    writeFileSync(join(tmp, "seed.ldif"), writeLdif(directoryEntries(d)));
+    const conf = join(tmp, "slapd.conf");
+    const add = run("slapadd", ["-q", "-f", conf, "-l", join(tmp, "seed.ldif")]);
+    expect(add.stderr).not.toMatch(/error|invalid|not found/i);
+    expect(add.status).toBe(0);
+    const cat = run("slapcat", ["-f", conf]);
+    expect(cat.status).toBe(0);
+    const dns = [...cat.stdout.matchAll(/^dn: (.*)$/gm)].map((m) => m[1]).sort();
+    expect(dns).toEqual(
+      directoryEntries(d)
+        .map((e) => e.dn)
+        .sort(),
+    );
+  });
   it("rejects a config naming an unknown schema", () => {
-    const conf = renderSlapdConf(ldapData(), { runDir: tmp, dbDir: join(tmp, "ldapdb") });
+    const conf = renderSlapdConf(ldapData(), { dbDir: join(tmp, "ldapdb") });
     expect(check(conf.replace("nis.schema", "no-such.schema")).status).not.toBe(0);
   });
 });

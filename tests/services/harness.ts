@@ -93,12 +93,19 @@ export class ServiceEnv {
     this.client = new Etcd3({ hosts: this.etcd.endpoints });
   }
 
-  /** Starts `svc`'s image with its run dir bind-mounted from a fresh temp dir. */
-  runService(svc: string, extra: string[] = [], suffix = ""): Service {
+  /**
+   * Starts `svc`'s image with its run dir bind-mounted from a fresh temp dir;
+   * `prefill` fills that dir before the container starts (as a unit's ExecStartPre).
+   */
+  runService(
+    svc: string,
+    extra: string[] = [],
+    suffix = "",
+    prefill?: (dir: string) => void,
+  ): Service {
     const name = `${this.tag}-${svc}${suffix ? `-${suffix}` : ""}`;
-    const dir = mkdtempSync(join(tmpdir(), `${name}-`));
-    chmodSync(dir, 0o755);
-    this.dirs.push(dir);
+    const dir = this.tempDir(name);
+    prefill?.(dir);
     this.containers.push(name);
     docker(
       "run",
@@ -120,6 +127,14 @@ export class ServiceEnv {
       dir,
       startedAt: () => docker("inspect", "-f", "{{.State.StartedAt}} {{.RestartCount}}", name),
     };
+  }
+
+  /** A directory for this test, removed in cleanup(). */
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+    chmodSync(dir, 0o755);
+    this.dirs.push(dir);
+    return dir;
   }
 
   /** A namespace created by this test (cleaned up by name). */
