@@ -40,6 +40,9 @@ describe("service units", () => {
       "ldap-prefetch.service",
       "sidekick-prefetch.service",
       "www-prefetch.service",
+      "dhcp-warm.service",
+      "www-warm.service",
+      "ldap-warm.service",
     ]);
     expect(x.get("dhcp.service")?.machineMetadata).toEqual({ lan: ["true"] });
     expect(x.get("ldap-sidekick@2.service")?.machineOf).toEqual(["ldap@2.service"]);
@@ -86,6 +89,43 @@ describe("service units", () => {
     );
     expect(text).not.toMatch(/docker run|-p |--net/);
     expect(text).toContain("Type=oneshot");
+  });
+
+  it("hot standby: each data set is rendered ahead on every machine that could run its service, and only there", () => {
+    const units = parsed({ ldapReplicas: 2 }).map(({ unit, xfleet }) => ({
+      name: unit.name,
+      desiredState: unit.desiredState,
+      xfleet,
+    }));
+    const on = new Map<string, string[]>();
+    for (const p of schedule(units, machines, []).placements)
+      on.set(p.unit, [...(on.get(p.unit) ?? []), p.machineID].sort());
+    expect(on.get("dhcp-warm.service")).toEqual(["m1"]);
+    expect(on.get("www-warm.service")).toEqual(["m1", "m2", "m3"]);
+    expect(on.get("ldap-warm.service")).toEqual(["m1", "m2", "m3"]);
+    const byName = Object.fromEntries(serviceUnits({ ldapReplicas: 2 }).map((u) => [u.name, u]));
+    const warm = byName["ldap-warm.service"];
+    // The sidekick's image in warm mode, into its own directory: no port, no daemon.
+    expect(warm.image).toBe("sidekick");
+    expect(warm.text).toContain(
+      ` \\\n  ${DEFAULT_SERVICE_UNIT_OPTIONS.images.sidekick} warm ldap\n`,
+    );
+    expect(warm.text).toContain("-v /run/fleetlab/warm/ldap:/run/fleetlab/warm/ldap");
+    expect(warm.text).not.toMatch(/ -p \d|--pid|-v \/run\/fleetlab\/ldap:/);
+    // It needs the sidekick's image, pulled by its prefetch (which yields to the node).
+    expect(warm.text).toMatch(/^Wants=sidekick-prefetch\.service$/m);
+    expect(warm.text).toMatch(/^After=docker\.service sidekick-prefetch\.service$/m);
+    // Every replica starts from the copy, never replacing a file already there.
+    for (const unit of ["ldap@1.service", "ldap@2.service"]) {
+      const n = unit[5];
+      expect(byName[unit].text).toContain(
+        `ExecStartPre=-/usr/bin/cp -a -n -- /run/fleetlab/warm/ldap/. /run/fleetlab/ldap-${n}/\n`,
+      );
+    }
+    expect(byName["www.service"].text).toContain("/run/fleetlab/warm/www/. /run/fleetlab/www/");
+    expect(byName["dhcp.service"].text).toContain("/run/fleetlab/warm/dhcp/. /run/fleetlab/dhcp/");
+    // The sidekicks do not copy it: they render.
+    expect(byName["www-sidekick.service"].text).not.toContain("/warm/");
   });
 
   it("a service is active only once its daemon is up; only WWW's sidekick waits for that", () => {

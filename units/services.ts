@@ -5,7 +5,8 @@
 //   - every sidekick MachineOf its service (it shares the service's directory);
 //   - LDAP replicas Conflicts with each other, so two never share a machine;
 //   - WWW anywhere;
-//   - each image pulled ahead on every machine that may run it (Global prefetch units).
+//   - each image pulled ahead on every machine that may run it (Global prefetch units),
+//     and each data set rendered ahead there (Global warm units): hot standby.
 // A service unit is active once its daemon is up (an ExecStartPost waits for it).
 import { execLine } from "../node/systemd";
 import { DOCKER_UNIT, ETCD_ENV_PATH, TLS_DIR } from "../node/paths";
@@ -84,6 +85,8 @@ interface ContainerSpec {
    * one left by an earlier container is removed before the start.
    */
   ready?: { path: string; kind: "file" | "socket" };
+  /** Services: the data set whose warm copy (warmUnits) seeds the run directory. */
+  warmFrom?: DataSet;
 }
 
 /** How long a start waits for its daemon: the image's pull can take minutes. */
@@ -124,6 +127,7 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
         `-${execLine([DOCKER, "rm", "-f", c.container])}`,
         execLine(["/usr/bin/mkdir", "-p", `${RUN_ROOT}/${c.container.replace(/-sidekick$/, "")}`]),
         ...(c.ready ? [execLine(["/usr/bin/rm", "-f", "--", c.ready.path])] : []),
+        ...(c.warmFrom ? [`-${execLine(warmCopy(c.warmFrom, c.container))}`] : []),
       ],
       ExecStart: execLine([DOCKER, "run", "--rm", `--name=${c.container}`], ...c.args, [
         c.images[c.image],
@@ -138,6 +142,24 @@ function containerUnit(c: ContainerSpec): FleetUnitFile {
 }
 
 const runDir = (svc: string) => ["-v", `${RUN_ROOT}/${svc}:${RUN_ROOT}/${svc}`];
+
+/** The data sets the sidekicks render (containers/sidekick/appliers.ts). */
+type DataSet = "dhcp" | "www" | "ldap";
+const DATA_SETS: DataSet[] = ["dhcp", "www", "ldap"];
+
+/** Where a machine keeps hot standby's rendered copy of a data set. */
+const WARM_ROOT = `${RUN_ROOT}/warm`;
+
+/**
+ * Hot standby's copy into a service's run directory, before its container starts: the
+ * daemon then starts on the data. No file already there is replaced (-n): the
+ * service's own sidekick, started alongside, may have rendered newer data first. A
+ * machine without a copy yet (it fails, the unit goes on: `-`) starts as before, the
+ * daemon waiting for its sidekick.
+ */
+function warmCopy(set: DataSet, container: string): string[] {
+  return ["/usr/bin/cp", "-a", "-n", "--", `${WARM_ROOT}/${set}/.`, `${RUN_ROOT}/${container}/`];
+}
 
 /** The sidekick of `svc`: etcd (TLS) from the node's etcd.env, the shared directory. */
 function sidekick(
@@ -183,6 +205,7 @@ export function dhcpUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       image: "dhcp",
       images: o.images,
       xfleet: DHCP_PLACEMENT,
+      warmFrom: "dhcp",
       // Kea opens it once it runs (its placeholder config until the sidekick's).
       ready: { path: `${RUN_ROOT}/dhcp/kea4-ctrl.sock`, kind: "socket" },
     }),
@@ -203,6 +226,7 @@ export function wwwUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       image: "www",
       images: o.images,
       xfleet: {},
+      warmFrom: "www",
       // nginx's master writes it once it listens (its placeholder site until the
       // sidekick's; containers/www/entrypoint.sh).
       ready: { path: `${RUN_ROOT}/www/nginx.pid`, kind: "file" },
@@ -234,6 +258,7 @@ export function ldapUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       // Replicas publish the same port, and one machine holding two would make a
       // machine failure take both: keep them apart.
       xfleet: n > 1 ? { conflicts: "ldap@*.service" } : {},
+      warmFrom: "ldap",
       // slapd opens it once it runs, and it runs only on the config its sidekick
       // renders: so the sidekick must not wait for this unit (After=).
       ready: { path: `${RUN_ROOT}/${container}/ldapi`, kind: "socket" },
@@ -285,7 +310,7 @@ export function serviceUnits(partial: ServiceUnitOverrides = {}): FleetUnitFile[
       );
   }
   if (problems.length > 0) throw new Error(`service units: ${problems.join("; ")}`);
-  return [...dhcpUnits(o), ...wwwUnits(o), ...ldapUnits(o), ...prefetchUnits(o)];
+  return [...dhcpUnits(o), ...wwwUnits(o), ...ldapUnits(o), ...prefetchUnits(o), ...warmUnits(o)];
 }
 
 /**
@@ -293,7 +318,7 @@ export function serviceUnits(partial: ServiceUnitOverrides = {}): FleetUnitFile[
  * allow (Conflicts and MachineOf say where among them, not which machines qualify; a
  * sidekick goes wherever any service goes, and WWW may go anywhere).
  */
-const PREFETCH_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
+const STANDBY_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
   dhcp: DHCP_PLACEMENT,
   www: {},
   ldap: {},
@@ -305,8 +330,11 @@ const YIELD_SECONDS = 300;
 /** Each poll runs sh, sleep, systemctl and grep: real CPU on an emulated node. */
 const YIELD_POLL_SECONDS = 5;
 
+/** Hot standby's own units: a node's yield (below) does not wait for them. */
+const STANDBY_SUFFIXES = ["-prefetch.service", "-warm.service"];
+
 /**
- * Waits until systemd has no job on the node but prefetches, on two polls in a row (the
+ * Waits until systemd has no job on the node but hot standby's, on two polls in a row (the
  * agent queues a machine's units one after another, by name: each prefetch before its
  * own service), bounded. So the node's own services start first: with the pulls ahead of
  * need beside them, a one-vCPU emulated node started every service a minute later.
@@ -319,9 +347,10 @@ function yieldToNode(): string[] {
   return [
     "/bin/sh",
     "-c",
-    `quiet=0; i=0; while [ "$quiet" -lt 2 ]; do i=$((i + 1)); [ "$i" -le ${polls} ] || { echo "the node still starts units after ${YIELD_SECONDS} s; pulling anyway" >&2; exit 0; }; sleep ${YIELD_POLL_SECONDS}; if /usr/bin/systemctl list-jobs --no-legend | grep -qvF -e "$1"; then quiet=0; else quiet=$((quiet + 1)); fi; done`,
+    `quiet=0; i=0; while [ "$quiet" -lt 2 ]; do i=$((i + 1)); [ "$i" -le ${polls} ] || { echo "the node still starts units after ${YIELD_SECONDS} s; pulling anyway" >&2; exit 0; }; sleep ${YIELD_POLL_SECONDS}; if /usr/bin/systemctl list-jobs --no-legend | grep -qvF ${STANDBY_SUFFIXES.map((_, i) => `-e "$${i + 1}"`).join(" ")}; then quiet=0; else quiet=$((quiet + 1)); fi; done`,
     "yield-to-node",
-    "-prefetch.service ",
+    // A job line is "<id> <unit> <type> <state>": the space ends the unit's name.
+    ...STANDBY_SUFFIXES.map((s) => `${s} `),
   ];
 }
 
@@ -360,8 +389,63 @@ export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
         ExecStartPre: execLine(yieldToNode()),
         ExecStart: execLine([DOCKER, "pull", o.images[image]]),
       },
-      xfleet: { ...PREFETCH_PLACEMENT[image], global: true },
+      xfleet: { ...STANDBY_PLACEMENT[image], global: true },
     });
     return { name: name(image), text, image };
+  });
+}
+
+/**
+ * Hot standby, its data half: one Global unit per data set, on every machine that could
+ * run its service (placed like it), running the sidekick in `warm` mode: it renders the
+ * data set from etcd into the machine's warm directory and keeps it current, like a
+ * sidekick, but touches no daemon, binds no port and serves nothing. A service that
+ * moves there copies it into its run directory before its daemon starts (warmCopy), so
+ * the daemon starts on the data instead of waiting for its sidekick's Node.js start and
+ * render (slapd loads the LDAP seed with slapadd first: containers/ldap/entrypoint.sh).
+ * It starts once the sidekick image is there (Wants= and After= its prefetch, which
+ * yields to the node's own services first), so it adds no pull of its own.
+ */
+export function warmUnits(o: ServiceUnitOptions): FleetUnitFile[] {
+  return DATA_SETS.map((set) => {
+    const name = `${set}-warm.service`;
+    const container = `${set}-warm`;
+    const dir = `${WARM_ROOT}/${set}`;
+    const prefetch = "sidekick-prefetch.service";
+    const text = renderUnitDefinition({
+      name,
+      unit: {
+        Description: `fleetlab: keeps the ${set} data rendered ahead of need (hot standby; never serves)`,
+        Requires: DOCKER_UNIT,
+        Wants: prefetch,
+        After: `${DOCKER_UNIT} ${prefetch}`,
+      },
+      service: {
+        TimeoutStartSec: 0,
+        Restart: "always",
+        RestartSec: 10,
+        ExecStartPre: [
+          `-${execLine([DOCKER, "rm", "-f", container])}`,
+          execLine(["/usr/bin/mkdir", "-p", dir]),
+        ],
+        ExecStart: execLine(
+          [DOCKER, "run", "--rm", `--name=${container}`],
+          // Host network: DHCP's render resolves this machine's LAN interface.
+          ["--net=host"],
+          ["-v", `${dir}:${dir}`],
+          ["-v", `${TLS_DIR}:${TLS_DIR}:ro`],
+          ["--env-file", ETCD_ENV_PATH],
+          ["-e", `FLEETLAB_RUN=${dir}`],
+          // The paths inside the service's container that the rendered files name
+          // (WWW's and DHCP's; LDAP's name none, so any replica may take them).
+          ["-e", `FLEETLAB_SERVICE_RUN=${RUN_ROOT}/${set}`],
+          ...(set === "dhcp" ? [["-e", `FLEETLAB_DHCP_INTERFACES=${o.dhcpInterface}`]] : []),
+          [o.images.sidekick, "warm", set],
+        ),
+        ExecStop: execLine([DOCKER, "stop", container]),
+      },
+      xfleet: { ...STANDBY_PLACEMENT[set], global: true },
+    });
+    return { name, text, image: "sidekick" as const };
   });
 }

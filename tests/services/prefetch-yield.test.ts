@@ -1,9 +1,11 @@
 // The prefetch units' yield step (units/services.ts) under real systemd as PID 1 in a
 // container: a prefetch pulls only once the node has no job left but prefetches, so a
 // node's own services start before the pulls ahead of need compete with them, and the
-// prefetches pull one after another. The pull is replaced by a line in a file the test
-// can read (no Docker inside); the wait and the ordering run as rendered.
-import { DEFAULT_SERVICE_UNIT_OPTIONS, prefetchUnits } from "../../units/services";
+// prefetches pull one after another; a warm unit (hot standby's data half) waits for
+// the pull it needs, and its queued job does not hold the yield. The pull and the warm
+// render are replaced by lines in a file the test can read (no Docker inside); the
+// wait and the ordering run as rendered.
+import { DEFAULT_SERVICE_UNIT_OPTIONS, prefetchUnits, warmUnits } from "../../units/services";
 import { waitFor } from "../support/wait";
 import { startSystemdContainer, SystemdContainer } from "../fleet/systemd-container";
 
@@ -27,6 +29,27 @@ function prefetchStandIn(image: "www" | "ldap") {
   return { name: unit.name, text };
 }
 
+/**
+ * LDAP's warm unit as rendered, its container replaced by a line "warm" in /run/pulled,
+ * and ordered after WWW's prefetch instead of the sidekick's (not in this box).
+ */
+function warmStandIn() {
+  const unit = warmUnits(DEFAULT_SERVICE_UNIT_OPTIONS).find((u) => u.name === "ldap-warm.service")!;
+  const lines = unit.text.split("\n");
+  expect(lines).toContain("Wants=sidekick-prefetch.service");
+  const text = lines
+    .filter((l) => !/^(Requires=docker\.service|ExecStartPre=|ExecStop=|\s)/.test(l))
+    .map((l) => l.replace("sidekick-prefetch.service", "www-prefetch.service"))
+    .map((l) => l.replace("docker.service ", ""))
+    .map((l) =>
+      l.startsWith("ExecStart=")
+        ? `ExecStart=/bin/sh -c "echo warm >>/run/pulled; exec sleep infinity"`
+        : l,
+    )
+    .join("\n");
+  return { name: unit.name, text };
+}
+
 beforeAll(async () => {
   box = await startSystemdContainer("fleet-prefetch-yield");
   // A service that stays activating until /run/ready exists, as a lab service does
@@ -44,14 +67,17 @@ beforeAll(async () => {
     const u = prefetchStandIn(image);
     box.write(`/etc/systemd/system/${u.name}`, u.text);
   }
+  const w = warmStandIn();
+  box.write(`/etc/systemd/system/${w.name}`, w.text);
   inside("systemctl", "daemon-reload");
 });
 
 afterAll(() => box?.remove());
 
-test("a prefetch waits while the node starts a service and pulls once it is up; the prefetches pull one after another", async () => {
+test("a prefetch waits while the node starts a service and pulls once it is up; the prefetches pull one after another, the warm unit after its pull", async () => {
   // Queued as the agent queues a machine's units: by name, prefetches first.
-  inside("systemctl", "start", "--no-block", "ldap-prefetch.service", "svc.service");
+  inside("systemctl", "start", "--no-block", "ldap-prefetch.service", "ldap-warm.service");
+  inside("systemctl", "start", "--no-block", "svc.service");
   inside("systemctl", "start", "--no-block", "www-prefetch.service");
   await waitFor(
     "svc.service activating",
@@ -73,14 +99,16 @@ test("a prefetch waits while the node starts a service and pulls once it is up; 
   });
 
   inside("touch", "/run/ready");
+  // The warm unit's job stays queued until its pull: were it counted as the node's own
+  // work, the yield would wait out its whole bound (300 s) instead.
   await waitFor(
-    "both prefetches pulled after the service came up",
-    () => pulled().length === 2,
+    "both prefetches pulled after the service came up, then the warm unit started",
+    () => pulled().length === 3,
     60_000,
     500,
   );
-  expect(pulled()).toEqual(["ldap", "www"]);
-  expect(inside("systemctl", "is-active", "svc.service", "www-prefetch.service")).toBe(
-    "active\nactive",
-  );
+  expect(pulled()).toEqual(["ldap", "www", "warm"]);
+  expect(
+    inside("systemctl", "is-active", "svc.service", "www-prefetch.service", "ldap-warm.service"),
+  ).toBe("active\nactive\nactive");
 });
