@@ -429,14 +429,18 @@ test("the services answer on the lab network: the page, the directory, a DHCP re
 });
 
 /** What each node's docker runs and holds: container images, and RepoDigests per image. */
-function nodeImages(ip: string): { running: string[]; repoDigests: string[] } {
+function nodeImages(ip: string): {
+  running: string[];
+  byContainer: Record<string, string>;
+  repoDigests: string[];
+} {
   const r = sshRuns(
     ns,
     sshKey,
     ip,
     // Config.Image is what `docker run` was given (`docker ps` may show a digest
     // reference as its repository alone).
-    "sudo docker ps -q | xargs -r sudo docker inspect -f '{{.Config.Image}}'; echo ---; sudo docker image ls --digests --format '{{.Repository}}@{{.Digest}}'",
+    "sudo docker ps -q | xargs -r sudo docker inspect -f '{{.Name}} {{.Config.Image}}'; echo ---; sudo docker image ls --digests --format '{{.Repository}}@{{.Digest}}'",
     60_000,
   );
   if (!r.ok) throw new Error(`docker on ${ip} did not answer over SSH: ${r.out.slice(-300)}`);
@@ -446,7 +450,36 @@ function nodeImages(ip: string): { running: string[]; repoDigests: string[] } {
       .split("\n")
       .map((l) => l.trim())
       .filter(Boolean);
-  return { running: lines(running), repoDigests: lines(held ?? "") };
+  // "/<name> <image>" per running container.
+  const byContainer = Object.fromEntries(
+    lines(running).map((l) => l.replace(/^\//, "").split(" ", 2) as [string, string]),
+  );
+  return {
+    running: [...new Set(Object.values(byContainer))],
+    byContainer,
+    repoDigests: lines(held ?? ""),
+  };
+}
+
+/**
+ * Whether the node holds hot standby's rendered copy of every data set (the warm units;
+ * all three nodes are on the LAN, so DHCP's too): the files its daemons start on.
+ */
+function holdsWarmCopies(ip: string): boolean {
+  const files = [
+    "/run/fleetlab/warm/dhcp/kea-dhcp4.conf",
+    "/run/fleetlab/warm/www/nginx.conf",
+    "/run/fleetlab/warm/www/site/current/index.html",
+    "/run/fleetlab/warm/ldap/slapd.conf",
+    "/run/fleetlab/warm/ldap/seed.ldif",
+  ];
+  return sshRuns(ns, sshKey, ip, `sudo test -s ${files.join(" -a -s ")}`, 60_000).ok;
+}
+
+/** The most copies of any service or sidekick running at once (Global units run on every machine by design). */
+function mostServiceCopies(l: LabState, live: string[]): number {
+  const n = l.fleet.copies(live);
+  return Math.max(0, ...SERVICE_UNITS.map((u) => n[u] ?? 0));
 }
 
 /**
@@ -576,8 +609,12 @@ test("a rebuilt sidekick image rolls out on up by digest: preview lists exactly 
       "update e2e-services-dhcp-sidekick.service",
       "update e2e-services-ldap-sidekick.service",
       "update e2e-services-www-sidekick.service",
-      // hot standby: every machine pulls the new sidekick ahead of need
+      // hot standby: every machine pulls the new sidekick ahead of need, and its warm
+      // units (the sidekick's image in warm mode) render with it
       "update e2e-services-sidekick-prefetch.service",
+      "update e2e-services-dhcp-warm.service",
+      "update e2e-services-ldap-warm.service",
+      "update e2e-services-www-warm.service",
     ].sort(),
   );
   const up = await timed("upRollout", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
@@ -597,7 +634,11 @@ test("a rebuilt sidekick image rolls out on up by digest: preview lists exactly 
       const placed = l.fleet.activeUnits();
       return SERVICES.every((svc) => {
         const ip = placed[`${svc}-sidekick.service`];
-        return !!ip && placed[`${svc}.service`] === ip && nodeImages(ip).running.includes(next);
+        return (
+          !!ip &&
+          placed[`${svc}.service`] === ip &&
+          nodeImages(ip).byContainer[`${svc}-sidekick`] === next
+        );
       });
     },
     { intervalMs: 10_000 },
@@ -610,8 +651,8 @@ test("a rebuilt sidekick image rolls out on up by digest: preview lists exactly 
 
 /**
  * Hot standby: the prefetch units pull every image a node could run (all three are on
- * the LAN, so all four) ahead of need, so a failover finds them there. Checked right
- * before the kill, when the prefetch has long finished (checked right after the first
+ * the LAN, so all four) ahead of need, and the warm units keep every data set rendered
+ * there, so a failover finds both. Checked right before the kill, when the prefetch has long finished (checked right after the first
  * start it cost a 49 s wait); then the pull time under emulation, beside its floor, on
  * one node that does not run the image: the lab is quiet by then.
  */
@@ -624,12 +665,17 @@ async function hotStandbyHolds(l: LabState): Promise<void> {
   };
   await timed("prefetchedBeforeKill", () =>
     waitLab(
-      "every node holds every service image (the prefetch units)",
+      "every node holds every service image and data set (the prefetch and warm units)",
       5 * 60_000,
-      () => ips().every(holdsAll),
+      () => ips().every((ip) => holdsAll(ip) && holdsWarmCopies(ip)),
       {
         intervalMs: 10_000,
-        units: [...NODE_UNITS, "dhcp-prefetch.service", "ldap-prefetch.service"],
+        units: [
+          ...NODE_UNITS,
+          "dhcp-prefetch.service",
+          "ldap-prefetch.service",
+          "ldap-warm.service",
+        ],
       },
     ),
   );
@@ -717,7 +763,7 @@ async function killRound(
       machineGone = since();
       say(`${victim} left fleet's machines (its lease expired) after ${machineGone} s`);
     }
-    mostCopies = Math.max(mostCopies, ...Object.values(l.fleet.copies(live)), 0);
+    mostCopies = Math.max(mostCopies, mostServiceCopies(l, live));
     for (const s of pending)
       if (running[s] === undefined && live.includes(placed[`${s}.service`])) {
         running[s] = since();
@@ -872,7 +918,7 @@ test("on a busy host (two busy processes beside the VMs), nothing runs twice; on
     say(`host calibration under load: ${JSON.stringify(busy)}`);
     const until = Date.now() + loadSeconds * 1000;
     for (let i = 0; i < 1000 && Date.now() < until; i++) {
-      mostCopies = Math.max(mostCopies, ...Object.values(l.fleet.copies(ips())), 0);
+      mostCopies = Math.max(mostCopies, mostServiceCopies(l, ips()));
       await new Promise((r) => setTimeout(r, 3000));
     }
   } finally {

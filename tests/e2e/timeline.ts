@@ -205,14 +205,17 @@ export function nodePulls(
  * the node's monotonic clock (no clock offset between host and VM enters): the
  * engine's start of the unit (systemd began its start job), the service's and the
  * sidekick's containers started (Docker's StartedAt, carried over to the monotonic
- * clock through one `date`/`uptime` pair), and the sidekick's first data applied after
- * that start (its log line for the data set). `now` is the node's clock when read.
+ * clock through one `date`/`uptime` pair), the daemon's start on ready data (hot
+ * standby's warm copy: the entrypoint's log line; null when it started without one),
+ * and the sidekick's first data applied after that start (its log line for the data
+ * set). `now` is the node's clock when read.
  */
 export interface ServiceStart {
   now: number;
   unitStarted: number | null;
   containerStarted: number | null;
   sidekickStarted: number | null;
+  onReadyData: number | null;
   dataApplied: number | null;
 }
 
@@ -232,6 +235,7 @@ export function serviceStart(
     `echo "unit $(systemctl show -p InactiveExitTimestampMonotonic --value ${unit})"`,
     `for c in ${svc} ${side}; do echo "container $c $(docker inspect -f "{{.State.StartedAt}}" $c 2>/dev/null)"; done`,
     `journalctl -b -o short-monotonic --no-pager -u ${side}.service | grep -E " ${svc} [0-9a-f]{6,}: " | sed "s/^/log /"`,
+    `journalctl -b -o short-monotonic --no-pager -u ${unit} | grep -F "fleetlab-${svc}: starting on ready data" | sed "s/^/ready /"`,
   ].join("; ");
   const r = sshRuns(ns, key, ip, `sudo sh -c '${script.replace(/'/g, "'\\''")}'`, NOTE_SSH_MS);
   if (!r.ok) return { error: r.out.slice(-300) };
@@ -246,16 +250,21 @@ export function serviceStart(
   const container = (c: string) => mono(field(`container ${c}`)?.trim());
   const unitUs = Number(field("unit"));
   const unitStarted = unitUs > 0 ? round(unitUs / 1e6) : null;
-  const applied = lines
-    .filter((l) => l.startsWith("log ") && APPLIED(svc).test(l))
-    .map((l) => Number(/^log \[\s*([0-9.]+)\]/.exec(l)?.[1]))
-    .filter((t) => Number.isFinite(t) && (unitStarted === null || t >= unitStarted));
+  // The first line of `tag` (matching `keep`) at or after this start.
+  const firstSince = (tag: string, keep: (l: string) => boolean = () => true) => {
+    const ts = lines
+      .filter((l) => l.startsWith(`${tag} `) && keep(l))
+      .map((l) => Number(/^\S+ \[\s*([0-9.]+)\]/.exec(l)?.[1]))
+      .filter((t) => Number.isFinite(t) && (unitStarted === null || t >= unitStarted));
+    return ts.length > 0 ? round(Math.min(...ts)) : null;
+  };
   return {
     now: round(uptime),
     unitStarted,
     containerStarted: container(svc),
     sidekickStarted: container(side),
-    dataApplied: applied.length > 0 ? round(Math.min(...applied)) : null,
+    onReadyData: firstSince("ready"),
+    dataApplied: firstSince("log", (l) => APPLIED(svc).test(l)),
   };
 }
 
@@ -283,6 +292,7 @@ export function serviceStepsSince(
     unitStarted: since(st.unitStarted),
     containerStarted: since(st.containerStarted),
     sidekickStarted: since(st.sidekickStarted),
+    onReadyData: since(st.onReadyData),
     dataApplied: since(st.dataApplied),
     clockErrorSeconds: round((t1 - t0) / 2000),
   };
