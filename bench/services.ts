@@ -6,7 +6,10 @@
 //     reservation, curl the new page, ldapsearch the new entry), 5 rounds each;
 //     then the same through `pulumi up` of the services program, 3 rounds;
 //  3. failover re-seed: from starting a replacement container on an empty disk to
-//     it serving the same data from etcd (LDAP, WWW, DHCP), 3 rounds each.
+//     it serving the same data from etcd (LDAP, WWW, DHCP), 3 rounds each;
+//  4. failover from hot standby's warm copy: the same replacement, its run directory
+//     filled from a warm render first, no sidekick (LDAP, WWW), beside the floor: a
+//     bare `docker run` of the same image, 3 rounds each.
 // Writes bench/results/services.json. Not part of npm test.
 import { execFileSync, spawnSync } from "child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
@@ -15,7 +18,13 @@ import { join } from "path";
 import { DataSetName } from "../labdata/keys";
 import { parseDhcpData } from "../labdata/dhcp/parse";
 import { loadDataSet } from "../labdata/load";
-import { applyDhcp, applyLdap, Applier, applyWww } from "../containers/sidekick/appliers";
+import {
+  applyDhcp,
+  applyLdap,
+  Applier,
+  applyWww,
+  WARM_RENDERERS,
+} from "../containers/sidekick/appliers";
 import { writeDataSet } from "../labdata/writer";
 import { waitFor } from "../tests/support/wait";
 import {
@@ -24,9 +33,11 @@ import {
   DOCKER,
   inNet,
   ldapSearch,
+  IMAGE,
   ROOT,
   Service,
   ServiceEnv,
+  warmContext,
 } from "../tests/services/harness";
 import { joinLan } from "../tests/services/lan";
 import { tempProject } from "../tests/pulumi/harness";
@@ -243,6 +254,58 @@ async function failovers(env: ServiceEnv) {
   return out;
 }
 
+/**
+ * A replacement that starts on hot standby's warm copy (the service unit's copy step,
+ * then `docker run`), no sidekick at all, until it serves the same data; beside it the
+ * floor, a bare `docker run --rm --entrypoint /bin/true` of the same image. DHCP is not
+ * here: Kea binds the LAN interface named in its copy at start, and this bench's LAN
+ * veth exists only once the container does.
+ */
+async function warmStarts(env: ServiceEnv) {
+  const out: Record<
+    string,
+    { fromWarmCopy: ReturnType<typeof stats>; floor: ReturnType<typeof stats> }
+  > = {};
+  const serves: Record<"ldap" | "www", (s: Service) => boolean> = {
+    ldap: (s) => ldapSearch(s, "(uid=carol)").includes("uid=carol,"),
+    www: (s) => page(s, "/").includes("Faculty Lab"),
+  };
+  for (const set of ["ldap", "www"] as const) {
+    const ds = loadDataSet(set, join(ROOT, "data"));
+    await writeDataSet(env.client, ds);
+    const warm = env.tempDir(`${env.tag}-warm-${set}`);
+    const sk = await env.sidekick(set, WARM_RENDERERS[set], warmContext(warm, set, []));
+    await sk.waitFor(ds.manifest.hash, 60_000);
+    const samples: number[] = [];
+    const floor: number[] = [];
+    for (let i = 0; i < FAILOVERS; i++) {
+      const t0 = Date.now();
+      const s = env.runService(set, [], `warm${i}`, (dir) =>
+        execFileSync("cp", ["-a", "-n", "--", `${warm}/.`, `${dir}/`]),
+      );
+      await waitFor(`${set} on the warm copy ${i}`, () => serves[set](s), 90_000, 20);
+      samples.push(Date.now() - t0);
+      spawnSync(DOCKER, ["rm", "-f", s.name]);
+      const t1 = Date.now();
+      execFileSync(DOCKER, [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "/bin/true",
+        IMAGE(set),
+      ]);
+      floor.push(Date.now() - t1);
+    }
+    out[set] = { fromWarmCopy: stats(samples), floor: stats(floor) };
+    console.log(
+      `    ${set}: serving on the warm copy after median ${out[set].fromWarmCopy.medianMs} ms (bare docker run ${out[set].floor.medianMs} ms)`,
+    );
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   console.log("==> bench: image builds (cold, warm)");
   const imageBuilds = builds();
@@ -261,6 +324,8 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
     console.log("==> bench: failover re-seed");
     const failoverReseed = await failovers(env);
+    console.log("==> bench: failover from the warm copy");
+    const failoverFromWarmCopy = await warmStarts(env);
     const result = {
       when: new Date().toISOString(),
       machine: { cores: cpus().length },
@@ -269,12 +334,14 @@ async function main(): Promise<void> {
       dataChangeToServed,
       pulumiUp,
       failoverReseed,
+      failoverFromWarmCopy,
       notes: [
         "cold build: docker build --no-cache with debian:bookworm-slim present; apt-get reaches Debian's mirror, so network speed counts",
         "warm build: build.sh with the image up to date (context hash label matches)",
         "pulumiUp: `pulumi up` of tests/services/fixtures/lab-services (LabServices: 3 LabData + the fleet units, real engine, real /fleet/v1 API over a unix socket) after editing all three data sets; servedAfterUpReturned = from up returning to a real client seeing each change; the clients are checked in turn (dhcp, www, ldap), so each figure includes the checks before it (one udhcpc exchange is ~100 ms): the sidekicks have usually applied the data before up returns",
         "data change -> served: from the etcd write of the new data set (what LabData does in pulumi up, excluding pulumi's own overhead) until a real client sees the change; includes the client's poll interval (20 ms) and, for DHCP, one udhcpc exchange",
         "failover re-seed: from docker run of a replacement container on an empty disk until it serves the same data from etcd (the engine's own failover time is measured in bench/results/fleet.json)",
+        "failover from the warm copy: from copying hot standby's warm render into an empty run directory (cp -a -n, as the service unit does) and docker run, with no sidekick, until it serves the same data; floor = docker run --rm --entrypoint /bin/true of the same image, same round. DHCP is not measured: Kea binds the interface named in its copy at start, and the bench's LAN veth exists only after the container",
       ],
     };
     mkdirSync(join(ROOT, "bench/results"), { recursive: true });
@@ -290,6 +357,8 @@ async function main(): Promise<void> {
         "etcd write -> served ms": ms(dataChangeToServed[set]),
         "up returned -> served ms": ms(pulumiUp.servedAfterUpReturned[set]),
         "replacement serving ms": ms(failoverReseed[set]),
+        "on warm copy ms": set === "dhcp" ? "-" : ms(failoverFromWarmCopy[set].fromWarmCopy),
+        "floor docker run ms": set === "dhcp" ? "-" : ms(failoverFromWarmCopy[set].floor),
       })),
     );
     console.log("medians; every sample in bench/results/services.json");

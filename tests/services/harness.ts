@@ -191,6 +191,29 @@ export function contextFor(
   };
 }
 
+/**
+ * A warm renderer's view (hot standby, `sidekick warm <set>`): its own directory, the
+ * paths of the service's container; it must never signal a daemon.
+ */
+export function warmContext(
+  dir: string,
+  set: string,
+  log: string[],
+  extra: Partial<ApplyContext> = {},
+): ApplyContext {
+  return {
+    hostDir: dir,
+    containerDir: `/run/fleetlab/${set}`,
+    interfaces: [],
+    port: 8080,
+    nginxMaster: () => {
+      throw new Error("a warm copy must never signal a daemon");
+    },
+    log: quietLog(log),
+    ...extra,
+  };
+}
+
 export const LDAP_BASE = "dc=lab,dc=example";
 
 /** Anonymous ldapsearch on the container's own loopback; LDIF of the DNs (or `attrs`). */

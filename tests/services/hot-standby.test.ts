@@ -21,7 +21,7 @@ import { renderKeaConfig } from "../../containers/dhcp/render";
 import { ApplyContext, WARM_RENDERERS } from "../../containers/sidekick/appliers";
 import { Sidekick } from "../../containers/sidekick/watch";
 import { waitFor } from "../support/wait";
-import { buildImages, docker, inNet, ldapSearch, quietLog, ROOT, ServiceEnv } from "./harness";
+import { buildImages, docker, inNet, ldapSearch, ROOT, ServiceEnv, warmContext } from "./harness";
 
 jest.setTimeout(300_000);
 const env = new ServiceEnv();
@@ -44,17 +44,7 @@ async function warm(
   extra: Partial<ApplyContext> = {},
 ): Promise<{ dir: string; sk: Sidekick }> {
   const dir = env.tempDir(`${env.tag}-warm-${set}`);
-  const sk = await env.sidekick(set, WARM_RENDERERS[set], {
-    hostDir: dir,
-    containerDir: `/run/fleetlab/${set}`,
-    interfaces: [],
-    port: 8080,
-    nginxMaster: () => {
-      throw new Error("a warm copy must never signal a daemon");
-    },
-    log: quietLog(log),
-    ...extra,
-  });
+  const sk = await env.sidekick(set, WARM_RENDERERS[set], warmContext(dir, set, log, extra));
   return { dir, sk };
 }
 
