@@ -24,6 +24,19 @@ function placements(opts: Parameters<typeof serviceUnits>[0] = {}, ms = machines
   return { where: new Map(r.placements.map((p) => [p.unit, p.machineID])), reasons: r.reasons };
 }
 
+/** unit name -> every machine the scheduler puts it on (Global units: several). */
+function machinesOf(opts: Parameters<typeof serviceUnits>[0] = {}) {
+  const units = parsed(opts).map(({ unit, xfleet }) => ({
+    name: unit.name,
+    desiredState: unit.desiredState,
+    xfleet,
+  }));
+  const on = new Map<string, string[]>();
+  for (const p of schedule(units, machines, []).placements)
+    on.set(p.unit, [...(on.get(p.unit) ?? []), p.machineID].sort());
+  return on;
+}
+
 describe("service units", () => {
   it("parse with the fleet engine's parser, with the expected [X-Fleet] rules", () => {
     const x = new Map(parsed({ ldapReplicas: 2 }).map(({ unit, xfleet }) => [unit.name, xfleet]));
@@ -69,14 +82,7 @@ describe("service units", () => {
   });
 
   it("hot standby: each image is pulled ahead on every machine that could run it, and only there", () => {
-    const units = parsed().map(({ unit, xfleet }) => ({
-      name: unit.name,
-      desiredState: unit.desiredState,
-      xfleet,
-    }));
-    const on = new Map<string, string[]>();
-    for (const p of schedule(units, machines, []).placements)
-      on.set(p.unit, [...(on.get(p.unit) ?? []), p.machineID].sort());
+    const on = machinesOf();
     expect(on.get("dhcp-prefetch.service")).toEqual(["m1"]);
     for (const image of ["www", "ldap", "sidekick"])
       expect(on.get(`${image}-prefetch.service`)).toEqual(["m1", "m2", "m3"]);
@@ -92,14 +98,7 @@ describe("service units", () => {
   });
 
   it("hot standby: each data set is rendered ahead on every machine that could run its service, and only there", () => {
-    const units = parsed({ ldapReplicas: 2 }).map(({ unit, xfleet }) => ({
-      name: unit.name,
-      desiredState: unit.desiredState,
-      xfleet,
-    }));
-    const on = new Map<string, string[]>();
-    for (const p of schedule(units, machines, []).placements)
-      on.set(p.unit, [...(on.get(p.unit) ?? []), p.machineID].sort());
+    const on = machinesOf({ ldapReplicas: 2 });
     expect(on.get("dhcp-warm.service")).toEqual(["m1"]);
     expect(on.get("www-warm.service")).toEqual(["m1", "m2", "m3"]);
     expect(on.get("ldap-warm.service")).toEqual(["m1", "m2", "m3"]);
