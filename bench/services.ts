@@ -27,6 +27,7 @@ import {
 } from "../containers/sidekick/appliers";
 import { writeDataSet } from "../labdata/writer";
 import { waitFor } from "../tests/support/wait";
+import { Sidekick } from "../containers/sidekick/watch";
 import {
   buildImages,
   contextFor,
@@ -125,6 +126,7 @@ const probes = (lease: () => (mac: string) => string): Probe[] => [
 interface Running {
   p: Probe;
   s: Service;
+  sk: Sidekick;
 }
 
 /** All three services with their sidekicks, one shared data directory. */
@@ -137,7 +139,7 @@ async function startAll(env: ServiceEnv, dataDir: string): Promise<Running[]> {
     const extra = p.set === "dhcp" ? { interfaces: [lan!.serverIf] } : {};
     const sk = await env.sidekick(p.set, p.apply, contextFor(s, p.set, [], extra));
     await env.publish(sk, loadDataSet(p.set, dataDir), 90_000);
-    running.push({ p, s });
+    running.push({ p, s, sk });
   }
   return running;
 }
@@ -221,31 +223,42 @@ async function failovers(env: ServiceEnv) {
   const out: Record<string, ReturnType<typeof stats>> = {};
   const dhcpFile = join(ROOT, "data/dhcp.yaml");
   const reserved = parseDhcpData(readFileSync(dhcpFile, "utf8"), dhcpFile).reservations[0];
-  const replacements: Record<DataSetName, (s: Service) => Promise<() => boolean>> = {
-    ldap: async (s) => {
-      await env.sidekick("ldap", applyLdap, contextFor(s, "ldap", []));
-      return () => ldapSearch(s, "(uid=carol)").includes("uid=carol,");
-    },
-    www: async (s) => {
-      await env.sidekick("www", applyWww, contextFor(s, "www", []));
-      return () => page(s, "/").includes("Faculty Lab");
-    },
+  // Each returns the replacement's sidekick and the check that it serves.
+  const replacements: Record<
+    DataSetName,
+    (s: Service) => Promise<{ sk: Sidekick; serves: () => boolean }>
+  > = {
+    ldap: async (s) => ({
+      sk: await env.sidekick("ldap", applyLdap, contextFor(s, "ldap", [])),
+      serves: () => ldapSearch(s, "(uid=carol)").includes("uid=carol,"),
+    }),
+    www: async (s) => ({
+      sk: await env.sidekick("www", applyWww, contextFor(s, "www", [])),
+      serves: () => page(s, "/").includes("Faculty Lab"),
+    }),
     dhcp: async (s) => {
       const lan = joinLan(env, s);
       const ctx = contextFor(s, "dhcp", [], { interfaces: [lan.serverIf] });
-      await env.sidekick("dhcp", applyDhcp, ctx);
-      return () => lan.lease(reserved.mac, 1) === reserved.ip;
+      return {
+        sk: await env.sidekick("dhcp", applyDhcp, ctx),
+        serves: () => lan.lease(reserved.mac, 1) === reserved.ip,
+      };
     },
   };
   for (const set of ["ldap", "www", "dhcp"] as const) {
-    await writeDataSet(env.client, loadDataSet(set, join(ROOT, "data")));
+    const ds = loadDataSet(set, join(ROOT, "data"));
+    await writeDataSet(env.client, ds);
     const samples: number[] = [];
     for (let i = 0; i < FAILOVERS; i++) {
       const t0 = Date.now();
       const s = env.runService(set, [], `fo${i}`);
-      const serves = await replacements[set](s);
+      const { sk, serves } = await replacements[set](s);
       await waitFor(`${set} replacement ${i}`, serves, 90_000, 20);
       samples.push(Date.now() - t0);
+      // slapd started on the seed may answer before its sidekick's apply is done: let
+      // that finish before the container goes, or it waits minutes for a socket that
+      // is gone, spawning ldapsearch beside the next rounds (it slowed DHCP's 3-8x).
+      await sk.waitFor(ds.manifest.hash, 90_000);
       spawnSync(DOCKER, ["rm", "-f", s.name]);
     }
     out[set] = stats(samples);
@@ -320,7 +333,12 @@ async function main(): Promise<void> {
     const dataChangeToServed = await dataChanges(env, dataDir, running);
     console.log("==> bench: pulumi up -> served");
     const pulumiUp = await pulumiUps(env, dataDir, running);
-    for (const { s } of running) spawnSync(DOCKER, ["rm", "-f", s.name]);
+    // Their sidekicks go with them (a unit's BindsTo): left running, the next stage's
+    // data would send them waiting for daemons that are gone.
+    for (const { s, sk } of running) {
+      await sk.stop();
+      spawnSync(DOCKER, ["rm", "-f", s.name]);
+    }
     rmSync(dataDir, { recursive: true, force: true });
     console.log("==> bench: failover re-seed");
     const failoverReseed = await failovers(env);
