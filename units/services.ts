@@ -259,8 +259,8 @@ export function ldapUnits(o: ServiceUnitOptions): FleetUnitFile[] {
       // machine failure take both: keep them apart.
       xfleet: n > 1 ? { conflicts: "ldap@*.service" } : {},
       warmFrom: "ldap",
-      // slapd opens it once it runs, and it runs only on the config its sidekick
-      // renders: so the sidekick must not wait for this unit (After=).
+      // slapd opens it once it runs, and it runs only on a config its sidekick renders
+      // (or the warm copy brought): so the sidekick must not wait for this unit (After=).
       ready: { path: `${RUN_ROOT}/${container}/ldapi`, kind: "socket" },
     }),
     sidekick(o, "ldap", unit, container),
@@ -314,8 +314,8 @@ export function serviceUnits(partial: ServiceUnitOverrides = {}): FleetUnitFile[
 }
 
 /**
- * The machines each image may be needed on: those its units' [X-Fleet] machine rules
- * allow (Conflicts and MachineOf say where among them, not which machines qualify; a
+ * The machines each image (and each service's data set) may be needed on: those its
+ * units' [X-Fleet] machine rules allow (Conflicts and MachineOf say where among them, not which machines qualify; a
  * sidekick goes wherever any service goes, and WWW may go anywhere).
  */
 const STANDBY_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
