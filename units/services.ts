@@ -315,8 +315,9 @@ export function serviceUnits(partial: ServiceUnitOverrides = {}): FleetUnitFile[
 
 /**
  * The machines each image (and each service's data set) may be needed on: those its
- * units' [X-Fleet] machine rules allow (Conflicts and MachineOf say where among them, not which machines qualify; a
- * sidekick goes wherever any service goes, and WWW may go anywhere).
+ * units' [X-Fleet] machine rules allow (Conflicts and MachineOf say where among them,
+ * not which machines qualify; a sidekick goes wherever any service goes, and WWW may go
+ * anywhere).
  */
 const STANDBY_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
   dhcp: DHCP_PLACEMENT,
