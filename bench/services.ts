@@ -18,19 +18,14 @@ import { join } from "path";
 import { DataSetName } from "../labdata/keys";
 import { parseDhcpData } from "../labdata/dhcp/parse";
 import { loadDataSet } from "../labdata/load";
-import {
-  applyDhcp,
-  applyLdap,
-  Applier,
-  applyWww,
-  WARM_RENDERERS,
-} from "../containers/sidekick/appliers";
+import { applyDhcp, applyLdap, Applier, applyWww } from "../containers/sidekick/appliers";
 import { writeDataSet } from "../labdata/writer";
 import { waitFor } from "../tests/support/wait";
 import { Sidekick } from "../containers/sidekick/watch";
 import {
   buildImages,
   contextFor,
+  copyWarm,
   DOCKER,
   inNet,
   ldapSearch,
@@ -38,7 +33,6 @@ import {
   ROOT,
   Service,
   ServiceEnv,
-  warmContext,
 } from "../tests/services/harness";
 import { joinLan } from "../tests/services/lan";
 import { tempProject } from "../tests/pulumi/harness";
@@ -91,6 +85,12 @@ const appendTo = (file: string, text: string) =>
   writeFileSync(file, readFileSync(file, "utf8") + text);
 const page = (s: Service, path: string) =>
   inNet(s.pid, ["curl", "-sS", `http://127.0.0.1:8080${path}`]).stdout;
+
+/** The replacement serves the repository's data (the failover checks, both kinds). */
+const SERVES_SAME_DATA: Record<"ldap" | "www", (s: Service) => boolean> = {
+  ldap: (s) => ldapSearch(s, "(uid=carol)").includes("uid=carol,"),
+  www: (s) => page(s, "/").includes("Faculty Lab"),
+};
 
 const probes = (lease: () => (mac: string) => string): Probe[] => [
   {
@@ -230,11 +230,11 @@ async function failovers(env: ServiceEnv) {
   > = {
     ldap: async (s) => ({
       sk: await env.sidekick("ldap", applyLdap, contextFor(s, "ldap", [])),
-      serves: () => ldapSearch(s, "(uid=carol)").includes("uid=carol,"),
+      serves: () => SERVES_SAME_DATA.ldap(s),
     }),
     www: async (s) => ({
       sk: await env.sidekick("www", applyWww, contextFor(s, "www", [])),
-      serves: () => page(s, "/").includes("Faculty Lab"),
+      serves: () => SERVES_SAME_DATA.www(s),
     }),
     dhcp: async (s) => {
       const lan = joinLan(env, s);
@@ -279,24 +279,17 @@ async function warmStarts(env: ServiceEnv) {
     string,
     { fromWarmCopy: ReturnType<typeof stats>; floor: ReturnType<typeof stats> }
   > = {};
-  const serves: Record<"ldap" | "www", (s: Service) => boolean> = {
-    ldap: (s) => ldapSearch(s, "(uid=carol)").includes("uid=carol,"),
-    www: (s) => page(s, "/").includes("Faculty Lab"),
-  };
   for (const set of ["ldap", "www"] as const) {
     const ds = loadDataSet(set, join(ROOT, "data"));
     await writeDataSet(env.client, ds);
-    const warm = env.tempDir(`${env.tag}-warm-${set}`);
-    const sk = await env.sidekick(set, WARM_RENDERERS[set], warmContext(warm, set, []));
-    await sk.waitFor(ds.manifest.hash, 60_000);
+    const warm = await env.warm(set, []);
+    await warm.sk.waitFor(ds.manifest.hash, 60_000);
     const samples: number[] = [];
     const floor: number[] = [];
     for (let i = 0; i < FAILOVERS; i++) {
       const t0 = Date.now();
-      const s = env.runService(set, [], `warm${i}`, (dir) =>
-        execFileSync("cp", ["-a", "-n", "--", `${warm}/.`, `${dir}/`]),
-      );
-      await waitFor(`${set} on the warm copy ${i}`, () => serves[set](s), 90_000, 20);
+      const s = env.runService(set, [], `warm${i}`, copyWarm(warm.dir));
+      await waitFor(`${set} on the warm copy ${i}`, () => SERVES_SAME_DATA[set](s), 90_000, 20);
       samples.push(Date.now() - t0);
       spawnSync(DOCKER, ["rm", "-f", s.name]);
       const t1 = Date.now();

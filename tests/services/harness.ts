@@ -11,7 +11,7 @@ import { join } from "path";
 import { Etcd3 } from "etcd3";
 import { EtcdCluster } from "../fleet/etcd";
 import { labImage } from "../../node/images";
-import { ApplyContext, Applier } from "../../containers/sidekick/appliers";
+import { ApplyContext, Applier, WARM_RENDERERS } from "../../containers/sidekick/appliers";
 import { runSidekick, Sidekick } from "../../containers/sidekick/watch";
 import { writeDataSet } from "../../labdata/writer";
 import { EncodedDataSet } from "../../labdata/keys";
@@ -152,6 +152,20 @@ export class ServiceEnv {
     return sk;
   }
 
+  /**
+   * A warm renderer for `set` (`sidekick warm <set>`) into a fresh directory, as on a
+   * machine that does not run the service.
+   */
+  async warm(
+    set: string,
+    log: string[],
+    extra: Partial<ApplyContext> = {},
+  ): Promise<{ dir: string; sk: Sidekick }> {
+    const dir = this.tempDir(`${this.tag}-warm-${set}`);
+    const sk = await this.sidekick(set, WARM_RENDERERS[set], warmContext(dir, set, log, extra));
+    return { dir, sk };
+  }
+
   /** Writes a data set to etcd and waits (bounded) until `sk` applied it; returns ms taken. */
   async publish(sk: Sidekick, ds: EncodedDataSet, timeoutMs = 30_000): Promise<number> {
     const t0 = Date.now();
@@ -195,11 +209,11 @@ export function contextFor(
  * A warm renderer's view (hot standby, `sidekick warm <set>`): its own directory, the
  * paths of the service's container; it must never signal a daemon.
  */
-export function warmContext(
+function warmContext(
   dir: string,
   set: string,
   log: string[],
-  extra: Partial<ApplyContext> = {},
+  extra: Partial<ApplyContext>,
 ): ApplyContext {
   return {
     hostDir: dir,
@@ -213,6 +227,19 @@ export function warmContext(
     ...extra,
   };
 }
+
+/**
+ * The service unit's copy step (units/services.ts warmCopy), as a runService prefill:
+ * the warm copy into the run directory, never over a file already there.
+ */
+export const copyWarm = (warmDir: string) => (runDir: string) => {
+  const r = spawnSync("cp", ["-a", "-n", "--", `${warmDir}/.`, `${runDir}/`], {
+    encoding: "utf8",
+  });
+  // Any complaint, not only a failure: the copy must be clean.
+  if (r.status !== 0 || r.stderr !== "")
+    throw new Error(`cp of the warm copy ${warmDir} failed (${r.status}): ${r.stderr}`);
+};
 
 export const LDAP_BASE = "dc=lab,dc=example";
 

@@ -3,7 +3,6 @@
 // container whose run directory was filled from that copy (the service unit's
 // ExecStartPre, units/services.ts warmCopy) serves the data with no sidekick running
 // at all. Real etcd, the real slapd and nginx images, Kea's own checker.
-import { spawnSync } from "child_process";
 import {
   readFileSync,
   readlinkSync,
@@ -18,10 +17,9 @@ import { join } from "path";
 import { loadDataSet } from "../../labdata/load";
 import { parseDhcpData } from "../../labdata/dhcp/parse";
 import { renderKeaConfig } from "../../containers/dhcp/render";
-import { ApplyContext, WARM_RENDERERS } from "../../containers/sidekick/appliers";
-import { Sidekick } from "../../containers/sidekick/watch";
+import { ApplyContext } from "../../containers/sidekick/appliers";
 import { waitFor } from "../support/wait";
-import { buildImages, docker, inNet, ldapSearch, ROOT, ServiceEnv, warmContext } from "./harness";
+import { buildImages, copyWarm, docker, inNet, ldapSearch, ROOT, ServiceEnv } from "./harness";
 
 jest.setTimeout(300_000);
 const env = new ServiceEnv();
@@ -38,21 +36,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A warm renderer for `set` into a fresh directory, as on a machine without the service. */
-async function warm(
-  set: "dhcp" | "www" | "ldap",
-  extra: Partial<ApplyContext> = {},
-): Promise<{ dir: string; sk: Sidekick }> {
-  const dir = env.tempDir(`${env.tag}-warm-${set}`);
-  const sk = await env.sidekick(set, WARM_RENDERERS[set], warmContext(dir, set, log, extra));
-  return { dir, sk };
-}
-
-/** The service unit's copy step: never replaces a file already in the run directory. */
-const copyFrom = (warmDir: string) => (runDir: string) => {
-  const r = spawnSync("cp", ["-a", "-n", "--", `${warmDir}/.`, `${runDir}/`], { encoding: "utf8" });
-  expect(r.stderr).toBe("");
-};
+const warm = (set: "dhcp" | "www" | "ldap", extra: Partial<ApplyContext> = {}) =>
+  env.warm(set, log, extra);
 
 test("LDAP: slapd started on the warm copy answers with the directory, no sidekick running", async () => {
   const ds = loadDataSet("ldap", dataDir);
@@ -62,7 +47,7 @@ test("LDAP: slapd started on the warm copy answers with the directory, no sideki
   expect(statSync(join(w.dir, "seed.ldif")).mode & 0o777).toBe(0o600);
   expect(readFileSync(join(w.dir, "slapd.conf"), "utf8")).toContain('suffix "dc=lab,dc=example"');
 
-  const s = env.runService("ldap", [], "standby", copyFrom(w.dir));
+  const s = env.runService("ldap", [], "standby", copyWarm(w.dir));
   const dns = await waitFor(
     "slapd answering on the warm copy",
     () => {
@@ -78,7 +63,7 @@ test("LDAP: slapd started on the warm copy answers with the directory, no sideki
 test("WWW: nginx started on the warm copy serves the site, and the copy follows a change", async () => {
   const w = await warm("www");
   await env.publish(w.sk, loadDataSet("www", dataDir), 30_000);
-  const s = env.runService("www", [], "standby", copyFrom(w.dir));
+  const s = env.runService("www", [], "standby", copyWarm(w.dir));
   const page = () =>
     inNet(s.pid, ["curl", "-sS", "-w", " %{http_code}", "http://127.0.0.1:8080/"]).stdout;
   const index = readFileSync(join(ROOT, "data/www/index.html"), "utf8");
