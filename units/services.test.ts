@@ -2,7 +2,12 @@
 // placement rules hold on a sample lab (m1 on the LAN, m2 and m3 not).
 import { checkUnit, parseUnitFile } from "../fleet/unit";
 import { schedule, SchedMachine } from "../fleet/engine/scheduler";
-import { DEFAULT_SERVICE_UNIT_OPTIONS, serviceUnits, type ServiceUnitOverrides } from "./services";
+import {
+  DEFAULT_SERVICE_UNIT_OPTIONS,
+  serviceUnits,
+  STANDBY_CPU_SHARES,
+  type ServiceUnitOverrides,
+} from "./services";
 
 const machines: SchedMachine[] = [
   { id: "m1", metadata: { role: "etcd", lan: "true" } },
@@ -111,6 +116,14 @@ describe("service units", () => {
     );
     expect(warm.text).toContain("-v /run/fleetlab/warm/ldap:/run/fleetlab/warm/ldap");
     expect(warm.text).not.toMatch(/ -p \d|--pid|-v \/run\/fleetlab\/ldap:/);
+    // Every warm container takes only idle CPU; the services and sidekicks keep Docker's
+    // default weight (the e2e reads what reached the nodes' kernels).
+    for (const u of Object.values(byName))
+      expect({ name: u.name, shares: u.text.match(/--cpu-shares=\d+/g) }).toEqual({
+        name: u.name,
+        shares: u.name.endsWith("-warm.service") ? [`--cpu-shares=${STANDBY_CPU_SHARES}`] : null,
+      });
+    expect(STANDBY_CPU_SHARES).toBe(2);
     // It needs the sidekick's image, pulled by its prefetch (which yields to the node).
     expect(warm.text).toMatch(/^Wants=sidekick-prefetch\.service$/m);
     expect(warm.text).toMatch(/^After=docker\.service sidekick-prefetch\.service$/m);

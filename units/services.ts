@@ -331,6 +331,18 @@ const YIELD_SECONDS = 300;
 /** Each poll runs sh, sleep, systemctl and grep: real CPU on an emulated node. */
 const YIELD_POLL_SECONDS = 5;
 
+/**
+ * The warm containers' CPU shares: runc's lowest cpu.weight, 1 (shares 2; the formula is
+ * in infra/ignition/docker.ts), against 39 for a service or sidekick container at
+ * Docker's default. The yield below cannot hold them back long enough: a sidekick's
+ * start job ends when its container runs, before its Node.js start and first render, so
+ * the node looks quiet and the three warm processes started beside it on the same vCPU.
+ * In the faculty e2e that put the first page and directory answer at 207 s after `up`,
+ * against 104-137 s before the warm units. With the lowest weight they get only the CPU
+ * the node's own services leave idle, and all of it once those are up.
+ */
+export const STANDBY_CPU_SHARES = 2;
+
 /** Hot standby's own units: a node's yield (below) does not wait for them. */
 const STANDBY_SUFFIXES = ["-prefetch.service", "-warm.service"];
 
@@ -405,7 +417,9 @@ export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
  * the daemon starts on the data instead of waiting for its sidekick's Node.js start and
  * render (slapd loads the LDAP seed with slapadd first: containers/ldap/entrypoint.sh).
  * It starts once the sidekick image is there (Wants= and After= its prefetch, which
- * yields to the node's own services first), so it adds no pull of its own.
+ * yields to the node's own services first), so it adds no pull of its own. Its container
+ * has the lowest CPU weight (STANDBY_CPU_SHARES), so it takes only CPU the node's own
+ * services leave idle.
  */
 export function warmUnits(o: ServiceUnitOptions): FleetUnitFile[] {
   return DATA_SETS.map((set) => {
@@ -430,7 +444,7 @@ export function warmUnits(o: ServiceUnitOptions): FleetUnitFile[] {
           execLine(["/usr/bin/mkdir", "-p", dir]),
         ],
         ExecStart: execLine(
-          [DOCKER, "run", "--rm", `--name=${container}`],
+          [DOCKER, "run", "--rm", `--name=${container}`, `--cpu-shares=${STANDBY_CPU_SHARES}`],
           // Host network: DHCP's render resolves this machine's LAN interface.
           ["--net=host"],
           ["-v", `${dir}:${dir}`],
