@@ -208,7 +208,9 @@ export function nodePulls(
  * clock through one `date`/`uptime` pair), the daemon's start on ready data (hot
  * standby's warm copy: the entrypoint's log line; null when it started without one),
  * and the sidekick's first data applied after that start (its log line for the data
- * set). `now` is the node's clock when read.
+ * set). `now` is the node's clock when read. With `standby`, also hot standby's steps
+ * on that node, which a first start shares its CPU with: the warm renderer's container
+ * started, and the service's and the sidekick's image prefetches done.
  */
 export interface ServiceStart {
   now: number;
@@ -217,6 +219,9 @@ export interface ServiceStart {
   sidekickStarted: number | null;
   onReadyData: number | null;
   dataApplied: number | null;
+  warmStarted?: number | null;
+  prefetched?: number | null;
+  sidekickPrefetched?: number | null;
 }
 
 /** A sidekick's log line for applied data: "<set> <hash>: ...", not a failed apply. */
@@ -227,13 +232,22 @@ export function serviceStart(
   key: string,
   ip: string,
   svc: "dhcp" | "www" | "ldap",
+  standby = false,
 ): ServiceStart | { error: string } {
   const unit = `${svc}.service`;
   const side = `${svc}-sidekick`;
+  const warm = `${svc}-warm`;
+  const prefetches = [`${svc}-prefetch.service`, "sidekick-prefetch.service"];
   const script = [
     'echo "clock $(cut -d" " -f1 /proc/uptime) $(date +%s.%N)"',
     `echo "unit $(systemctl show -p InactiveExitTimestampMonotonic --value ${unit})"`,
-    `for c in ${svc} ${side}; do echo "container $c $(docker inspect -f "{{.State.StartedAt}}" $c 2>/dev/null)"; done`,
+    ...(standby
+      ? prefetches.map(
+          (u) =>
+            `echo "active ${u} $(systemctl show -p ActiveEnterTimestampMonotonic --value ${u})"`,
+        )
+      : []),
+    `for c in ${svc} ${side}${standby ? ` ${warm}` : ""}; do echo "container $c $(docker inspect -f "{{.State.StartedAt}}" $c 2>/dev/null)"; done`,
     `journalctl -b -o short-monotonic --no-pager -u ${side}.service | grep -E " ${svc} [0-9a-f]{6,}: " | sed "s/^/log /"`,
     `journalctl -b -o short-monotonic --no-pager -u ${unit} | grep -F "fleetlab-${svc}: starting on ready data" | sed "s/^/ready /"`,
   ].join("; ");
@@ -248,8 +262,11 @@ export function serviceStart(
     return Number.isFinite(t) && t > 0 ? round(uptime - (epoch - t / 1000)) : null;
   };
   const container = (c: string) => mono(field(`container ${c}`)?.trim());
-  const unitUs = Number(field("unit"));
-  const unitStarted = unitUs > 0 ? round(unitUs / 1e6) : null;
+  const monoUs = (tag: string) => {
+    const us = Number(field(tag));
+    return us > 0 ? round(us / 1e6) : null;
+  };
+  const unitStarted = monoUs("unit");
   // The first line of `tag` (matching `keep`) at or after this start.
   const firstSince = (tag: string, keep: (l: string) => boolean = () => true) => {
     const ts = lines
@@ -265,6 +282,11 @@ export function serviceStart(
     sidekickStarted: container(side),
     onReadyData: firstSince("ready"),
     dataApplied: firstSince("log", (l) => APPLIED(svc).test(l)),
+    ...(standby && {
+      warmStarted: container(warm),
+      prefetched: monoUs(`active ${prefetches[0]}`),
+      sidekickPrefetched: monoUs(`active ${prefetches[1]}`),
+    }),
   };
 }
 
@@ -281,9 +303,10 @@ export function serviceStepsSince(
   ip: string,
   svc: "dhcp" | "www" | "ldap",
   sinceMs: number,
+  standby = false,
 ): Record<string, number | null> | { error: string } {
   const t0 = Date.now();
-  const st = serviceStart(ns, key, ip, svc);
+  const st = serviceStart(ns, key, ip, svc, standby);
   const t1 = Date.now();
   if ("error" in st) return st;
   const refOnNode = st.now - ((t0 + t1) / 2 - sinceMs) / 1000;
@@ -294,6 +317,11 @@ export function serviceStepsSince(
     sidekickStarted: since(st.sidekickStarted),
     onReadyData: since(st.onReadyData),
     dataApplied: since(st.dataApplied),
+    ...(standby && {
+      warmStarted: since(st.warmStarted ?? null),
+      prefetched: since(st.prefetched ?? null),
+      sidekickPrefetched: since(st.sidekickPrefetched ?? null),
+    }),
     clockErrorSeconds: round((t1 - t0) / 2000),
   };
 }
