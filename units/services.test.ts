@@ -96,7 +96,7 @@ describe("service units", () => {
       images: { ldap: "reg:5000/fleetlab/ldap@sha256:" + "a".repeat(64) },
     }).find((u) => u.name === "ldap-prefetch.service")!.text;
     expect(text).toContain(
-      `ExecStart=/usr/bin/docker pull reg:5000/fleetlab/ldap@sha256:${"a".repeat(64)}`,
+      `ExecStart=/usr/bin/flock /run/fleetlab-standby.lock /usr/bin/docker pull reg:5000/fleetlab/ldap@sha256:${"a".repeat(64)}`,
     );
     expect(text).not.toMatch(/docker run|-p |--net/);
     expect(text).toContain("Type=oneshot");
@@ -124,6 +124,10 @@ describe("service units", () => {
         shares: u.name.endsWith("-warm.service") ? [`--cpu-shares=${STANDBY_CPU_SHARES}`] : null,
       });
     expect(STANDBY_CPU_SHARES).toBe(2);
+    // It waits for the node's own starts itself, under the lock the prefetches take.
+    expect(warm.text).toMatch(
+      /^ExecStartPre=\/usr\/bin\/flock \/run\/fleetlab-standby\.lock \/bin\/sh -c .* yield-to-node /m,
+    );
     // It needs the sidekick's image, pulled by its prefetch (which yields to the node).
     expect(warm.text).toMatch(/^Wants=sidekick-prefetch\.service$/m);
     expect(warm.text).toMatch(/^After=docker\.service sidekick-prefetch\.service$/m);

@@ -326,7 +326,7 @@ const STANDBY_PLACEMENT: Record<ServiceImage, XFleetOptions> = {
   sidekick: {},
 };
 
-/** How long a prefetch yields to the node's own starts before it pulls anyway. */
+/** How long hot standby yields to the node's own starts before it goes on anyway. */
 const YIELD_SECONDS = 300;
 /** Each poll runs sh, sleep, systemctl and grep: real CPU on an emulated node. */
 const YIELD_POLL_SECONDS = 5;
@@ -334,12 +334,10 @@ const YIELD_POLL_SECONDS = 5;
 /**
  * The warm containers' CPU shares: runc's lowest cpu.weight, 1 (shares 2; the formula is
  * in infra/ignition/docker.ts), against 39 for a service or sidekick container at
- * Docker's default. The yield below cannot hold them back long enough: a sidekick's
- * start job ends when its container runs, before its Node.js start and first render, so
- * the node looks quiet and the three warm processes started beside it on the same vCPU.
- * In the faculty e2e that put the first page and directory answer at 207 s after `up`,
- * against 104-137 s before the warm units. With the lowest weight they get only the CPU
- * the node's own services leave idle, and all of it once those are up.
+ * Docker's default. The yield below does not cover everything: a sidekick's start job
+ * ends when its container runs, before its Node.js start and first render, so the node
+ * may look quiet while those still run. With the lowest weight the warm processes get
+ * only the CPU the node's own services leave idle, and all of it once those are up.
  */
 export const STANDBY_CPU_SHARES = 2;
 
@@ -347,24 +345,35 @@ export const STANDBY_CPU_SHARES = 2;
 const STANDBY_SUFFIXES = ["-prefetch.service", "-warm.service"];
 
 /**
- * Waits until systemd has no job on the node but hot standby's, on two polls in a row (the
- * agent queues a machine's units one after another, by name: each prefetch before its
- * own service), bounded. So the node's own services start first: with the pulls ahead of
- * need beside them, a one-vCPU emulated node started every service a minute later.
- * systemd's job list is the node's own truth; the engine does not know or care. The
- * prefetches run one after another (prefetchUnits), so one of them polls at a time:
- * four polling at once, every 3 s, starved an emulated node's services.
+ * One lock per node for hot standby's steps: the yield (one poller at a time) and each
+ * pull (one pull at a time). A lock, not After= between the units, because fleet units
+ * reach a machine one by one as they are submitted, and an After= or Wants= on a unit
+ * systemd has not loaded yet orders nothing: in the faculty e2e a warm unit loaded before
+ * the sidekick's prefetch started at once, 87 s before that prefetch, beside the node's
+ * first service pulls. flock(1) is util-linux's, on Flatcar and on the stand-in image;
+ * a unit waiting for it costs no CPU. A file in /run: gone with the boot that held it.
+ */
+const STANDBY_LOCK = "/run/fleetlab-standby.lock";
+const standbyLocked = (argv: string[]): string[] => ["/usr/bin/flock", STANDBY_LOCK, ...argv];
+
+/**
+ * Waits until systemd has no job on the node but hot standby's, on two polls in a row,
+ * bounded, under the standby lock. So the node's own services start first: with the pulls
+ * ahead of need beside them, a one-vCPU emulated node started every service a minute
+ * later. systemd's job list is the node's own truth; the engine does not know or care.
+ * Under the lock one unit polls at a time: four polling at once, every 3 s, starved an
+ * emulated node's services.
  */
 function yieldToNode(): string[] {
   const polls = Math.ceil(YIELD_SECONDS / YIELD_POLL_SECONDS);
-  return [
+  return standbyLocked([
     "/bin/sh",
     "-c",
-    `quiet=0; i=0; while [ "$quiet" -lt 2 ]; do i=$((i + 1)); [ "$i" -le ${polls} ] || { echo "the node still starts units after ${YIELD_SECONDS} s; pulling anyway" >&2; exit 0; }; sleep ${YIELD_POLL_SECONDS}; if /usr/bin/systemctl list-jobs --no-legend | grep -qvF ${STANDBY_SUFFIXES.map((_, i) => `-e "$${i + 1}"`).join(" ")}; then quiet=0; else quiet=$((quiet + 1)); fi; done`,
+    `quiet=0; i=0; while [ "$quiet" -lt 2 ]; do i=$((i + 1)); [ "$i" -le ${polls} ] || { echo "the node still starts units after ${YIELD_SECONDS} s; going on anyway" >&2; exit 0; }; sleep ${YIELD_POLL_SECONDS}; if /usr/bin/systemctl list-jobs --no-legend | grep -qvF ${STANDBY_SUFFIXES.map((_, i) => `-e "$${i + 1}"`).join(" ")}; then quiet=0; else quiet=$((quiet + 1)); fi; done`,
     "yield-to-node",
     // A job line is "<id> <unit> <type> <state>": the space ends the unit's name.
     ...STANDBY_SUFFIXES.map((s) => `${s} `),
-  ];
+  ]);
 }
 
 /**
@@ -372,8 +381,8 @@ function yieldToNode(): string[] {
  * that could run it, ahead of need. A service that moves then starts from an image
  * already there instead of a pull, which under emulation was most of a failover. It
  * only pulls: it binds no port and runs no daemon, so it can never serve. It pulls once
- * the node's own units have started (yieldToNode), after the prefetches before it by
- * name, one pull at a time. An image changed by digest changes its unit, so a rollout
+ * the node's own units have started (yieldToNode), one pull at a time on the node (the
+ * standby lock), in name order where the units arrived together (After=). An image changed by digest changes its unit, so a rollout
  * pulls the new image everywhere. A failed pull (the registry not reachable yet) is
  * tried again.
  */
@@ -400,7 +409,7 @@ export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
         Restart: "on-failure",
         RestartSec: 10,
         ExecStartPre: execLine(yieldToNode()),
-        ExecStart: execLine([DOCKER, "pull", o.images[image]]),
+        ExecStart: execLine(standbyLocked([DOCKER, "pull", o.images[image]])),
       },
       xfleet: { ...STANDBY_PLACEMENT[image], global: true },
     });
@@ -416,10 +425,11 @@ export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {
  * moves there copies it into its run directory before its daemon starts (warmCopy), so
  * the daemon starts on the data instead of waiting for its sidekick's Node.js start and
  * render (slapd loads the LDAP seed with slapadd first: containers/ldap/entrypoint.sh).
- * It starts once the sidekick image is there (Wants= and After= its prefetch, which
- * yields to the node's own services first), so it adds no pull of its own. Its container
- * has the lowest CPU weight (STANDBY_CPU_SHARES), so it takes only CPU the node's own
- * services leave idle.
+ * It starts once the node's own units have started (its own yield, under the standby
+ * lock: it does not rely on its prefetch's unit being loaded first), after the sidekick
+ * image's pull where that unit is there (Wants= and After=), so it adds no pull of its
+ * own. Its container has the lowest CPU weight (STANDBY_CPU_SHARES), so it takes only CPU
+ * the node's own services leave idle.
  */
 export function warmUnits(o: ServiceUnitOptions): FleetUnitFile[] {
   return DATA_SETS.map((set) => {
@@ -442,6 +452,7 @@ export function warmUnits(o: ServiceUnitOptions): FleetUnitFile[] {
         ExecStartPre: [
           `-${execLine([DOCKER, "rm", "-f", container])}`,
           execLine(["/usr/bin/mkdir", "-p", dir]),
+          execLine(yieldToNode()),
         ],
         ExecStart: execLine(
           [DOCKER, "run", "--rm", `--name=${container}`, `--cpu-shares=${STANDBY_CPU_SHARES}`],
