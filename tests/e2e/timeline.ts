@@ -209,8 +209,9 @@ export function nodePulls(
  * standby's warm copy: the entrypoint's log line; null when it started without one),
  * and the sidekick's first data applied after that start (its log line for the data
  * set). `now` is the node's clock when read. With `standby`, also hot standby's steps
- * on that node, which a first start shares its CPU with: the warm renderer's container
- * started, and the service's and the sidekick's image prefetches done.
+ * on that node, which a first start shares its CPU with: the warm unit's start job began
+ * (its yield first) and its container started, and the service's and the sidekick's
+ * image prefetches done.
  */
 export interface ServiceStart {
   now: number;
@@ -219,6 +220,7 @@ export interface ServiceStart {
   sidekickStarted: number | null;
   onReadyData: number | null;
   dataApplied: number | null;
+  warmUnitStarted?: number | null;
   warmStarted?: number | null;
   prefetched?: number | null;
   sidekickPrefetched?: number | null;
@@ -241,6 +243,11 @@ export function serviceStart(
   const script = [
     'echo "clock $(cut -d" " -f1 /proc/uptime) $(date +%s.%N)"',
     `echo "unit $(systemctl show -p InactiveExitTimestampMonotonic --value ${unit})"`,
+    ...(standby
+      ? [
+          `echo "warmunit $(systemctl show -p InactiveExitTimestampMonotonic --value ${warm}.service)"`,
+        ]
+      : []),
     ...(standby
       ? prefetches.map(
           (u) =>
@@ -283,6 +290,7 @@ export function serviceStart(
     onReadyData: firstSince("ready"),
     dataApplied: firstSince("log", (l) => APPLIED(svc).test(l)),
     ...(standby && {
+      warmUnitStarted: monoUs("warmunit"),
       warmStarted: container(warm),
       prefetched: monoUs(`active ${prefetches[0]}`),
       sidekickPrefetched: monoUs(`active ${prefetches[1]}`),
@@ -318,6 +326,7 @@ export function serviceStepsSince(
     onReadyData: since(st.onReadyData),
     dataApplied: since(st.dataApplied),
     ...(standby && {
+      warmUnitStarted: since(st.warmUnitStarted ?? null),
       warmStarted: since(st.warmStarted ?? null),
       prefetched: since(st.prefetched ?? null),
       sidekickPrefetched: since(st.sidekickPrefetched ?? null),
