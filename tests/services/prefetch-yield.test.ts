@@ -84,20 +84,28 @@ beforeAll(async () => {
 
 afterAll(() => box?.remove());
 
-test("a prefetch waits while the node starts a service and pulls once it is up; the prefetches pull one after another, the warm unit after its pull", async () => {
-  // Queued as the agent queues a machine's units: by name, prefetches first.
-  inside("systemctl", "start", "--no-block", "ldap-prefetch.service", "ldap-warm.service");
-  inside("systemctl", "start", "--no-block", "svc.service");
-  inside("systemctl", "start", "--no-block", "www-prefetch.service");
+/**
+ * Once the service is starting (its readiness step waits for /run/ready), 15 s of a busy
+ * node: two quiet polls take 10 s, so a yield that counted the node as quiet would have
+ * ended by then.
+ */
+async function whileServiceStarts(): Promise<void> {
   await waitFor(
     "svc.service activating",
     () => inside("systemctl", "is-active", "svc.service") === "activating",
     20_000,
     200,
   );
-  // Two quiet polls take 10 s; 15 s of a busy node must not end the wait. LDAP's
-  // prefetch polls; WWW's waits for it (After=), its job queued, not yet running.
   await new Promise((r) => setTimeout(r, 15_000));
+}
+
+test("a prefetch waits while the node starts a service and pulls once it is up; the prefetches pull one after another, the warm unit after its pull", async () => {
+  // Queued as the agent queues a machine's units: by name, prefetches first.
+  inside("systemctl", "start", "--no-block", "ldap-prefetch.service", "ldap-warm.service");
+  inside("systemctl", "start", "--no-block", "svc.service");
+  inside("systemctl", "start", "--no-block", "www-prefetch.service");
+  // LDAP's prefetch polls; WWW's waits for it (After=), its job queued, not yet running.
+  await whileServiceStarts();
   expect({
     pulled: pulled(),
     state: inside("systemctl", "is-active", "ldap-prefetch.service", "www-prefetch.service"),
@@ -132,14 +140,8 @@ test("a warm unit that reaches the machine before its prefetch's unit still wait
     inside("rm", "-f", `/etc/systemd/system/${prefetchStandIn(image).name}`);
   inside("systemctl", "daemon-reload");
   inside("systemctl", "start", "--no-block", "ldap-warm.service", "svc.service");
-  await waitFor(
-    "svc.service activating",
-    () => inside("systemctl", "is-active", "svc.service") === "activating",
-    20_000,
-    200,
-  );
   // Its After= and Wants= name a unit systemd does not know: only its own yield holds it.
-  await new Promise((r) => setTimeout(r, 15_000));
+  await whileServiceStarts();
   expect({
     pulled: pulled(),
     warm: inside("systemctl", "is-active", "ldap-warm.service"),
