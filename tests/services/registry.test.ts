@@ -8,7 +8,9 @@ import * as os from "os";
 import * as path from "path";
 import { createCa, createCert } from "../../infra/pki";
 import { hasManifest, pushImage, registryRequest } from "../../infra/registry/client";
+import { pullListen } from "../../infra/registry/address";
 import {
+  checkListenable,
   ensureRegistry,
   registryPaths,
   registryRunning,
@@ -186,6 +188,17 @@ test("ensure is a no-op while both run, restarts a side that died, and stop leav
   for (let i = 0; i < 50 && runningSides(server.dir).pull; i++)
     await new Promise((r) => setTimeout(r, 100));
   expect(registryRunning(server.dir)).toBe(false);
+  // Its port is free once the kernel has closed the dead side's sockets, which can trail
+  // its command line going away: docker-registry is multithreaded, and its main thread
+  // exits before the others (seen once in CI under load: the restart found the port in use).
+  for (let i = 0; i < 100; i++) {
+    const free = await checkListenable(pullListen(server.pull)).then(
+      () => true,
+      () => false,
+    );
+    if (free) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await ensureRegistry(server);
   expect(registryRunning(server.dir)).toBe(true);
   // The storage outlived the restart: the image is still there.
