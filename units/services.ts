@@ -332,9 +332,9 @@ const YIELD_SECONDS = 300;
 const YIELD_POLL_SECONDS = 5;
 
 /**
- * The warm containers' CPU shares: runc's lowest cpu.weight, 1 (shares 2; the formula is
- * in infra/ignition/docker.ts), against 39 for a service or sidekick container at
- * Docker's default. The yield below does not cover everything: a sidekick's start job
+ * The warm containers' CPU shares: the lowest cgroup v2 cpu.weight, 1 (runc's mapping is
+ * in infra/ignition/docker.ts), against the kernel's default 100 for a service or
+ * sidekick container, which sets none (the e2e reads both on every node). The yield below does not cover everything: a sidekick's start job
  * ends when its container runs, before its Node.js start and first render, so the node
  * may look quiet while those still run. With the lowest weight the warm processes get
  * only the CPU the node's own services leave idle, and all of it once those are up.

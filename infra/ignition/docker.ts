@@ -24,10 +24,11 @@ export const DOCKER_WANTS_LINK: IgnitionLink = {
 /**
  * CPU for the lab's own daemons first. Under cgroup v2 (Flatcar's, and the test
  * image's) runc turns a container's `--cpu-shares` into cpu.weight as
- * 1 + (shares - 2) * 9999 / 262142, so Docker's default 1024 shares become a weight of
- * 39, below the 100 that docker.service and containerd.service have beside it in
- * system.slice. A node pulling images (the unpacking runs in those daemons) then starved
- * its etcd member and fleet agent: on the emulated e2e lab two agents of three missed
+ * 1 + (shares - 2) * 9999 / 262142; a container started without it keeps the kernel's
+ * default weight, 100 (the e2e reads 100 for the service containers), the same as
+ * docker.service and containerd.service beside it in system.slice. A node pulling images
+ * (the unpacking runs in those daemons) then starved its etcd member and fleet agent,
+ * one weight among equals: on the emulated e2e lab two agents of three missed
  * their renewals while their first service images unpacked, fenced, and every unit
  * moved to the third node. 26214 shares give a weight of 1000, ten times a daemon's,
  * so the lease holder and the quorum keep their time whatever the workloads do.

@@ -704,7 +704,7 @@ async function hotStandbyHolds(l: LabState): Promise<void> {
     say(`memory on ${n} (VmRSS, MiB): ${JSON.stringify(m)}`);
   expect(Object.values(memory).every((m) => FLEET_AGENT_CONTAINER in m)).toBe(true);
   // The warm renderers take only idle CPU: the unit's --cpu-shares reached the kernel as
-  // the lowest weight (units/services.ts STANDBY_CPU_SHARES), below a service's 39.
+  // the lowest weight (units/services.ts STANDBY_CPU_SHARES), below a service's 100.
   for (const [n, c] of Object.entries(containers)) {
     const warm = Object.entries(c.weights).filter(([name]) => name.endsWith("-warm"));
     say(`CPU weights on ${n}: ${JSON.stringify(c.weights)}`);
