@@ -207,8 +207,13 @@ test("ensure is a no-op while both run, restarts a side that died, and stop leav
 
 test("a port taken by another process is named, with the fix, before anything starts", async () => {
   const other = { ...server, dir: path.join(tmp, "other") };
-  await expect(ensureRegistry(other)).rejects.toThrow(
-    new RegExp(`127\\.0\\.0\\.1:${server.pull.port} is already in use.*fix:`),
-  );
-  expect(fs.existsSync(other.dir)).toBe(false);
+  try {
+    await expect(ensureRegistry(other)).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${server.pull.port} is already in use.*fix:`),
+    );
+    expect(fs.existsSync(other.dir)).toBe(false);
+  } finally {
+    // Should it start after all (the test failing), it must not outlive the test.
+    if (fs.existsSync(other.dir)) await stopRegistry(other.dir);
+  }
 });
