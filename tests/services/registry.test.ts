@@ -19,6 +19,7 @@ import {
   type RegistryServer,
 } from "../../infra/registry/server";
 import { freePort } from "../support/ports";
+import { waitFor } from "../support/wait";
 import { DOCKER, docker } from "./harness";
 
 const tag = `flt-${process.pid}`;
@@ -191,14 +192,12 @@ test("ensure is a no-op while both run, restarts a side that died, and stop leav
   // Its port is free once the kernel has closed the dead side's sockets, which can trail
   // its command line going away: docker-registry is multithreaded, and its main thread
   // exits before the others (seen once in CI under load: the restart found the port in use).
-  for (let i = 0; i < 100; i++) {
-    const free = await checkListenable(pullListen(server.pull)).then(
-      () => true,
-      () => false,
-    );
-    if (free) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    "the killed pull side's port to be free",
+    () => checkListenable(pullListen(server.pull)).then(() => true),
+    10_000,
+    100,
+  );
   await ensureRegistry(server);
   expect(registryRunning(server.dir)).toBe(true);
   // The storage outlived the restart: the image is still there.
