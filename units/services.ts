@@ -334,9 +334,10 @@ const YIELD_POLL_SECONDS = 5;
 /**
  * The warm containers' CPU shares: the lowest cgroup v2 cpu.weight, 1 (runc's mapping is
  * in infra/ignition/docker.ts), against the kernel's default 100 for a service or
- * sidekick container, which sets none (the e2e reads both on every node). The yield below does not cover everything: a sidekick's start job
- * ends when its container runs, before its Node.js start and first render, so the node
- * may look quiet while those still run. With the lowest weight the warm processes get
+ * sidekick container, which sets none (the e2e reads both on every node). The yield
+ * below does not cover everything: a sidekick's start job ends when its container runs,
+ * before its Node.js start and first render, so the node may look quiet while those
+ * still run. With the lowest weight the warm processes get
  * only the CPU the node's own services leave idle, and all of it once those are up.
  */
 export const STANDBY_CPU_SHARES = 2;
@@ -382,8 +383,8 @@ function yieldToNode(): string[] {
  * already there instead of a pull, which under emulation was most of a failover. It
  * only pulls: it binds no port and runs no daemon, so it can never serve. It pulls once
  * the node's own units have started (yieldToNode), one pull at a time on the node (the
- * standby lock), in name order where the units arrived together (After=). An image changed by digest changes its unit, so a rollout
- * pulls the new image everywhere. A failed pull (the registry not reachable yet) is
+ * standby lock), in name order where the units arrived together (After=). An image
+ * changed by digest changes its unit, so a rollout pulls the new image everywhere. A failed pull (the registry not reachable yet) is
  * tried again.
  */
 export function prefetchUnits(o: ServiceUnitOptions): FleetUnitFile[] {

@@ -246,13 +246,11 @@ export function serviceStart(
     ...(standby
       ? [
           `echo "warmunit $(systemctl show -p InactiveExitTimestampMonotonic --value ${warm}.service)"`,
+          ...prefetches.map(
+            (u) =>
+              `echo "active ${u} $(systemctl show -p ActiveEnterTimestampMonotonic --value ${u})"`,
+          ),
         ]
-      : []),
-    ...(standby
-      ? prefetches.map(
-          (u) =>
-            `echo "active ${u} $(systemctl show -p ActiveEnterTimestampMonotonic --value ${u})"`,
-        )
       : []),
     `for c in ${svc} ${side}${standby ? ` ${warm}` : ""}; do echo "container $c $(docker inspect -f "{{.State.StartedAt}}" $c 2>/dev/null)"; done`,
     `journalctl -b -o short-monotonic --no-pager -u ${side}.service | grep -E " ${svc} [0-9a-f]{6,}: " | sed "s/^/log /"`,
